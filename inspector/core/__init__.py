@@ -1,0 +1,1 @@
+"""The inspector's core: knows nothing of Textual, Rich or aiohttp."""

@@ -1,0 +1,315 @@
+"""The Exchange: one HTTP request, what we found in it and what we answered.
+
+Everything the UIs show and the history keeps is an Exchange. `to_doc`/`from_doc`
+turn it into the plain JSON document stored in TinyDB; `summary()` gives the flat
+record that the list and the search language read, so that 100,000 of them stay
+cheap to hold and to scan.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("error", "warning", "info")
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_id_lock = threading.Lock()
+_last_id = [0, 0]
+
+
+def new_id(now: float | None = None) -> str:
+    """A ULID: 26 characters that sort by arrival time, even within one millisecond."""
+    ms = int((time.time() if now is None else now) * 1000)
+    with _id_lock:
+        if ms <= _last_id[0]:
+            ms, rand = _last_id[0], _last_id[1] + 1
+        else:
+            rand = int.from_bytes(os.urandom(10), "big") >> 1
+        _last_id[0], _last_id[1] = ms, rand
+    n = (ms << 80) | (rand & ((1 << 80) - 1))
+    return "".join(_CROCKFORD[(n >> shift) & 31] for shift in range(125, -1, -5))
+
+
+@dataclass(slots=True)
+class Finding:
+    """Something off about a request or an event, with where it is and how bad."""
+
+    code: str
+    severity: str
+    message: str
+    path: str = ""
+    event: int | None = None  # index of the event in a batch body
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = {"code": self.code, "severity": self.severity, "message": self.message, "path": self.path}
+        if self.event is not None:
+            doc["event"] = self.event
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Finding:
+        return cls(doc["code"], doc["severity"], doc["message"], doc.get("path", ""), doc.get("event"))
+
+
+@dataclass(slots=True)
+class Auth:
+    """What the Authorization header says: the API key and whether it is well formed."""
+
+    verdict: str  # "ok", or what is wrong: "missing", "scheme", "base64", ...
+    message: str
+    scheme: str | None = None
+    key: str | None = None
+    password: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "ok"
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "message": self.message, "scheme": self.scheme,
+                "key": self.key, "password": self.password}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Auth:
+        return cls(**doc)
+
+
+@dataclass(slots=True)
+class Event:
+    """The Segment view of one event: the fields a developer looks for first."""
+
+    type: str | None = None
+    event: str | None = None  # track's event, or page/screen's name
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    message_id: str | None = None
+    timestamp: str | None = None
+
+    @classmethod
+    def of(cls, data: Any) -> Event:
+        if not isinstance(data, dict):
+            return cls()
+
+        def text(name: str) -> str | None:
+            value = data.get(name)
+            return None if value is None or isinstance(value, (dict, list)) else str(value)
+
+        return cls(text("type"), text("event") or text("name"), text("userId"),
+                   text("anonymousId"), text("messageId"), text("timestamp"))
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"type": self.type, "event": self.event, "userId": self.user_id,
+                "anonymousId": self.anonymous_id, "messageId": self.message_id,
+                "timestamp": self.timestamp}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Event:
+        return cls(doc.get("type"), doc.get("event"), doc.get("userId"), doc.get("anonymousId"),
+                   doc.get("messageId"), doc.get("timestamp"))
+
+
+# What Segment does with each answer: partners/faqs.md and action-destinations errors.ts.
+RETRIED_4XX = frozenset({408, 423, 429})
+
+
+def segment_outcome(status: int | None) -> str:
+    """What Segment does next after this status: delivered, retried or dropped."""
+    if status is None:
+        return "retried"  # no answer: a timeout or a dropped connection
+    if 200 <= status < 300:
+        return "delivered"
+    if status in RETRIED_4XX or (500 <= status < 600 and status != 501):
+        return "retried"
+    return "dropped"
+
+
+OUTCOME_TEXT = {
+    "delivered": "delivered: Segment counts the event as accepted",
+    "retried": "retried: Segment tries again with backoff for up to 4 hours",
+    "dropped": "dropped: Segment discards the event and does not retry",
+}
+
+
+@dataclass(slots=True)
+class Answer:
+    """The response we sent and how it was chosen."""
+
+    status: int
+    body: bytes = b""
+    chosen_by: str = "default"  # "default", "rule 2", "hold", "hold timeout", "api key", "error"
+    detail: str = ""  # e.g. the rule's text, or the body problem
+    delay: float = 0.0
+
+    @property
+    def outcome(self) -> str:
+        return segment_outcome(self.status)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"status": self.status, "body": self.body.decode("utf-8", "replace"),
+                "chosenBy": self.chosen_by, "detail": self.detail, "delay": self.delay,
+                "outcome": self.outcome}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Answer:
+        return cls(doc["status"], doc.get("body", "").encode(), doc.get("chosenBy", "default"),
+                   doc.get("detail", ""), doc.get("delay", 0.0))
+
+
+@dataclass(slots=True)
+class BodyError:
+    """Why the body is not a Segment payload, with the position of a JSON syntax error."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    position: int | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"message": self.message, "line": self.line, "column": self.column,
+                "position": self.position}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> BodyError:
+        return cls(**doc)
+
+
+@dataclass(slots=True)
+class Redelivery:
+    """This messageId arrived before: the n-th redelivery of exchange `first`."""
+
+    first: str
+    n: int
+    since: float  # seconds since the first delivery
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"first": self.first, "n": self.n, "since": self.since}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Redelivery:
+        return cls(**doc)
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request as received, what we made of it, and what we answered."""
+
+    id: str
+    time: float
+    method: str
+    path: str
+    query: str = ""
+    peer: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    body_size: int = 0  # bytes received; more than len(body) when only the head was kept
+    body_error: BodyError | None = None
+    events: list[Event] = field(default_factory=list)
+    auth: Auth | None = None
+    findings: list[Finding] = field(default_factory=list)
+    redelivery: Redelivery | None = None
+    answer: Answer | None = None
+    duration: float = 0.0  # seconds from arrival to the answer sent
+    session: str = ""
+    held: bool = False
+    data: Any = None  # the parsed body; derived, not stored
+
+    @property
+    def truncated(self) -> bool:
+        return self.body_size > len(self.body)
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, by case-insensitive name."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    def body_text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def to_doc(self) -> dict[str, Any]:
+        try:
+            body = {"body": self.body.decode("utf-8")}
+        except UnicodeDecodeError:
+            body = {"bodyBase64": base64.b64encode(self.body).decode("ascii")}
+        return {
+            "id": self.id, "time": self.time, "session": self.session, "peer": self.peer,
+            "method": self.method, "path": self.path, "query": self.query,
+            "headers": [list(pair) for pair in self.headers], **body,
+            "bodySize": self.body_size,
+            "bodyError": self.body_error.to_doc() if self.body_error else None,
+            "events": [event.to_doc() for event in self.events],
+            "auth": self.auth.to_doc() if self.auth else None,
+            "findings": [finding.to_doc() for finding in self.findings],
+            "redelivery": self.redelivery.to_doc() if self.redelivery else None,
+            "response": self.answer.to_doc() if self.answer else None,
+            "duration": self.duration, "held": self.held,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Exchange:
+        if "bodyBase64" in doc:
+            body = base64.b64decode(doc["bodyBase64"])
+        else:
+            body = doc.get("body", "").encode("utf-8")
+        return cls(
+            id=doc["id"], time=doc["time"], session=doc.get("session", ""), peer=doc.get("peer", ""),
+            method=doc["method"], path=doc["path"], query=doc.get("query", ""),
+            headers=[(k, v) for k, v in doc.get("headers", [])], body=body,
+            body_size=doc.get("bodySize", len(body)),
+            body_error=BodyError.from_doc(doc["bodyError"]) if doc.get("bodyError") else None,
+            events=[Event.from_doc(e) for e in doc.get("events", [])],
+            auth=Auth.from_doc(doc["auth"]) if doc.get("auth") else None,
+            findings=[Finding.from_doc(f) for f in doc.get("findings", [])],
+            redelivery=Redelivery.from_doc(doc["redelivery"]) if doc.get("redelivery") else None,
+            answer=Answer.from_doc(doc["response"]) if doc.get("response") else None,
+            duration=doc.get("duration", 0.0), held=doc.get("held", False),
+        )
+
+    def summary(self) -> Summary:
+        return Summary(
+            id=self.id, time=self.time, method=self.method, path=self.path,
+            status=self.answer.status if self.answer else None,
+            types=tuple(e.type or "" for e in self.events),
+            names=tuple(e.event or "" for e in self.events),
+            users=tuple(e.user_id or "" for e in self.events),
+            anons=tuple(e.anonymous_id or "" for e in self.events),
+            messages=tuple(e.message_id or "" for e in self.events),
+            key=self.auth.key if self.auth else None,
+            codes=tuple(f.code for f in self.findings),
+            severities=tuple(f.severity for f in self.findings),
+            redelivery=self.redelivery.n if self.redelivery else 0,
+            held=self.held,
+            text=self.body_text().lower(),
+        )
+
+
+@dataclass(slots=True)
+class Summary:
+    """The flat facts the exchange list shows and the search language matches."""
+
+    id: str
+    time: float
+    method: str
+    path: str
+    status: int | None
+    types: tuple[str, ...]
+    names: tuple[str, ...]
+    users: tuple[str, ...]
+    anons: tuple[str, ...]
+    messages: tuple[str, ...]
+    key: str | None
+    codes: tuple[str, ...]
+    severities: tuple[str, ...]
+    redelivery: int
+    held: bool
+    text: str  # the body, lower-cased, for free-text search
+
+    def count(self, severity: str) -> int:
+        return self.severities.count(severity)

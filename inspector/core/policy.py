@@ -1,0 +1,155 @@
+"""How the answer to a request is chosen.
+
+In order: API-key enforcement, then the user's rules (first match wins), then
+holding the request for a person, then the sticky default. Requests that are not
+Segment payloads at all (wrong method, too large, not JSON) get their fixed error
+answer first, so a rule can never make Segment believe garbage was accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+import orjson
+
+from .model import Exchange
+from .query import Query, QueryError, parse
+
+# The statuses Segment documents for partner endpoints (partners/direct-destination.md).
+PRESETS = (200, 202, 400, 401, 403, 429, 500, 501, 503)
+
+
+def reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"status {status}"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A status to answer with, an optional message, and how long to wait first."""
+
+    status: int = 200
+    message: str | None = None
+    delay: float = 0.0
+
+    def body(self) -> bytes:
+        if self.status < 200 or self.status in (204, 304):
+            return b""
+        if self.message is not None:
+            return orjson.dumps({"message": self.message})
+        if self.status >= 400:
+            return orjson.dumps({"message": reason(self.status)})
+        return b"{}"
+
+    def __str__(self) -> str:
+        text = str(self.status) if self.message is None else f"{self.status}:{self.message}"
+        return f"{text} after {self.delay:g}s" if self.delay else text
+
+
+def parse_reply(text: str, delay: float = 0.0) -> Reply:
+    """`STATUS[:message]`, as given to --respond and on the right of a rule."""
+    status, sep, message = text.strip().partition(":")
+    try:
+        code = int(status)
+    except ValueError:
+        raise ValueError(f"expected a status such as 200 or 503:message, got {text.strip()!r}") from None
+    if not 100 <= code <= 599:
+        raise ValueError(f"status {code} is outside 100-599")
+    if delay < 0:
+        raise ValueError("the delay cannot be negative")
+    return Reply(code, message if sep else None, delay)
+
+
+@dataclass(slots=True)
+class Rule:
+    """`QUERY => STATUS[:message]`: answer the requests the query matches with this reply."""
+
+    query: Query
+    reply: Reply
+    enabled: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.query.text} => {self.reply}"
+
+
+def parse_rule(text: str) -> Rule:
+    """Parse `QUERY => STATUS[:message]`; errors say which side is wrong."""
+    left, arrow, right = text.partition("=>")
+    if not arrow:
+        raise ValueError(f"a rule reads 'QUERY => STATUS[:message]', got {text!r}")
+    try:
+        query = parse(left.strip())
+    except QueryError as err:
+        raise ValueError(f"rule query: {err}") from None
+    return Rule(query, parse_reply(right))
+
+
+@dataclass(slots=True)
+class Hold:
+    """Hold matching requests until a person answers, or `timeout` seconds pass.
+
+    `count` limits holding to the next N matching requests ("hold the next one").
+    `fallback` answers a request nobody resolved in time; None means the default.
+    """
+
+    query: Query | None = None
+    timeout: float = 30.0
+    count: int | None = None
+    fallback: Reply | None = None
+
+    def takes(self, exchange: Exchange) -> bool:
+        if self.count is not None and self.count <= 0:
+            return False
+        return self.query is None or self.query.matches(exchange.summary())
+
+
+@dataclass(slots=True)
+class Decision:
+    """The reply chosen, or `hold` when a person must choose it."""
+
+    reply: Reply | None
+    chosen_by: str
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Policy:
+    default: Reply = field(default_factory=Reply)
+    rules: list[Rule] = field(default_factory=list)
+    api_keys: frozenset[str] = frozenset()
+    hold: Hold | None = None
+
+    def decide(self, exchange: Exchange) -> Decision:
+        refusal = self._refusal(exchange)
+        if refusal is not None:
+            return refusal
+        summary = exchange.summary() if self.rules else None
+        for number, rule in enumerate(self.rules, 1):
+            if rule.enabled and rule.query.matches(summary):
+                return Decision(rule.reply, f"rule {number}", str(rule))
+        if self.hold is not None and self.hold.takes(exchange):
+            if self.hold.count is not None:
+                self.hold.count -= 1
+            return Decision(None, "hold")
+        return Decision(self.default, "default")
+
+    def _refusal(self, exchange: Exchange) -> Decision | None:
+        if exchange.method != "POST":
+            return Decision(Reply(405, f"method {exchange.method} not allowed: Segment sends POST"),
+                            "error", "method")
+        if exchange.truncated:
+            return Decision(Reply(413, f"body of {exchange.body_size} bytes is over the limit"),
+                            "error", "size")
+        if self.api_keys:
+            auth = exchange.auth
+            if auth is None or not auth.key:
+                message = auth.message if auth is not None else "missing Authorization header"
+                return Decision(Reply(401, message), "api key", auth.verdict if auth else "missing")
+            if auth.key not in self.api_keys:
+                return Decision(Reply(401, "unknown API key"), "api key", "unknown")
+        if exchange.body_error is not None:
+            return Decision(Reply(400, exchange.body_error.message), "error", "body")
+        return None

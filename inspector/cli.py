@@ -1,8 +1,10 @@
-"""The command line: `serve` headless, `history` and `show` over the kept history.
+"""The command line: `serve` headless, `history` and `show` over the kept history,
+`lint` for events in files.
 
 Exit codes are an API (see README): 0 success, 1 the exchange asked for does not
-exist, 2 bad usage (flags, config file, query syntax), 3 the inspector could not
-run (address in use, data directory unusable).
+exist or `lint` found errors, 2 bad usage (flags, config file, query syntax,
+unreadable input), 3 the inspector could not run (address in use, data directory
+unusable).
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ from typing import Any, TextIO
 
 from . import __version__
 from .config import Config, ConfigError, default_data_dir, load, parse_size
-from .core.model import OUTCOME_TEXT, Exchange, Summary, segment_outcome
+from .core.checks import lint_event
+from .core.files import UnreadableError, read_events
+from .core.model import OUTCOME_TEXT, SEVERITIES, Event, Exchange, Summary, segment_outcome
 from .core.policy import Policy, parse_reply, parse_rule
-from .core.query import QueryError, parse
+from .core.query import Query, QueryError, parse
 from .core.store import History
+from .core.templates import fill
 from .core.text import inert, inert_json
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+EXIT_LINT_ERRORS = EXIT_NOT_FOUND
 DEFAULT_HISTORY_LIMIT = 100
 
 
@@ -64,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", default=None, help="one JSON exchange a line")
     data_dir(history)
 
+    lint = commands.add_parser("lint", help="check events in files against the Segment Spec")
+    lint.add_argument("files", nargs="+", metavar="FILE", help="JSON or JSON Lines files; - reads stdin")
+    lint.add_argument("--json", action="store_true", default=None, help="one JSON result per event")
+    lint.add_argument("--fill", action="store_true",
+                      help="fill {{placeholders}} first, as Segment's endpoint tester does with its templates")
+
     show = commands.add_parser("show", help="one exchange in full")
     show.add_argument("id", help="an exchange id, or a unique prefix of it")
     show.add_argument("--json", action="store_true", default=None, help="the exchange as JSON")
@@ -96,12 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         command = args.command or "serve"
         if args.command is None:
             args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "serve"])
-        return {"serve": serve, "history": history, "show": show}[command](args, config)
+        return {"serve": serve, "history": history, "show": show, "lint": lint}[command](args, config)
     except (ConfigError, UsageError) as err:
         print(f"segment-inspector: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except QueryError as err:
-        print(f"segment-inspector: query error: {err}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -125,7 +134,7 @@ def _findings_text(severities: tuple[str, ...]) -> str:
 
 def line_of(summary: Summary) -> str:
     """One readable line: time, status, type, event, user, findings, id."""
-    status = "..." if summary.status is None else str(summary.status)
+    status = "..." if summary.status is None else f"{summary.status} {segment_outcome(summary.status)}"
     if len(summary.types) > 1:
         kind, name = f"batch({len(summary.types)})", ", ".join(n for n in summary.names[:3] if n)
     else:
@@ -134,7 +143,7 @@ def line_of(summary: Summary) -> str:
     user = next((u for u in summary.users if u), "") or next((a for a in summary.anons if a), "")
     marks = f"  redelivery {summary.redelivery}" if summary.redelivery else ""
     marks += "  held" if summary.held else ""
-    text = (f"{_clock(summary.time)}  {status:>3}  {kind:<9} {name[:40]:<40} {user[:24]:<24} "
+    text = (f"{_clock(summary.time)}  {status:<13} {kind:<9} {name[:40]:<40} {user[:24]:<24} "
             f"{_findings_text(summary.severities)}{marks}  {summary.id}")
     return inert(text)
 
@@ -260,8 +269,17 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         history.close()
 
 
+def _query(text: str) -> Query:
+    """Parse a query, or explain on stderr where it goes wrong and exit 2."""
+    try:
+        return parse(text)
+    except QueryError as err:
+        raise UsageError(f"query error: {err.message} at position {err.position}\n"
+                         f"  {inert(text)}\n  {' ' * len(inert(text[:err.position]))}^") from None
+
+
 def history(args: argparse.Namespace, config: Config) -> int:
-    query = parse(" ".join(args.query))
+    query = _query(" ".join(args.query))
     limit = _setting(args, config, "limit", DEFAULT_HISTORY_LIMIT)
     as_json = bool(_setting(args, config, "json", False))
     store = _load(_history_dir(args, config))
@@ -285,3 +303,44 @@ def show(args: argparse.Namespace, config: Config) -> int:
     else:
         _print_exchange(exchange, sys.stdout)
     return EXIT_OK
+
+
+def lint(args: argparse.Namespace, config: Config) -> int:
+    """Lint every event of every file; exit 1 if any has an error-severity finding."""
+    as_json = bool(_setting(args, config, "json", False))
+    now = time.time()
+    counts = dict.fromkeys(SEVERITIES, 0)
+    events = 0
+    unreadable = False
+    for name in args.files:
+        try:
+            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            if args.fill:
+                data = fill(data.decode("utf-8", "replace")).encode()
+            found = read_events(data, "stdin" if name == "-" else name)
+        except (OSError, UnreadableError) as err:
+            reason = f"{name}: {err.strerror}" if isinstance(err, OSError) else str(err)
+            print(f"segment-inspector: cannot lint {inert(reason)}", file=sys.stderr)
+            unreadable = True
+            continue
+        for where, event in found:
+            events += 1
+            findings = lint_event(event, now=now)
+            for f in findings:
+                counts[f.severity] += 1
+            view = Event.of(event)
+            if as_json:
+                print(inert_json({"source": where, **view.to_doc(),
+                                  "findings": [f.to_doc() for f in findings]}))
+            elif findings:
+                title = " ".join(part for part in (view.type, view.event and repr(view.event)) if part)
+                print(inert(f"{where}  {title or 'event'}"))
+                for f in findings:
+                    print(inert(f"  {f.severity:<7} {f.code}  {f.path}  {f.message}"))
+    if not as_json:
+        totals = ", ".join(f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}"
+                           for severity, n in counts.items())
+        print(f"{events} event{'s' if events != 1 else ''}: {totals}")
+    if unreadable:
+        return EXIT_USAGE
+    return EXIT_LINT_ERRORS if counts["error"] else EXIT_OK

@@ -13,10 +13,14 @@ from inspector.core.model import Answer, Exchange
 from .conftest import SEGMENT_HEADERS
 
 
+def iso_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
 def make_event(**fields: Any) -> dict[str, Any]:
     event = {"type": "track", "event": "Order Completed", "userId": "user-1",
              "anonymousId": "anon-1", "messageId": "msg-1",
-             "timestamp": "2026-11-26T10:00:00.000Z", "properties": {"revenue": 19.99}}
+             "timestamp": iso_now(), "properties": {"revenue": 19.99}}
     event.update(fields)
     return event
 

@@ -1,4 +1,4 @@
-"""Turn a raw HTTP request into an Exchange: parse the body, decode auth, check headers.
+"""Turn a raw HTTP request into an Exchange: parse the body, decode auth, check headers, lint.
 
 Kept apart from the receiver so that the CLI, the tests and the sender read
 bodies exactly the way the receiver does.
@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from .auth import auth_findings, decode_basic
+from .checks import lint
 from .headers import check_headers
 from .model import BodyError, Event, Exchange, Finding, new_id
 
@@ -64,5 +65,6 @@ def build_exchange(*, method: str, path: str, query: str = "", peer: str = "",
         items = events_of(exchange.data)
         exchange.events = [Event.of(item) for item in items]
         findings += check_headers(headers, exchange.body_size)
+        findings += lint(exchange.data, now=now)
     exchange.findings = findings
     return exchange

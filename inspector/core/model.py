@@ -119,8 +119,8 @@ RETRIED_4XX = frozenset({408, 423, 429})
 
 def segment_outcome(status: int | None) -> str:
     """What Segment does next after this status: delivered, retried or dropped."""
-    if status is None:
-        return "retried"  # no answer: a timeout or a dropped connection
+    if status is None or status < 200:
+        return "retried"  # no final answer: Segment times out and tries again
     if 200 <= status < 300:
         return "delivered"
     if status in RETRIED_4XX or (500 <= status < 600 and status != 501):

@@ -64,8 +64,8 @@ def test_serve_prints_a_line_per_exchange_stops_cleanly_and_history_survives(tmp
     assert code == 0, err
     lines = out.strip().splitlines()
     assert len(lines) == 2
-    assert " 200  track" in lines[0] and "Order Completed" in lines[0] and "user-1" in lines[0]
-    assert " 400  track" in lines[1] and "Purchase" in lines[1]
+    assert " 200 delivered track" in lines[0] and "Order Completed" in lines[0] and "user-1" in lines[0]
+    assert " 400 dropped   track" in lines[1] and "Purchase" in lines[1]
     assert "Traceback" not in err
 
     # a new process, after the server is gone, finds both again
@@ -232,3 +232,44 @@ def test_core_receiver_and_cli_never_import_textual():
     seen = subprocess.run([PYTHON, "-c", code.replace("for name", "import textual\nfor name")],
                           capture_output=True, text=True, timeout=60)
     assert "textual" in seen.stdout
+
+
+def test_lint_segment_templates_filled_exit_0(tmp_path):
+    from ..conftest import CORPUS
+    result = run("lint", "--fill", *sorted(str(p) for p in CORPUS.glob("*.log")))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().endswith("98 events: 0 errors, 6 warnings, 0 info")
+    assert "identify.log:6  identify" in result.stdout and "SPEC022" in result.stdout
+
+
+def test_lint_exit_1_on_errors_with_json_lines_output(tmp_path):
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(make_event(event="Purchase")) + "\n\n" + json.dumps(make_event()) + "\n")
+    result = run("lint", "--json", str(events))
+    assert result.returncode == 1
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["source"] == f"{events}:1" and first["event"] == "Purchase"
+    assert [f["code"] for f in first["findings"]] == ["SPEC042"]
+    assert second["source"] == f"{events}:3" and second["findings"] == []
+
+
+def test_lint_reads_stdin_arrays_and_pretty_json(tmp_path):
+    batch = json.dumps([make_event(), make_event(type="identify", traits={"email": 7})], indent=2)
+    result = run("lint", "-", input=batch)
+    assert result.returncode == 0
+    assert "stdin[1]  identify" in result.stdout and "SPEC021" in result.stdout
+
+
+@pytest.mark.parametrize("content, words", [
+    ("{\n  \"type\": \"track\",\n  oops\n}", "line 3 column 3"),
+    ('{"type": "track"}\n{"type": \n', "line 2"),
+    ("", "empty"),
+])
+def test_lint_unreadable_input_exits_2_with_where(tmp_path, content, words):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    result = run("lint", str(path))
+    assert result.returncode == 2
+    assert words in result.stderr and str(path) in result.stderr and "Traceback" not in result.stderr
+    missing = run("lint", str(tmp_path / "missing.json"))
+    assert missing.returncode == 2 and "No such file" in missing.stderr

@@ -72,3 +72,9 @@ def test_registering_twice_differently_raises():
     with pytest.raises(ValueError):
         check("TEST999", "fatal", "not a severity", bad="x", good="y")
     assert "TEST999" not in CHECKS
+
+
+@pytest.mark.parametrize("code", sorted(code for code in CHECKS if code.startswith("SPEC")))
+def test_event_examples_in_the_doc_are_the_tested_ones(code):
+    cells = doc_rows()[code]
+    assert (cells[3], cells[4]) == (CHECKS[code].doc_bad, CHECKS[code].doc_good)

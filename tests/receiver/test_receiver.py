@@ -9,6 +9,7 @@ import random
 import orjson
 import pytest
 
+from inspector.cli import main
 from inspector.core.policy import Policy, parse_reply, parse_rule
 from inspector.core.query import parse
 from inspector.core.templates import fill
@@ -28,7 +29,7 @@ def codes(exchange) -> list[str]:
     return [finding.code for finding in exchange.findings]
 
 
-async def test_every_corpus_event_is_answered_200_kept_and_found(inspector):
+async def test_every_corpus_event_is_answered_200_kept_and_found(inspector, tmp_path, capsys):
     events = corpus_events()
     assert len(events) == 98
     results = await asyncio.gather(*(inspector.post(orjson.dumps(e)) for e in events))
@@ -41,6 +42,9 @@ async def test_every_corpus_event_is_answered_200_kept_and_found(inspector):
         assert exchange.auth.key == "segment"
         assert exchange.events[0].type == event["type"]
         assert orjson.loads(exchange.body) == event
+    assert main(["history", "--limit", "0", "--json", "--data-dir", str(tmp_path)]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(d["events"][0]["messageId"] for d in listed) == sorted(e["messageId"] for e in events)
 
 
 async def raw_request(url: str, head: bytes, body: bytes) -> bytes:

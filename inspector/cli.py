@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import signal
 import sys
 import time
@@ -24,9 +25,11 @@ from .core.files import UnreadableError, read_events
 from .core.model import OUTCOME_TEXT, SEVERITIES, Event, Exchange, Summary, segment_outcome
 from .core.policy import Policy, parse_reply, parse_rule
 from .core.query import Query, QueryError, parse
+from .core.hub import Hub, Notice
 from .core.store import History
 from .core.templates import fill
 from .core.text import inert, inert_json
+from .receiver import Receiver
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 EXIT_LINT_ERRORS = EXIT_NOT_FOUND
@@ -37,32 +40,49 @@ class UsageError(Exception):
     """A mistake in what the user asked for: exit 2 with this message."""
 
 
+class RuntimeFailure(Exception):
+    """The inspector cannot run as asked: exit 3 with this message."""
+
+
+def receiving_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """The options of a running inspector, shared by the TUI (top level) and `serve`.
+
+    `serve` gets them with SUPPRESS as default, so that an option given before the
+    command is not reset by the subcommand's own default.
+    """
+    add = parser.add_argument
+    add("--host", default=default, help="address to listen on (default 127.0.0.1)")
+    add("--port", type=int, default=default, help="port to listen on (default 8686; 0 picks a free one)")
+    add("--api-key", action="append", default=default, metavar="KEY",
+        help="answer 401 unless the request carries this API key (repeatable)")
+    add("--rule", action="append", default=default, metavar="'QUERY => STATUS[:message]'",
+        help="answer matching requests with this status (repeatable; first match wins)")
+    add("--respond", default=default, metavar="STATUS[:message]", help="the default answer (200)")
+    add("--delay", type=float, default=default, metavar="SECONDS", help="wait before the default answer")
+    add("--max-body", default=default, metavar="SIZE", help="larger bodies get 413 (default 8MiB)")
+    add("--hold-timeout", type=float, default=default, metavar="SECONDS",
+        help="how long a held request waits for a person (default 30)")
+    add("--data-dir", default=default, help="where the history is kept")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segment-inspector",
         description="Receive, check and answer the requests Segment sends your destination.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", type=Path, help="config file (TOML) holding flag defaults")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    receiving_options(parser, None)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND",
+        description="Without a command, the TUI starts; it takes the same options as serve.")
 
     def data_dir(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--data-dir", help="where the history is kept")
+        sub.add_argument("--data-dir", default=argparse.SUPPRESS, help="where the history is kept")
 
     serve = commands.add_parser("serve", help="receive requests headless, one line each")
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8686; 0 picks a free one)")
-    serve.add_argument("--api-key", action="append", metavar="KEY",
-                       help="answer 401 unless the request carries this API key (repeatable)")
-    serve.add_argument("--rule", action="append", metavar="'QUERY => STATUS[:message]'",
-                       help="answer matching requests with this status (repeatable; first match wins)")
-    serve.add_argument("--respond", metavar="STATUS[:message]", help="the default answer (200)")
-    serve.add_argument("--delay", type=float, metavar="SECONDS", help="wait before the default answer")
-    serve.add_argument("--max-body", metavar="SIZE", help="larger bodies get 413 (default 8MiB)")
-    serve.add_argument("--hold-timeout", type=float, metavar="SECONDS",
-                       help="how long a held request waits for a person (default 30)")
+    receiving_options(serve, argparse.SUPPRESS)
     serve.add_argument("--json", action="store_true", default=None,
                        help="print each exchange as one line of JSON")
-    data_dir(serve)
 
     history = commands.add_parser("history", help="list kept exchanges, newest first")
     history.add_argument("query", nargs="*", help="search (see docs/query.md)")
@@ -105,20 +125,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load(args.config, explicit=args.config is not None)
-        command = args.command or "serve"
-        if args.command is None:
-            args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "serve"])
-        return {"serve": serve, "history": history, "show": show, "lint": lint}[command](args, config)
+        commands = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint}
+        return commands[args.command](args, config)
     except (ConfigError, UsageError) as err:
         print(f"segment-inspector: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeFailure as err:
+        print(f"segment-inspector: {err}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 # -- printing --------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4)
+def _second(second: int) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(second))
+
+
 def _clock(epoch: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}"
+    return f"{_second(int(epoch))}.{int(epoch * 1000) % 1000:03d}"
 
 
 def _findings_text(severities: tuple[str, ...]) -> str:
@@ -211,8 +237,8 @@ def _policy(args: argparse.Namespace, config: Config) -> Policy:
     return Policy(default=default, rules=rules, api_keys=keys)
 
 
-def serve(args: argparse.Namespace, config: Config) -> int:
-    from .receiver import Receiver
+def _inspector(args: argparse.Namespace, config: Config) -> tuple[History, Hub, Receiver, Path]:
+    """The history, hub and receiver that `serve` and the TUI run, from flags and config."""
     from .receiver.server import DEFAULT_PORT
 
     policy = _policy(args, config)
@@ -220,40 +246,48 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         max_body = parse_size(_setting(args, config, "max-body", 8 * 1024 * 1024))
     except ValueError as err:
         raise UsageError(f"--max-body: {err}") from None
-    host = _setting(args, config, "host", "127.0.0.1")
-    port = _setting(args, config, "port", DEFAULT_PORT)
-    as_json = bool(_setting(args, config, "json", False))
     directory = _history_dir(args, config)
     try:
         history = _load(directory)
         history.start_session()
     except OSError as err:
-        print(f"segment-inspector: cannot use the data directory {directory}: {err}", file=sys.stderr)
-        return EXIT_FAILURE
-    from .core.hub import Hub
-
+        raise RuntimeFailure(f"cannot use the data directory {directory}: {err}") from None
     hub = Hub(history, policy, hold_timeout=float(_setting(args, config, "hold-timeout", 30.0)))
+    receiver = Receiver(hub, host=_setting(args, config, "host", "127.0.0.1"),
+                        port=_setting(args, config, "port", DEFAULT_PORT), max_body=max_body)
+    return history, hub, receiver, directory
 
-    def show_line(notice: Any) -> None:
-        if notice.kind != "recorded":
+
+def serve(args: argparse.Namespace, config: Config) -> int:
+    history, hub, receiver, directory = _inspector(args, config)
+    as_json = bool(_setting(args, config, "json", False))
+
+    lines: list[str] = []
+
+    def write_lines() -> None:
+        sys.stdout.write("".join(lines))
+        sys.stdout.flush()
+        lines.clear()
+
+    def show_line(notice: Notice) -> None:
+        """Queue the exchange's line; lines of one event-loop turn are written at once."""
+        if notice.kind != "recorded" or notice.summary is None:
             return
-        if as_json:
-            print(inert_json(notice.exchange.to_doc()), flush=True)
-        else:
-            print(line_of(notice.exchange.summary()), flush=True)
+        if not lines:
+            asyncio.get_running_loop().call_soon(write_lines)
+        lines.append((inert_json(notice.exchange.to_doc()) if as_json else line_of(notice.summary)) + "\n")
 
     hub.subscribe(show_line)
 
     async def run() -> int:
-        receiver = Receiver(hub, host=host, port=port, max_body=max_body)
         try:
             url = await receiver.start()
         except OSError as err:
-            print(f"segment-inspector: cannot listen on {host}:{port}: {err.strerror or err}",
-                  file=sys.stderr)
+            print(f"segment-inspector: cannot listen on {receiver.host}:{receiver.port}: "
+                  f"{err.strerror or err}", file=sys.stderr)
             return EXIT_FAILURE
         print(f"segment-inspector {__version__} receiving on {url}  "
-              f"(answer: {policy.default}; history: {directory}; Ctrl-C stops)",
+              f"(answer: {hub.policy.default}; history: {directory}; Ctrl-C stops)",
               file=sys.stderr if as_json else sys.stdout, flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -267,6 +301,19 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         return asyncio.run(run())
     finally:
         history.close()
+
+
+def tui(args: argparse.Namespace, config: Config) -> int:
+    """The TUI, with the receiver running on its event loop."""
+    history, hub, receiver, _ = _inspector(args, config)
+    from .tui.app import InspectorApp  # the only place the command line touches Textual
+
+    app = InspectorApp(hub, receiver=receiver, keymap=config.get("keys", {}))
+    try:
+        app.run()
+    finally:
+        history.close()
+    return EXIT_OK
 
 
 def _query(text: str) -> Query:

@@ -1,7 +1,8 @@
 """The config file: a TOML file holding the default of every command-line flag.
 
 Keys are the flags' long names without dashes in front (`port = 8686`,
-`api-key = ["k1"]`, `rule = ["event:Purchase => 501"]`). Flags given on the
+`api-key = ["k1"]`, `rule = ["event:Purchase => 501"]`); a `[keys]` table remaps the
+TUI's keys by binding id (`answer.500 = "f5"`). Flags given on the
 command line win. A file that is not valid TOML, or that names an unknown flag or
 gives a value of the wrong type, is an error that names its line.
 """
@@ -31,6 +32,7 @@ OPTIONS: dict[str, tuple[type, ...]] = {
     "hold-timeout": (int, float),
     "json": (bool,),
     "limit": (int,),
+    "keys": (dict,),
 }
 
 
@@ -90,11 +92,13 @@ def load(path: Path | None, *, explicit: bool = False) -> Config:
             raise ConfigError(f"{where}: {key} must be {wanted}, not {type(value).__name__}")
         if isinstance(value, list) and not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{where}: {key} must be a list of strings")
+        if isinstance(value, dict) and not all(isinstance(item, str) for item in value.values()):
+            raise ConfigError(f"{where}: [{key}] maps binding ids to keys, such as answer.500 = \"f5\"")
     return Config(path, data)
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-               list: "a list of strings"}
+               list: "a list of strings", dict: "a table"}
 
 
 def parse_size(value: int | str) -> int:

@@ -20,10 +20,14 @@ from .store import History
 
 @dataclass(slots=True)
 class Notice:
-    """What just happened: `kind` is "arrived", "held", "released" or "recorded"."""
+    """What just happened: `kind` is "arrived", "held", "released" or "recorded".
+
+    A recorded exchange comes with the summary the history made of it.
+    """
 
     kind: str
     exchange: Exchange
+    summary: Summary | None = None
 
 
 Subscriber = Callable[[Notice], None]
@@ -54,8 +58,8 @@ class Hub:
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
 
-    def _notify(self, kind: str, exchange: Exchange) -> None:
-        notice = Notice(kind, exchange)
+    def _notify(self, kind: str, exchange: Exchange, summary: Summary | None = None) -> None:
+        notice = Notice(kind, exchange, summary)
         for subscriber in list(self._subscribers):
             subscriber(notice)
 
@@ -93,8 +97,7 @@ class Hub:
 
     def record(self, exchange: Exchange) -> None:
         """Keep an answered exchange and tell the UIs."""
-        self.history.add(exchange)
-        self._notify("recorded", exchange)
+        self._notify("recorded", exchange, self.history.add(exchange))
 
     # -- the UIs' side -----------------------------------------------------------
 

@@ -40,6 +40,8 @@ def parse_body(body: bytes) -> tuple[Any, BodyError | None]:
                                line=err.lineno, column=err.colno, position=err.pos)
     except RecursionError:
         return None, BodyError("malformed JSON: nested too deeply")
+    except ValueError as err:  # e.g. an integer of more digits than Python converts
+        return None, BodyError(f"unreadable JSON: {err}")
 
 
 def events_of(data: Any) -> list[Any]:

@@ -9,7 +9,7 @@ cheap to hold and to scan.
 from __future__ import annotations
 
 import base64
-import os
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +18,7 @@ from typing import Any
 SEVERITIES = ("error", "warning", "info")
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_random = random.Random()
 _id_lock = threading.Lock()
 _last_id = [0, 0]
 
@@ -29,7 +30,7 @@ def new_id(now: float | None = None) -> str:
         if ms <= _last_id[0]:
             ms, rand = _last_id[0], _last_id[1] + 1
         else:
-            rand = int.from_bytes(os.urandom(10), "big") >> 1
+            rand = _random.getrandbits(79)
         _last_id[0], _last_id[1] = ms, rand
     n = (ms << 80) | (rand & ((1 << 80) - 1))
     return "".join(_CROCKFORD[(n >> shift) & 31] for shift in range(125, -1, -5))

@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from tinydb import TinyDB
-from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
 from .model import Exchange, Redelivery, Summary, new_id
 from .query import Query
 
 SHARD_SIZE = 1000
+FREEZE_EVERY = 5000
 TABLE = "exchanges"
 
 
@@ -54,16 +53,6 @@ class OrjsonStorage(Storage):
 
     def close(self) -> None:
         pass
-
-
-class _WriteThrough(CachingMiddleware):
-    """Reads from memory, writes every batch to disk."""
-
-    WRITE_CACHE_SIZE = 1
-
-
-def open_shard(path: Path) -> TinyDB:
-    return TinyDB(str(path), storage=_WriteThrough(OrjsonStorage))
 
 
 def summary_of(doc: dict[str, Any]) -> Summary:
@@ -110,7 +99,7 @@ class History:
     """All exchanges of all sessions in `directory`, searchable, appended to by one session."""
 
     def __init__(self, directory: Path | str, *, shard_size: int = SHARD_SIZE,
-                 flush_interval: float = 0.25) -> None:
+                 flush_interval: float = 2.0) -> None:
         self.directory = Path(directory)
         self.shard_size = shard_size
         self.flush_interval = flush_interval
@@ -121,14 +110,15 @@ class History:
         self._first_by_message: dict[str, tuple[str, float, int]] = {}
         self._pending: list[tuple[int, dict[str, Any]]] = []
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # the writer thread and close() may both flush
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._stopping = False
         self._shard_no = 0
         self._shard_count = 0
         self._journal_fd: int | None = None
-        self._db: TinyDB | None = None
-        self._db_no = -1
+        self._table: dict[str, dict[str, Any]] = {}
+        self._table_no = -1
 
     # -- reading -----------------------------------------------------------------
 
@@ -168,16 +158,19 @@ class History:
             docs.extend(doc for doc in _read_journal(journal) if doc["id"] not in ids)
         return docs
 
-    def _index(self, doc: dict[str, Any], raw: bytes) -> None:
+    def _index(self, doc: dict[str, Any], raw: bytes) -> Summary:
         summary = summary_of(doc)
         self._summaries.append(summary)
-        self._docs[summary.id] = raw
+        # orjson's result keeps its whole growth buffer (several times its length);
+        # an exact copy keeps memory per exchange near the document's size.
+        self._docs[summary.id] = bytes(memoryview(raw))
         for message_id in summary.messages:
             if message_id and message_id not in self._first_by_message:
                 self._first_by_message[message_id] = (summary.id, summary.time, 0)
             elif message_id:
                 first, when, n = self._first_by_message[message_id]
                 self._first_by_message[message_id] = (first, when, max(n, summary.redelivery))
+        return summary
 
     def __len__(self) -> int:
         return len(self._summaries)
@@ -232,7 +225,7 @@ class History:
     def _shard_path(self, number: int, suffix: str) -> Path:
         return self.directory / "history" / self.session / f"{number:05d}{suffix}"
 
-    def add(self, exchange: Exchange) -> None:
+    def add(self, exchange: Exchange) -> Summary:
         """Keep an exchange: journaled before this returns, in TinyDB soon after."""
         if not self.session:
             self.start_session()
@@ -240,12 +233,17 @@ class History:
         doc = exchange.to_doc()
         raw = orjson.dumps(doc)
         if self._journal_fd is None or self._shard_count >= self.shard_size:
+            if self._journal_fd is not None:
+                self._wake.set()  # a full shard: write it out now
             self._next_shard()
         os.write(self._journal_fd, raw + b"\n")
         self._shard_count += 1
-        self._index(doc, raw)
+        summary = self._index(doc, raw)
         with self._lock:
             self._pending.append((self._shard_no, doc))
+        if len(self._summaries) % FREEZE_EVERY == 0:
+            gc.freeze()  # kept exchanges live as long as the app: spare them the GC passes
+        return summary
 
     def _next_shard(self) -> None:
         if self._journal_fd is not None:
@@ -256,31 +254,44 @@ class History:
         self._journal_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     def _write_loop(self) -> None:
+        """Flush a shard once it is full, and the open one every `flush_interval` seconds.
+
+        Each flush rewrites the shard's file, so flushing less often costs less;
+        the journal already holds everything that is not flushed yet.
+        """
         while not self._stopping:
             self._wake.wait(self.flush_interval)
             self._wake.clear()
             self.flush()
 
     def flush(self) -> None:
-        """Move journaled exchanges into their TinyDB shards."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-        if not batch:
-            return
-        by_shard: dict[int, list[dict[str, Any]]] = {}
-        for number, doc in batch:
-            by_shard.setdefault(number, []).append(doc)
-        for number, docs in sorted(by_shard.items()):
-            if number != self._db_no:
-                if self._db is not None:
-                    self._db.close()
-                    self._retire_journal(self._db_no)
-                self._db, self._db_no = open_shard(self._shard_path(number, ".json")), number
-            self._db.table(TABLE).insert_multiple(docs)
+        """Move journaled exchanges into their TinyDB shards.
+
+        A shard's table is kept in memory until the shard is full and is written
+        through TinyDB's storage layer in one piece: TinyDB's own insert rebuilds the
+        whole table twice per call, which costs more than the rest of an exchange's
+        handling.
+        """
+        with self._flushing:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            for number, doc in batch:
+                if number != self._table_no:
+                    self._write_table()
+                    self._retire_journal(self._table_no)
+                    self._table, self._table_no = {}, number
+                self._table[str(len(self._table) + 1)] = doc
+            self._write_table()
+
+    def _write_table(self) -> None:
+        if self._table:
+            OrjsonStorage(str(self._shard_path(self._table_no, ".json"))).write({TABLE: self._table})
 
     def _retire_journal(self, number: int) -> None:
         """A full shard that reached TinyDB no longer needs its journal."""
-        if number < self._shard_no:
+        if 0 <= number < self._shard_no:
             self._shard_path(number, ".jsonl").unlink(missing_ok=True)
 
     def close(self) -> None:
@@ -291,9 +302,6 @@ class History:
             self._writer.join()
             self._writer = None
         self.flush()
-        if self._db is not None:
-            self._db.close()
-            self._db = None
         if self._journal_fd is not None:
             os.close(self._journal_fd)
             self._journal_fd = None

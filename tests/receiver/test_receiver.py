@@ -268,3 +268,9 @@ async def test_redelivery_is_marked(inspector):
     redelivery = inspector.history.get(third.id).redelivery
     assert redelivery.first == first.id and redelivery.since >= 0
     assert len(inspector.history.search(parse("is:redelivery"))) == 2
+
+
+async def test_json_the_parsers_refuse_is_a_400_not_a_crash(inspector):
+    status, _, reply = await inspector.post(b'{"type": "track", "n": ' + b"9" * 5000 + b"}")
+    assert status == 400 and json.loads(reply)["message"]
+    assert inspector.history.search()[0].status == 400

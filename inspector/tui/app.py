@@ -1,0 +1,299 @@
+"""The TUI: watch Segment's requests arrive and answer them from the keyboard.
+
+The app owns the receiver (started on its own event loop in on_mount, stopped in
+on_unmount) and subscribes to the hub. Hub notices are queued and applied every
+100 ms, so a burst of requests costs the screen one update, not one per request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, Input
+
+from ..core.exporters.curl import curl_command
+from ..core.hub import Hub, Notice
+from ..core.model import Exchange, Summary
+from ..core.policy import Reply, Rule
+from ..core.query import Query, parse
+from ..core.text import inert
+from ..receiver import Receiver
+from .commands import InspectorCommands
+from .screens.help import HelpScreen
+from .screens.hold import HoldChoice, HoldScreen
+from .screens.response import ResponseScreen
+from .screens.rules import RulesScreen
+from .widgets.detail.pane import DetailPane
+from .widgets.exchange_list import ExchangeList
+from .widgets.header import HeaderState, InspectorHeader
+from .widgets.search_bar import SearchBar
+
+# One key per status Segment documents. Shown in help; remappable by binding id.
+ANSWER_KEYS = {"2": 200, "3": 202, "4": 400, "5": 401, "6": 403, "7": 429, "0": 500, "9": 501, "8": 503}
+FLUSH_INTERVAL = 0.1
+
+
+def _answer_bindings() -> list[Binding]:
+    shown = {200, 500}
+    return [Binding(key, f"answer({status})", f"{status}", show=status in shown,
+                    id=f"answer.{status}", tooltip=f"answer with {status}")
+            for key, status in ANSWER_KEYS.items()]
+
+
+def quoted(value: str) -> str:
+    """A value as the query language reads it, quoted with \\ and \" escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class InspectorApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "segment-inspector"
+    COMMANDS = App.COMMANDS | {InspectorCommands}
+    BINDINGS = [
+        *_answer_bindings(),
+        Binding("r", "custom_answer", "Answer…", id="answer.custom"),
+        Binding("A", "release_all", "Answer all held", show=False, id="answer.all_held"),
+        Binding("h", "toggle_hold", "Hold", id="hold.toggle"),
+        Binding("H", "hold_matching", "Hold matching…", show=False, id="hold.matching"),
+        Binding("R", "rules", "Rules", id="rules.open"),
+        Binding("x", "rule_from_selected", "Rule from this", show=False, id="rules.from_selected"),
+        Binding("slash", "search", "Search", id="search.focus"),
+        Binding("c", "copy_body", "Copy body", show=False, id="copy.body"),
+        Binding("C", "copy_curl", "Copy curl", show=False, id="copy.curl"),
+        Binding("y", "copy_url", "Copy URL", show=False, id="copy.url"),
+        Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, hub: Hub, *, receiver: Receiver | None = None, local_url: str = "",
+                 keymap: dict[str, str] | None = None, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.hub = hub
+        self.receiver = receiver
+        self.local_url = local_url
+        self.keymap = dict(keymap or {})
+        self.clock = clock
+        self.filter: Query | None = None
+        self.received = 0
+        self.with_errors = 0
+        self.notes: tuple[str, ...] = ()
+        self._pending: list[Notice] = []
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield InspectorHeader(id="header")
+        yield SearchBar(id="search")
+        with Horizontal(id="main"):
+            yield ExchangeList(id="exchanges")
+            yield DetailPane(id="detail")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self._unsubscribe = self.hub.subscribe(self._queue)
+        exchanges = self.query_one(ExchangeList)
+        exchanges.set_rows(self.hub.history.search(newest_first=False))
+        exchanges.focus()
+        if self.receiver is not None:
+            try:
+                self.local_url = await self.receiver.start()
+            except OSError as err:
+                self.notes = (f"cannot listen on {self.receiver.host}:{self.receiver.port}: "
+                              f"{err.strerror or err}",)
+                self.notify(self.notes[0], severity="error", markup=False, timeout=30)
+        for problem in self.hub.history.problems:
+            self.notify(inert(problem), severity="warning", markup=False, timeout=30)
+        # On the main screen, so the flushing ends with the widgets it updates.
+        self.screen.set_interval(FLUSH_INTERVAL, self._flush)
+        self._show_header()
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self.receiver is not None:
+            await self.receiver.stop()
+
+    # -- applying what the hub says ---------------------------------------------------
+
+    def _queue(self, notice: Notice) -> None:
+        self._pending.append(notice)
+
+    def _flush(self) -> None:
+        notices, self._pending = self._pending, []
+        changed: dict[str, tuple[Exchange, Summary]] = {}
+        for notice in notices:
+            if notice.kind == "recorded" and notice.summary is not None:
+                self.received += 1
+                if "error" in notice.summary.severities:
+                    self.with_errors += 1
+                changed[notice.exchange.id] = (notice.exchange, notice.summary)
+            elif notice.kind == "held":
+                changed[notice.exchange.id] = (notice.exchange, notice.exchange.summary())
+        exchanges = self.query_one(ExchangeList)
+        if changed:
+            summaries = [summary for _, summary in changed.values()]
+            if self.filter is not None:
+                summaries = [s for s in summaries if self.filter.matches(s)]
+            exchanges.add(summaries)
+            selected = exchanges.selected
+            if selected is not None and selected.id in changed:
+                self.query_one(DetailPane).show(changed[selected.id][0])
+        exchanges.set_held({exchange.id: deadline for exchange, deadline in self.hub.held()})
+        if notices:
+            self._show_header()
+
+    def _show_header(self) -> None:
+        policy = self.hub.policy
+        hold = policy.hold
+        if hold is None:
+            hold_text = "off"
+        else:
+            hold_text = "on" + (f" for {hold.query.text}" if hold.query is not None else "")
+            if hold.count is not None:
+                hold_text += f" (next {hold.count})"
+        public = self.hub.public_urls[0] if self.hub.public_urls else None
+        self.query_one(InspectorHeader).show(HeaderState(
+            local_url=self.local_url, public_url=public, answer=str(policy.default),
+            rules=sum(rule.enabled for rule in policy.rules), hold=hold_text, received=self.received,
+            held=len(self.hub.held()), errors=self.with_errors, history=len(self.hub.history),
+            filter=self.filter.text if self.filter is not None else "", notes=self.notes))
+
+    def _exchange(self, summary: Summary | None) -> Exchange | None:
+        if summary is None:
+            return None
+        for exchange, _ in self.hub.held():
+            if exchange.id == summary.id:
+                return exchange
+        return self.hub.get(summary.id)
+
+    def on_exchange_list_selected(self, message: ExchangeList.Selected) -> None:
+        self.query_one(DetailPane).show(self._exchange(message.summary))
+
+    # -- search -----------------------------------------------------------------------
+
+    def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
+        self.filter = message.query
+        self._search(message.query)
+        self._show_header()
+
+    @work(thread=True, exclusive=True, group="search")
+    def _search(self, query: Query | None) -> None:
+        found = self.hub.history.search(query, newest_first=False)
+        held = [exchange.summary() for exchange, _ in self.hub.held()]
+        found += [s for s in held if query is None or query.matches(s)]
+        self.call_from_thread(self.query_one(ExchangeList).set_rows, found)
+
+    def action_search(self) -> None:
+        self.query_one("#search-input", Input).focus()
+
+    # -- answering --------------------------------------------------------------------
+
+    def _selected_held(self) -> Exchange | None:
+        selected = self.query_one(ExchangeList).selected
+        if selected is None:
+            return None
+        return next((exchange for exchange, _ in self.hub.held() if exchange.id == selected.id), None)
+
+    def _answer(self, reply: Reply) -> None:
+        held = self._selected_held()
+        if held is not None and self.hub.resolve(held.id, reply):
+            self.notify(f"answered the held request with {reply}", markup=False)
+        else:
+            self.hub.policy.default = reply
+            self.notify(f"new requests are answered {reply}", markup=False)
+        self._show_header()
+
+    def action_answer(self, status: int) -> None:
+        self._answer(Reply(status))
+
+    def action_custom_answer(self) -> None:
+        held = self._selected_held()
+        title = "Answer the held request" if held is not None else "Answer new requests with"
+        self.push_screen(ResponseScreen(title, self.hub.policy.default),
+                         lambda reply: reply is not None and self._answer(reply))
+
+    def action_release_all(self) -> None:
+        count = self.hub.release_all(self.hub.policy.default, "hold")
+        self.notify(f"answered {count} held request{'s' if count != 1 else ''} with "
+                    f"{self.hub.policy.default}", markup=False)
+
+    def action_toggle_hold(self) -> None:
+        if self.hub.policy.hold is None:
+            self.hub.start_holding()
+            self.notify("holding new requests: digits answer the selected one, A answers all",
+                        markup=False)
+        else:
+            self.hub.stop_holding()
+            self.notify("not holding new requests", markup=False)
+        self._show_header()
+
+    def action_hold_matching(self) -> None:
+        def chosen(choice: HoldChoice | None) -> None:
+            if choice is not None:
+                self.hub.start_holding(choice.query, count=choice.count, timeout=choice.timeout)
+                self._show_header()
+
+        self.push_screen(HoldScreen(self.hub.hold_timeout), chosen)
+
+    def action_rules(self) -> None:
+        self.push_screen(RulesScreen(self.hub.policy), lambda _: self._show_header())
+
+    def action_rule_from_selected(self) -> None:
+        selected = self.query_one(ExchangeList).selected
+        if selected is None or not selected.types:
+            self.notify("select a request with an event first", severity="warning", markup=False)
+            return
+        terms = [f"type:{quoted(selected.types[0])}"] if selected.types[0] else []
+        if selected.names and selected.names[0]:
+            terms.append(f"event:{quoted(selected.names[0])}")
+        query = parse(" ".join(terms))
+
+        def chosen(reply: Reply | None) -> None:
+            if reply is not None:
+                self.hub.policy.rules.append(Rule(query, reply))
+                self.notify(f"rule added: {query.text} => {reply}", markup=False)
+                self._show_header()
+
+        self.push_screen(ResponseScreen(f"Answer requests like this ({query.text}) with", Reply(501)), chosen)
+
+    # -- the rest ---------------------------------------------------------------------
+
+    def action_toggle_order(self) -> None:
+        exchanges = self.query_one(ExchangeList)
+        exchanges.newest_first = not exchanges.newest_first
+
+    def _copy(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)
+        self.notify(f"copied {what}", markup=False)
+
+    def action_copy_body(self) -> None:
+        exchange = self._exchange(self.query_one(ExchangeList).selected)
+        if exchange is not None:
+            self._copy(exchange.body.decode("utf-8", "replace"), "the body")
+
+    def action_copy_curl(self) -> None:
+        exchange = self._exchange(self.query_one(ExchangeList).selected)
+        if exchange is not None:
+            self._copy(curl_command(exchange, self.local_url or "http://127.0.0.1:8686/"), "a curl command")
+
+    def action_copy_url(self) -> None:
+        url = self.hub.public_urls[0] if self.hub.public_urls else self.local_url
+        if url:
+            self._copy(url, url)
+
+    def action_help(self) -> None:
+        keymap = {binding_id: key for binding_id, key in self.keymap.items()}
+        rows = []
+        for binding in [*self.BINDINGS, *ExchangeList.BINDINGS, *SearchBar.BINDINGS]:
+            if isinstance(binding, Binding):
+                key = keymap.get(binding.id or "", binding.key)
+                rows.append((key, binding.description or binding.action, binding.id or ""))
+        self.push_screen(HelpScreen(rows))
+
+

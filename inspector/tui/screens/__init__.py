@@ -1,0 +1,1 @@
+"""Modal screens: choose a response, hold requests, manage rules, help."""

@@ -1,0 +1,78 @@
+"""Hold requests for a person: all of them, or the next N that match a query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from ...core.query import Query, QueryError, parse
+
+
+@dataclass(frozen=True)
+class HoldChoice:
+    query: Query | None
+    count: int | None
+    timeout: float
+
+
+class HoldScreen(ModalScreen[HoldChoice | None]):
+    """Returns what to hold, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="hold.cancel")]
+
+    def __init__(self, timeout: float, query: str = "") -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.initial_query = query
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text("Hold requests until you answer them", style="bold"), markup=False)
+            yield Label("Only requests matching (empty: every request)")
+            yield Input(self.initial_query, id="query", placeholder='event:"Order Completed"')
+            yield Label("Only the next N of them (empty: until hold is turned off)")
+            yield Input("", id="count", restrict=r"\d*")
+            yield Label("Seconds before a held request falls back to the default answer")
+            yield Input(f"{self.timeout:g}", id="timeout", restrict=r"[0-9.]*")
+            yield Static(id="problem", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Hold", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_input_submitted(self) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        text = self.query_one("#query", Input).value
+        count = self.query_one("#count", Input).value.strip()
+        timeout = self.query_one("#timeout", Input).value.strip()
+        problem = self.query_one("#problem", Static)
+        try:
+            query = parse(text) if text.strip() else None
+        except QueryError as err:
+            problem.update(Text(f"query: {err}", style="bold red"))
+            return
+        try:
+            seconds = float(timeout) if timeout else self.timeout
+        except ValueError:
+            problem.update(Text("the timeout is a number of seconds", style="bold red"))
+            return
+        if seconds <= 0:
+            problem.update(Text("the timeout must be more than 0 seconds", style="bold red"))
+            return
+        self.dismiss(HoldChoice(query, int(count) if count else None, seconds))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,84 @@
+"""The response rules: listed in the order they apply, toggled and removed from the keyboard."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, ListItem, ListView, Static
+
+from ...core.policy import Policy
+from ...core.text import inert
+
+
+class RulesScreen(ModalScreen[None]):
+    """Changes `policy.rules` in place; the first enabled rule that matches answers."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="rules.close"),
+        Binding("space", "toggle", "Enable/disable", id="rules.toggle"),
+        Binding("delete,d", "remove", "Remove", id="rules.remove"),
+        Binding("K", "move(-1)", "Move up", id="rules.up"),
+        Binding("J", "move(1)", "Move down", id="rules.down"),
+    ]
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text("Rules: the first enabled rule that matches a request answers it", style="bold"),
+                         markup=False)
+            yield ListView(id="rules")
+            yield Static(Text("space enable/disable · d remove · K/J move · esc close · "
+                              "x on the main screen adds a rule from the selected request", style="dim"),
+                         markup=False)
+
+    def on_mount(self) -> None:
+        self._refill()
+
+    def _refill(self, index: int | None = None) -> None:
+        view = self.query_one(ListView)
+        view.clear()
+        if not self.policy.rules:
+            view.append(ListItem(Label(Text("No rules yet.", style="dim"), markup=False)))
+        for number, rule in enumerate(self.policy.rules, 1):
+            line = Text(f"{number:>2}. ")
+            line.append("on  " if rule.enabled else "off ", style="bold green" if rule.enabled else "dim")
+            line.append(inert(str(rule)), style="" if rule.enabled else "dim")
+            view.append(ListItem(Label(line, markup=False)))
+        if self.policy.rules:
+            view.index = max(0, min(index or 0, len(self.policy.rules) - 1))
+
+    def _selected(self) -> int | None:
+        index = self.query_one(ListView).index
+        return index if index is not None and index < len(self.policy.rules) else None
+
+    def action_toggle(self) -> None:
+        index = self._selected()
+        if index is not None:
+            rule = self.policy.rules[index]
+            rule.enabled = not rule.enabled
+            self._refill(index)
+
+    def action_remove(self) -> None:
+        index = self._selected()
+        if index is not None:
+            del self.policy.rules[index]
+            self._refill(index)
+
+    def action_move(self, step: int) -> None:
+        index = self._selected()
+        if index is None:
+            return
+        target = index + step
+        if 0 <= target < len(self.policy.rules):
+            rules = self.policy.rules
+            rules[index], rules[target] = rules[target], rules[index]
+            self._refill(target)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,102 @@
+"""The detail pane: the selected exchange, one tab per question a developer asks of it.
+
+The pane owns the tabs and mediates between them: the views never touch each other,
+so a finding chosen in the Findings tab comes up here as `FindingsView.Jump`, and the
+pane switches to the Body (or Headers) tab and shows the place the finding is about.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Static, TabbedContent, TabPane
+
+from ....core.model import Exchange
+from .auth import AuthView
+from .body import BodyView
+from .findings import FindingsView
+from .headers import HEADER_PATH, HeadersView
+from .response import ResponseView
+
+HINT = "Select an exchange to see its body, headers, auth, findings and our response."
+
+BODY_TAB = "detail-body"
+HEADERS_TAB = "detail-headers"
+AUTH_TAB = "detail-auth"
+FINDINGS_TAB = "detail-findings"
+RESPONSE_TAB = "detail-response"
+
+
+def findings_title(count: int) -> Content:
+    """The Findings tab title; Content, so nothing in it is ever read as markup."""
+    return Content(f"Findings ({count:,})")
+
+
+class DetailPane(Vertical):
+    """Tabs for the body, headers, auth, findings and response of one exchange."""
+
+    DEFAULT_CSS = """
+    DetailPane {
+        height: 1fr;
+        & > #detail-hint { padding: 1 2; color: $text-muted; }
+        & > TabbedContent { height: 1fr; }
+        & TabPane { padding: 0; height: 1fr; }
+        & .detail-scroll { height: 1fr; }
+        & BodyView, & FindingsView { height: 1fr; }
+    }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._exchange: Exchange | None = None
+
+    @property
+    def exchange(self) -> Exchange | None:
+        """The exchange shown, if any."""
+        return self._exchange
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(HINT), id="detail-hint")
+        with TabbedContent(id="detail-tabs", initial=BODY_TAB):
+            with TabPane(Content("Body"), id=BODY_TAB):
+                yield BodyView()
+            with TabPane(Content("Headers"), id=HEADERS_TAB):
+                with VerticalScroll(classes="detail-scroll"):
+                    yield HeadersView()
+            with TabPane(Content("Auth"), id=AUTH_TAB):
+                with VerticalScroll(classes="detail-scroll"):
+                    yield AuthView()
+            with TabPane(findings_title(0), id=FINDINGS_TAB):
+                yield FindingsView()
+            with TabPane(Content("Response"), id=RESPONSE_TAB):
+                with VerticalScroll(classes="detail-scroll"):
+                    yield ResponseView()
+
+    def on_mount(self) -> None:
+        self.show(None)
+
+    def show(self, exchange: Exchange | None) -> None:
+        """Show this exchange in every tab; None shows a hint instead of the tabs."""
+        self._exchange = exchange
+        self.query_one("#detail-hint").display = exchange is None
+        tabs = self.query_one(TabbedContent)
+        tabs.display = exchange is not None
+        self.query_one(BodyView).show(exchange)
+        self.query_one(HeadersView).show(exchange)
+        self.query_one(AuthView).show(exchange)
+        self.query_one(FindingsView).show(exchange.findings if exchange is not None else None)
+        self.query_one(ResponseView).show(exchange)
+        tabs.get_tab(FINDINGS_TAB).label = findings_title(len(exchange.findings) if exchange else 0)
+
+    def on_findings_view_jump(self, message: FindingsView.Jump) -> None:
+        message.stop()
+        tabs = self.query_one(TabbedContent)
+        if message.path.startswith(HEADER_PATH):
+            tabs.active = HEADERS_TAB
+            return
+        tabs.active = BODY_TAB
+        body = self.query_one(BodyView)
+        body.show_path(message.path, message.event_index)
+        body.focus()

@@ -1,0 +1,431 @@
+"""The live list of exchanges: one line per request Segment sent, newest first by default.
+
+Segment can send thousands of requests a second and a session can hold 100,000 of them,
+so the list renders only the lines on screen (Textual's Line API) from a plain list of
+`Summary` records, and absorbs a batch of arrivals in time proportional to the batch.
+The cursor belongs to an exchange, not to a line: arrivals never move it, because the
+person at the keyboard is reading what it points at.
+
+Every field shown comes from an untrusted request, so lines are built from `Segment`s
+holding `inert()` text: nothing is parsed as markup and no escape sequence reaches the
+terminal.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.timer import Timer
+
+from inspector.core.model import Summary, segment_outcome
+from inspector.core.text import inert
+
+OUTCOME_WORD = {"delivered": "ok", "retried": "retry", "dropped": "drop"}
+
+_TIME, _STATUS, _OUTCOME, _TYPE, _FINDINGS, _MARKS = 8, 9, 5, 10, 10, 4
+_FIXED = _TIME + _STATUS + _OUTCOME + _TYPE + _FINDINGS + _MARKS + 7  # 7 spaces between 8 columns
+_GAP = Segment(" ")
+
+_STATUS_STYLES = {
+    2: Style(color="green"),
+    3: Style(color="cyan"),
+    4: Style(color="yellow"),
+    5: Style(color="red"),
+}
+_HELD_STYLE = Style(color="magenta", bold=True)
+_WAITING_STYLE = Style(dim=True)
+_OUTCOME_STYLES = {"ok": Style(dim=True), "retry": Style(color="yellow"), "drop": Style(color="red")}
+_SEVERITY_MARKS = (
+    ("error", "E", Style(color="red")),
+    ("warning", "W", Style(color="yellow")),
+    ("info", "I", Style(dim=True)),
+)
+_MARK_STYLE = Style(color="magenta")
+
+
+def _fit(text: str, width: int) -> str:
+    """Untrusted text made inert and cut or padded to exactly `width` cells."""
+    if width <= 0:
+        return ""
+    text = inert(text).replace("\t", " ")
+    if cell_len(text) > width:
+        text = set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+def _column_widths(width: int) -> tuple[int, int]:
+    """Widths of the event and user columns, which share what the fixed columns leave."""
+    spare = max(0, width - _FIXED)
+    name = min(48, max(12, spare * 3 // 5))
+    user = min(36, max(12, spare - name))
+    return name, user
+
+
+class ExchangeList(ScrollView, can_focus=True):
+    """The exchanges received, one per line, with a cursor on the one being read."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="list.up",
+                tooltip="Select the exchange above"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="list.down",
+                tooltip="Select the exchange below"),
+        Binding("pageup", "page_up", "Page up", show=False, id="list.page-up",
+                tooltip="Select the exchange one page up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="list.page-down",
+                tooltip="Select the exchange one page down"),
+        Binding("home", "first", "First", show=False, id="list.first",
+                tooltip="Select the first exchange shown (the newest when newest first)"),
+        Binding("end", "last", "Last", show=False, id="list.last",
+                tooltip="Select the last exchange shown (the oldest when newest first)"),
+        Binding("o", "toggle_order", "Order", id="list.order",
+                tooltip="Show the newest or the oldest exchange first"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "exchange-list--cursor",
+        "exchange-list--error",
+        "exchange-list--hint",
+    }
+
+    DEFAULT_CSS = """
+    ExchangeList {
+        height: 1fr;
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: auto;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .exchange-list--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
+        & > .exchange-list--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .exchange-list--error {
+            background: $error 10%;
+        }
+        & > .exchange-list--hint {
+            color: $text-muted;
+        }
+    }
+    """
+
+    newest_first: reactive[bool] = reactive(True, init=False)
+    """Show the newest exchange on the first line."""
+
+    empty_text: reactive[str] = reactive("Waiting for requests…")
+    """The hint shown while the list is empty (plain text, never markup)."""
+
+    class Selected(Message):
+        """The selected exchange changed, or its row was replaced; None when the list emptied."""
+
+        def __init__(self, exchange_list: ExchangeList, summary: Summary | None) -> None:
+            super().__init__()
+            self.exchange_list = exchange_list
+            self.summary = summary
+
+        @property
+        def control(self) -> ExchangeList:
+            return self.exchange_list
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ExchangeList.Selected) and message.exchange_list is self.exchange_list
+
+    def __init__(self, *, newest_first: bool = True, empty_text: str | None = None,
+                 clock: Callable[[], float] = time.time, name: str | None = None,
+                 id: str | None = None, classes: str | None = None, disabled: bool = False) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._rows: list[Summary] = []
+        self._index: dict[str, int] = {}
+        self._selected_id: str | None = None
+        self._deadlines: dict[str, float] = {}
+        self._countdown: Timer | None = None
+        self._clock = clock
+        self.set_reactive(ExchangeList.newest_first, newest_first)
+        if empty_text is not None:
+            self.set_reactive(ExchangeList.empty_text, empty_text)
+
+    # -- what the app calls ------------------------------------------------------------
+
+    @property
+    def selected(self) -> Summary | None:
+        """The exchange under the cursor."""
+        if self._selected_id is None:
+            return None
+        return self._rows[self._index[self._selected_id]]
+
+    @property
+    def row_count(self) -> int:
+        """How many exchanges the list holds."""
+        return len(self._rows)
+
+    def set_rows(self, summaries: Iterable[Summary]) -> None:
+        """Show these exchanges instead (given in arrival order), keeping the selection if it is among them."""
+        self._rows = list(summaries)
+        self._index = {summary.id: i for i, summary in enumerate(self._rows)}
+        self.virtual_size = Size(0, len(self._rows))
+        previous = self._selected_id
+        if previous not in self._index:
+            self._selected_id = self._rows[self._row_at(0)].id if self._rows else None
+        self._keep_cursor_visible(center=True)
+        self.refresh()
+        if self._selected_id != previous:
+            self.post_message(self.Selected(self, self.selected))
+
+    def add(self, summaries: Iterable[Summary]) -> None:
+        """Take a batch of arrivals: a known id replaces its row in place, others are appended."""
+        rows, index = self._rows, self._index
+        before = len(rows)
+        selection_replaced = False
+        for summary in summaries:
+            position = index.get(summary.id)
+            if position is None:
+                index[summary.id] = len(rows)
+                rows.append(summary)
+            else:
+                rows[position] = summary
+                selection_replaced = selection_replaced or summary.id == self._selected_id
+        added = len(rows) - before
+        if added:
+            self._follow_arrivals(before, added)
+        self.refresh()
+        if self._selected_id is None and rows:
+            self._selected_id = rows[0].id
+            self._keep_cursor_visible()
+            self.post_message(self.Selected(self, self.selected))
+        elif selection_replaced:
+            self.post_message(self.Selected(self, self.selected))
+
+    def set_held(self, deadlines: dict[str, float]) -> None:
+        """Count down to these deadlines (epoch seconds) on held rows; {} when nothing is held."""
+        self._deadlines = dict(deadlines)
+        self._update_countdown()
+        self.refresh()
+
+    def select(self, exchange_id: str) -> bool:
+        """Put the cursor on this exchange; False if the list does not hold it."""
+        if exchange_id not in self._index:
+            return False
+        self._move_to(self._line_of(exchange_id))
+        return True
+
+    # -- lines and rows ----------------------------------------------------------------
+
+    def _row_at(self, line: int) -> int:
+        """The row shown on this line."""
+        return len(self._rows) - 1 - line if self.newest_first else line
+
+    def _line_of(self, exchange_id: str) -> int:
+        """The line on which this exchange is shown."""
+        row = self._index[exchange_id]
+        return len(self._rows) - 1 - row if self.newest_first else row
+
+    @property
+    def _cursor_line(self) -> int | None:
+        return None if self._selected_id is None else self._line_of(self._selected_id)
+
+    @property
+    def _page_height(self) -> int:
+        return self.scrollable_content_region.height
+
+    def _scroll_to_line(self, top: int) -> None:
+        self.scroll_to(y=max(0, top), animate=False, force=True)
+
+    def _keep_cursor_visible(self, center: bool = False) -> None:
+        line, height = self._cursor_line, self._page_height
+        if line is None or height <= 0:
+            return
+        top = self.scroll_offset.y
+        if center and not top <= line < top + height:
+            self._scroll_to_line(line - height // 2)
+        elif line < top:
+            self._scroll_to_line(line)
+        elif line >= top + height:
+            self._scroll_to_line(line - height + 1)
+
+    def _follow_arrivals(self, before: int, added: int) -> None:
+        """Keep showing the newest edge while the cursor stays in view, else keep the view still."""
+        height = self._page_height
+        top = self.scroll_offset.y
+        cursor = self._cursor_line
+        self.virtual_size = Size(0, len(self._rows))
+        if height <= 0 or cursor is None:
+            return
+        if self.newest_first:
+            if top > 0:
+                self._scroll_to_line(top + added)
+            elif cursor >= height:
+                self._scroll_to_line(cursor - height + 1)
+        elif top >= before - height:
+            end = len(self._rows) - height
+            if cursor >= end:
+                self._scroll_to_line(end)
+
+    def _move_to(self, line: int) -> None:
+        if not self._rows:
+            return
+        line = max(0, min(line, len(self._rows) - 1))
+        exchange_id = self._rows[self._row_at(line)].id
+        changed = exchange_id != self._selected_id
+        self._selected_id = exchange_id
+        self._keep_cursor_visible()
+        self.refresh()
+        if changed:
+            self.post_message(self.Selected(self, self.selected))
+
+    # -- actions and events ------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        if self._cursor_line is not None:
+            self._move_to(self._cursor_line - 1)
+
+    def action_cursor_down(self) -> None:
+        if self._cursor_line is not None:
+            self._move_to(self._cursor_line + 1)
+
+    def action_page_up(self) -> None:
+        if self._cursor_line is not None:
+            self._move_to(self._cursor_line - max(1, self._page_height))
+
+    def action_page_down(self) -> None:
+        if self._cursor_line is not None:
+            self._move_to(self._cursor_line + max(1, self._page_height))
+
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(len(self._rows) - 1)
+
+    def action_toggle_order(self) -> None:
+        self.newest_first = not self.newest_first
+
+    def watch_newest_first(self, newest_first: bool) -> None:
+        """Flip the order, keeping the selected exchange on the same screen line."""
+        cursor = self._cursor_line
+        if cursor is not None:
+            old_line = len(self._rows) - 1 - cursor  # the line it had in the other order
+            self._scroll_to_line(cursor - (old_line - self.scroll_offset.y))
+            self._keep_cursor_visible()
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        line = self.scroll_offset.y + offset.y
+        if line < len(self._rows):
+            self._move_to(line)
+
+    def on_mount(self) -> None:
+        self._update_countdown()
+
+    def on_resize(self) -> None:
+        self._keep_cursor_visible()
+
+    def on_unmount(self) -> None:
+        if self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
+
+    def _update_countdown(self) -> None:
+        """Refresh once a second while any row is held; stop when none is."""
+        if self._deadlines and self._countdown is None and self.is_mounted:
+            self._countdown = self.set_interval(1.0, self.refresh)
+        elif not self._deadlines and self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if not self._rows:
+            if y != 0:
+                return Strip.blank(width, base)
+            hint = self.get_component_rich_style("exchange-list--hint")
+            return Strip([Segment(_fit(self.empty_text, width), hint)], width)
+        line = self.scroll_offset.y + y
+        if line >= len(self._rows):
+            return Strip.blank(width, base)
+        summary = self._rows[self._row_at(line)]
+        if summary.id == self._selected_id:
+            style = self.get_component_rich_style("exchange-list--cursor")
+        elif "error" in summary.severities:
+            style = self.get_component_rich_style("exchange-list--error")
+        else:
+            style = base
+        return Strip(self._row_segments(summary, width)).crop_extend(0, width, None).apply_style(style)
+
+    def _row_segments(self, summary: Summary, width: int) -> list[Segment]:
+        """One exchange as segments of plain, inert text, column by column."""
+        name_width, user_width = _column_widths(width)
+        status_text, status_style = self._status(summary)
+        outcome = "" if summary.status is None else OUTCOME_WORD[segment_outcome(summary.status)]
+        if len(summary.types) > 1:
+            kind = f"batch({len(summary.types)})"
+        else:
+            kind = summary.types[0] if summary.types else ""
+        if not summary.types:
+            what = f"{summary.method} {summary.path}"
+        elif len(summary.names) == 1:
+            what = summary.names[0]
+        else:
+            what = ", ".join(dict.fromkeys(name for name in summary.names if name))
+        user = next((u or a for u, a in zip(summary.users, summary.anons) if u or a), "")
+        marks = f"↻{summary.redelivery}" if summary.redelivery else ""
+        return [
+            Segment(time.strftime("%H:%M:%S", time.localtime(summary.time))), _GAP,
+            Segment(_fit(status_text, _STATUS), status_style), _GAP,
+            Segment(_fit(outcome, _OUTCOME), _OUTCOME_STYLES.get(outcome)), _GAP,
+            Segment(_fit(kind, _TYPE)), _GAP,
+            Segment(_fit(what, name_width)), _GAP,
+            Segment(_fit(user, user_width)), _GAP,
+            *self._finding_counts(summary), _GAP,
+            Segment(_fit(marks, _MARKS), _MARK_STYLE),
+        ]
+
+    def _status(self, summary: Summary) -> tuple[str, Style | None]:
+        if summary.status is not None:
+            return str(summary.status), _STATUS_STYLES.get(summary.status // 100)
+        deadline = self._deadlines.get(summary.id)
+        if deadline is not None:
+            return f"HELD {max(0, math.ceil(deadline - self._clock()))}s", _HELD_STYLE
+        if summary.held:
+            return "HELD", _HELD_STYLE
+        return "...", _WAITING_STYLE
+
+    @staticmethod
+    def _finding_counts(summary: Summary) -> list[Segment]:
+        """`2E 1W 3I`, each count in its severity's color, padded to the column."""
+        segments: list[Segment] = []
+        used = 0
+        for severity, letter, style in _SEVERITY_MARKS:
+            count = summary.severities.count(severity)
+            if count:
+                text = f"{count}{letter}" if not segments else f" {count}{letter}"
+                segments.append(Segment(text, style))
+                used += len(text)
+        if used > _FINDINGS:
+            return [Segment(_fit("".join(s.text for s in segments), _FINDINGS), _SEVERITY_MARKS[0][2])]
+        segments.append(Segment(" " * (_FINDINGS - used)))
+        return segments

@@ -1,0 +1,222 @@
+"""The whole TUI driven by Pilot: requests arrive over real HTTP and are answered from keys."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import orjson
+from textual.widgets import TabbedContent
+
+from inspector.core.hub import Hub
+from inspector.core.policy import Policy, parse_reply
+from inspector.core.store import History
+from inspector.receiver import Receiver
+from inspector.tui.app import InspectorApp
+from inspector.tui.widgets.detail.findings import FindingsView
+from inspector.tui.widgets.detail.pane import (AUTH_TAB, BODY_TAB, FINDINGS_TAB, HEADERS_TAB,
+                                                RESPONSE_TAB, DetailPane)
+from inspector.tui.widgets.exchange_list import ExchangeList
+from inspector.tui.widgets.header import InspectorHeader
+
+from ..conftest import SEGMENT_HEADERS
+from ..factories import make_event
+
+
+@asynccontextmanager
+async def running(tmp_path: Path, **hub_options) -> AsyncIterator[tuple[InspectorApp, object, "Client"]]:
+    history = History(tmp_path).load()
+    history.start_session()
+    hub = Hub(history, Policy(), **hub_options)
+    app = InspectorApp(hub, receiver=Receiver(hub, port=0))
+    async with app.run_test(size=(160, 45)) as pilot:
+        async with aiohttp.ClientSession() as session:
+            yield app, pilot, Client(session, app.local_url)
+    history.close()
+
+
+class Client:
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self.session = session
+        self.url = url
+
+    async def post(self, event: dict) -> tuple[int, dict]:
+        async with self.session.post(self.url, data=orjson.dumps(event), headers=SEGMENT_HEADERS) as resp:
+            return resp.status, json.loads(await resp.read() or b"null")
+
+
+async def settle(pilot, seconds: float = 0.3) -> None:
+    """Let the app apply what the hub said (it does so every 100 ms)."""
+    await asyncio.sleep(seconds)
+    await pilot.pause()
+
+
+def screen_text(app: InspectorApp) -> str:
+    """What the screen shows, as text: the SVG screenshot with its entities decoded."""
+    return html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+
+def list_text(app: InspectorApp) -> str:
+    exchanges = app.query_one(ExchangeList)
+    return "\n".join(exchanges.render_line(y).text for y in range(exchanges.size.height))
+
+
+async def test_posted_events_appear_and_selection_fills_the_tabs(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        assert app.local_url.startswith("http://127.0.0.1:")
+        for name in ("Order Completed", "Signed Up", "Purchase"):
+            assert (await client.post(make_event(event=name)))[0] == 200
+        await settle(pilot)
+        text = list_text(app)
+        assert "Order Completed" in text and "Signed Up" in text and "Purchase" in text
+        assert text.index("Purchase") < text.index("Order Completed")  # newest first
+        header = app.query_one(InspectorHeader).state
+        assert header.received == 3 and header.errors == 1  # Purchase is a vendor name: an error
+        await pilot.press("home")
+        await pilot.pause()
+        shown = app.query_one(DetailPane).exchange
+        assert shown is not None and shown.events[0].event == "Purchase"
+        codes = [finding.code for finding in app.query_one(FindingsView).findings]
+        assert "SPEC042" in codes
+        assert '"Purchase"' in screen_text(app)  # the body tab shows the JSON
+
+
+async def test_keys_set_the_answer_the_next_request_gets(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        await pilot.press("0")
+        assert (await client.post(make_event()))[0] == 500
+        await pilot.press("7")
+        assert (await client.post(make_event()))[0] == 429
+        await pilot.press("2")
+        assert (await client.post(make_event()))[0] == 200
+        assert app.query_one(InspectorHeader).state.answer == "200"
+
+
+async def test_custom_answer_screen_sets_status_message_and_delay(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        await pilot.press("r")
+        await pilot.pause()
+        status = app.screen.query_one("#status")
+        status.value = "503"
+        app.screen.query_one("#message").value = "maintenance"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.hub.policy.default == parse_reply("503:maintenance")
+        assert await client.post(make_event()) == (503, {"message": "maintenance"})
+
+
+async def test_held_request_is_answered_from_the_keyboard(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        await pilot.press("h")
+        assert app.hub.policy.hold is not None
+        waiting = asyncio.create_task(client.post(make_event(event="Held One")))
+        await settle(pilot)
+        assert not waiting.done()
+        assert "HELD" in list_text(app)
+        assert app.query_one(InspectorHeader).state.held == 1
+        focused = app.focused
+        exchanges = app.query_one(ExchangeList)
+        assert exchanges.selected is not None and exchanges.selected.held
+        await pilot.press("9")  # 501
+        assert await asyncio.wait_for(waiting, 5) == (501, {"message": "Not Implemented"})
+        assert app.focused is focused  # holding never moved the focus
+        await settle(pilot)
+        assert "HELD" not in list_text(app) and "501" in list_text(app)
+        assert app.hub.policy.default.status == 200  # the default answer did not change
+
+
+async def test_held_requests_fall_back_when_nobody_answers(tmp_path):
+    async with running(tmp_path, hold_timeout=0.5) as (app, pilot, client):
+        await pilot.press("h")
+        app.hub.policy.default = parse_reply("202")
+        assert await asyncio.wait_for(client.post(make_event()), 5) == (202, {})
+        await settle(pilot)
+        [summary] = app.hub.history.search()
+        assert app.hub.get(summary.id).answer.chosen_by == "hold timeout"
+
+
+async def test_answer_all_held(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        await pilot.press("h")
+        tasks = [asyncio.create_task(client.post(make_event(messageId=f"m{n}"))) for n in range(3)]
+        await settle(pilot)
+        assert len(app.hub.held()) == 3
+        await pilot.press("A")
+        results = await asyncio.wait_for(asyncio.gather(*tasks), 5)
+        assert [status for status, _ in results] == [200, 200, 200]
+
+
+async def test_search_filters_the_whole_history_and_shows_errors_in_place(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        for name in ("Order Completed", "Signed Up"):
+            await client.post(make_event(event=name))
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"event:Signed*", "enter")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        text = list_text(app)
+        assert "Signed Up" in text and "Order Completed" not in text
+        await client.post(make_event(event="Order Completed"))
+        await client.post(make_event(event="Signed Out"))
+        await settle(pilot)
+        text = list_text(app)
+        assert "Signed Out" in text and "Order Completed" not in text
+        await pilot.press(*" (unclosed", "enter")
+        await pilot.pause()
+        assert "expected ')'" in screen_text(app) or "unclosed" in screen_text(app)
+
+
+async def test_rule_from_selected_answers_requests_like_it(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        await client.post(make_event(event="Purchase"))
+        await settle(pilot)
+        await pilot.press("home", "x")
+        await pilot.pause()
+        app.screen.query_one("#status").value = "400"
+        app.screen.query_one("#message").value = "use Order Completed"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [str(rule) for rule in app.hub.policy.rules] == [
+            'type:"track" event:"Purchase" => 400:use Order Completed']
+        assert await client.post(make_event(event="Purchase")) == (400, {"message": "use Order Completed"})
+        assert (await client.post(make_event(event="Order Completed")))[0] == 200
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.press("space")  # disable it
+        await pilot.press("escape")
+        assert (await client.post(make_event(event="Purchase")))[0] == 200
+
+
+async def test_untrusted_text_is_inert_in_the_list_the_tabs_and_the_header(tmp_path):
+    hostile = "[@click=app.quit]x[/] [bold]b[/bold] \x1b[31mred \x1b]0;pwned\x07 \x9b2J"
+    async with running(tmp_path) as (app, pilot, client):
+        app.hub.public_urls.append("https://[@click=app.quit]evil[/].example")
+        headers = dict(SEGMENT_HEADERS, **{"X-Note": hostile.replace("\x1b", "").replace("\x07", "")
+                                           .replace("\x9b", "")})
+        async with client.session.post(client.url, headers=headers, data=orjson.dumps(
+                make_event(event=hostile, userId=hostile, properties={hostile: hostile}))) as resp:
+            assert resp.status == 200
+        await settle(pilot)
+        await pilot.press("home")
+        await pilot.pause()
+        assert "[@click=app.quit]x[/]" in list_text(app)
+        tabs = app.query_one(DetailPane).query_one(TabbedContent)
+        for tab in (BODY_TAB, HEADERS_TAB, AUTH_TAB, FINDINGS_TAB, RESPONSE_TAB):
+            tabs.active = tab
+            await pilot.pause()
+            svg = screen_text(app)
+            assert "\x1b" not in svg and "\x9b" not in svg and "\x07" not in svg
+            if tab in (BODY_TAB, HEADERS_TAB):
+                assert "[@click=app.quit]x[/]" in svg, tab
+        app._show_header()
+        header = app.query_one(InspectorHeader).render().plain
+        assert "[@click=app.quit]evil[/]" in header
+        await pilot.click(ExchangeList, offset=(40, 0))
+        await pilot.pause()
+        assert app.is_running

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import os
 import signal
 import sys
 import time
@@ -25,7 +26,7 @@ from .core.files import UnreadableError, read_events
 from .core.model import OUTCOME_TEXT, SEVERITIES, Event, Exchange, Summary, segment_outcome
 from .core.policy import Policy, parse_reply, parse_rule
 from .core.query import Query, QueryError, parse
-from .core.hub import Hub, Notice
+from .core.hub import Hub, Notice, TunnelState
 from .core.store import History
 from .core.templates import fill
 from .core.text import inert, inert_json
@@ -63,6 +64,18 @@ def receiving_options(parser: argparse.ArgumentParser, default: object) -> None:
     add("--hold-timeout", type=float, default=default, metavar="SECONDS",
         help="how long a held request waits for a person (default 30)")
     add("--data-dir", default=default, help="where the history is kept")
+    add("--no-tunnel", action="store_true", default=default,
+        help="no ngrok tunnel: receive on the local URL only")
+    add("--ngrok-domain", default=default, metavar="DOMAIN", help="open the tunnel on this reserved ngrok domain")
+    add("--region", default=default, help="the ngrok region (us, eu, ap, au, sa, jp, in)")
+    add("--ngrok-path", default=default, metavar="PATH",
+        help="the ngrok binary (default: ngrok on PATH, else where pyngrok keeps it)")
+    add("--public-url", default=default, metavar="URL",
+        help="your own tunnel's URL (cloudflared, a reverse proxy): shown and used in exports; no ngrok")
+    add("--tls", action="store_true", default=default,
+        help="receive over HTTPS with a certificate for localhost kept in the data directory")
+    add("--cert", default=default, metavar="PEM", help="serve HTTPS with this certificate (with --key)")
+    add("--key", default=default, metavar="PEM", help="the private key of --cert")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,6 +113,35 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("id", help="an exchange id, or a unique prefix of it")
     show.add_argument("--json", action="store_true", default=None, help="the exchange as JSON")
     data_dir(show)
+
+    from .core.exporters import FORMATS
+
+    export = commands.add_parser("export", help="write matching exchanges as json, jsonl, pytest, curl or har")
+    export.add_argument("query", nargs="*", help="search (see docs/query.md); all exchanges without one")
+    export.add_argument("--format", required=True, choices=list(FORMATS),
+                        help="; ".join(f"{f.name}: {f.help}" for f in FORMATS.values()))
+    export.add_argument("--out", metavar="PATH",
+                        help="file or directory to write (default: the format's name in the current "
+                             "directory); - for stdout")
+    export.add_argument("--url", help="where curl and HAR send the requests (default: --public-url, "
+                                      "else the local URL, http://127.0.0.1:8686/)")
+    export.add_argument("--redact", action="store_true",
+                        help="replace API keys, emails and IPs with stable placeholders")
+    export.add_argument("--pretty", action="store_true", help="json: re-indent bodies that are JSON")
+    export.add_argument("--force", action="store_true", help="overwrite existing files")
+    export.add_argument("--limit", type=int, default=0, help="only the newest N matching exchanges (default: all)")
+    data_dir(export)
+
+    replay = commands.add_parser("replay", help="send matching requests again to an endpoint, as Segment does")
+    replay.add_argument("query", nargs="*", help="search (see docs/query.md); all exchanges without one")
+    replay.add_argument("--to", required=True, metavar="URL", help="the endpoint to send to")
+    replay.add_argument("--api-key", dest="replay_key", metavar="KEY",
+                        help="send this API key (default: the one each request carried)")
+    replay.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                        help="wait this long for each answer, as Segment does (default 5)")
+    replay.add_argument("--limit", type=int, default=0, help="only the newest N matching exchanges (default: all)")
+    replay.add_argument("--json", action="store_true", default=None, help="one JSON result per request")
+    data_dir(replay)
     return parser
 
 
@@ -125,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load(args.config, explicit=args.config is not None)
-        commands = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint}
+        commands = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint,
+                    "export": export, "replay": replay}
         return commands[args.command](args, config)
     except (ConfigError, UsageError) as err:
         print(f"segment-inspector: {err}", file=sys.stderr)
@@ -237,6 +280,46 @@ def _policy(args: argparse.Namespace, config: Config) -> Policy:
     return Policy(default=default, rules=rules, api_keys=keys)
 
 
+def _ssl_context(args: argparse.Namespace, config: Config, directory: Path) -> Any:
+    """The receiver's TLS context: --cert/--key, or with --tls our own certificate; else None."""
+    cert, key = _setting(args, config, "cert"), _setting(args, config, "key")
+    if bool(cert) != bool(key):
+        raise UsageError("--cert and --key go together: give both, or --tls for a generated certificate")
+    if not cert and not _setting(args, config, "tls", False):
+        return None
+    from .tls import CertificateError, ensure_certificate, server_context
+
+    try:
+        if cert:
+            return server_context(Path(cert).expanduser(), Path(key).expanduser())
+    except CertificateError as err:
+        raise UsageError(str(err)) from None
+    try:
+        return server_context(*ensure_certificate(directory))
+    except CertificateError as err:
+        raise RuntimeFailure(str(err)) from None
+
+
+def _reachable(args: argparse.Namespace, config: Config, hub: Hub, receiver: Receiver,
+               directory: Path) -> Any:
+    """The receiver as Segment reaches it: through the user's --public-url, or an ngrok tunnel."""
+    public_url = _setting(args, config, "public-url")
+    if public_url:
+        hub.set_tunnel(TunnelState("external", public_url=public_url))
+        return receiver
+    if _setting(args, config, "no-tunnel", False):
+        hub.set_tunnel(TunnelState("off", note="no tunnel (--no-tunnel): Segment cannot reach this URL"))
+        return receiver
+    from .tunnel import Tunnel, TunnelledReceiver, find_authtoken, find_ngrok, ngrok_config_paths
+
+    explicit = _setting(args, config, "ngrok-path")
+    token = find_authtoken(os.environ, _setting(args, config, "ngrok-authtoken"), ngrok_config_paths())
+    tunnel = Tunnel(hub, ngrok_path=find_ngrok(explicit), authtoken=token, config_dir=directory / "ngrok",
+                    domain=_setting(args, config, "ngrok-domain"), region=_setting(args, config, "region"),
+                    explicit_path=bool(explicit))
+    return TunnelledReceiver(receiver, tunnel)
+
+
 def _inspector(args: argparse.Namespace, config: Config) -> tuple[History, Hub, Receiver, Path]:
     """The history, hub and receiver that `serve` and the TUI run, from flags and config."""
     from .receiver.server import DEFAULT_PORT
@@ -246,7 +329,11 @@ def _inspector(args: argparse.Namespace, config: Config) -> tuple[History, Hub, 
         max_body = parse_size(_setting(args, config, "max-body", 8 * 1024 * 1024))
     except ValueError as err:
         raise UsageError(f"--max-body: {err}") from None
+    public_url = _setting(args, config, "public-url")
+    if public_url and not public_url.lower().startswith(("https://", "http://")):
+        raise UsageError(f"--public-url: {inert(public_url)!r} is not an http(s) URL")
     directory = _history_dir(args, config)
+    ssl_context = _ssl_context(args, config, directory)
     try:
         history = _load(directory)
         history.start_session()
@@ -254,8 +341,9 @@ def _inspector(args: argparse.Namespace, config: Config) -> tuple[History, Hub, 
         raise RuntimeFailure(f"cannot use the data directory {directory}: {err}") from None
     hub = Hub(history, policy, hold_timeout=float(_setting(args, config, "hold-timeout", 30.0)))
     receiver = Receiver(hub, host=_setting(args, config, "host", "127.0.0.1"),
-                        port=_setting(args, config, "port", DEFAULT_PORT), max_body=max_body)
-    return history, hub, receiver, directory
+                        port=_setting(args, config, "port", DEFAULT_PORT), max_body=max_body,
+                        ssl_context=ssl_context)
+    return history, hub, _reachable(args, config, hub, receiver, directory), directory
 
 
 def serve(args: argparse.Namespace, config: Config) -> int:
@@ -277,7 +365,17 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             asyncio.get_running_loop().call_soon(write_lines)
         lines.append((inert_json(notice.exchange.to_doc()) if as_json else line_of(notice.summary)) + "\n")
 
+    def show_tunnel(notice: Notice | None = None) -> None:
+        """A line on stderr when the public URL changes or goes: stdout stays one line per exchange."""
+        state = hub.tunnel
+        if (notice is not None and notice.kind != "tunnel") or state is None or state.status == "off":
+            return
+        text = (f"public URL {state.public_url}  (paste it into Segment's destination settings)"
+                if state.public_url else state.note)
+        print(f"segment-inspector: {inert(text)}", file=sys.stderr, flush=True)
+
     hub.subscribe(show_line)
+    hub.subscribe(show_tunnel)
 
     async def run() -> int:
         try:
@@ -289,6 +387,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         print(f"segment-inspector {__version__} receiving on {url}  "
               f"(answer: {hub.policy.default}; history: {directory}; Ctrl-C stops)",
               file=sys.stderr if as_json else sys.stdout, flush=True)
+        show_tunnel()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -391,3 +490,134 @@ def lint(args: argparse.Namespace, config: Config) -> int:
     if unreadable:
         return EXIT_USAGE
     return EXIT_LINT_ERRORS if counts["error"] else EXIT_OK
+
+
+# -- export and replay -------------------------------------------------------------
+
+
+def _http_url(url: str, flag: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{flag}: {inert(url)!r} is not an http:// or https:// URL")
+    return url
+
+
+def _export_url(args: argparse.Namespace, config: Config) -> str:
+    """Where exported requests go: --url, else the public URL, else the local receiving URL."""
+    url = args.url or _setting(args, config, "public-url")
+    if not url:
+        host = _setting(args, config, "host", "127.0.0.1")
+        host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        port = _setting(args, config, "port", 8686) or 8686
+        secure = _setting(args, config, "tls") or _setting(args, config, "cert")
+        url = f"{'https' if secure else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/"
+    return _http_url(url, "--url")
+
+
+def _matching(args: argparse.Namespace, config: Config) -> list[Exchange]:
+    """The exchanges matching the query, oldest first; with --limit N, the newest N."""
+    if args.limit < 0:
+        raise UsageError("--limit: must be 0 (all) or more")
+    query = _query(" ".join(args.query))
+    store = _load(_history_dir(args, config))
+    found = store.search(query, args.limit or None, newest_first=True)
+    return [exchange for exchange in (store.get(s.id) for s in reversed(found)) if exchange is not None]
+
+
+def _skipped(exchange_id: str, reason: str) -> None:
+    print(f"segment-inspector: left out {exchange_id}: {inert(reason)}", file=sys.stderr)
+
+
+def export(args: argparse.Namespace, config: Config) -> int:
+    """Write the matching exchanges in one format: a file, a directory, or stdout."""
+    from .core.exporters import FORMATS, ExportOptions, export as export_exchanges
+    from .core.exporters.output import UnsafeName, write_export
+
+    options = ExportOptions(base_url=_export_url(args, config), redact=args.redact, pretty=args.pretty)
+    exchanges = _matching(args, config)
+    if not exchanges:
+        print("segment-inspector: no exchange matches: nothing exported", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    result = export_exchanges(exchanges, args.format, options)
+    for skipped in result.skipped:
+        _skipped(skipped.exchange_id, skipped.reason)
+    if result.count == 0:
+        print(f"segment-inspector: none of the {len(exchanges)} matching exchanges can be exported "
+              f"as {args.format}: nothing written", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if args.out == "-":
+        data = result.joined()
+        if sys.stdout.isatty():  # a terminal gets escape sequences shown, a pipe gets the bytes
+            data = "\n".join(inert(line) for line in data.decode("utf-8", "replace").split("\n")).encode()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return EXIT_OK
+    out = Path(args.out) if args.out else Path(FORMATS[args.format].default_name)
+    try:
+        written = write_export(result, out, force=args.force)
+    except FileExistsError as err:
+        raise UsageError(f"not overwriting: {err.strerror}; --force overwrites") from None
+    except UnsafeName as err:
+        raise RuntimeFailure(str(err)) from None
+    except OSError as err:
+        raise RuntimeFailure(f"cannot write {err.filename or out}: {err.strerror or err}") from None
+    where = out if result.many or len(written) != 1 else written[0]
+    print(f"exported {result.count} request{'s' if result.count != 1 else ''} as {args.format} to {where}"
+          + (f" ({len(written)} files)" if result.many else ""))
+    return EXIT_OK
+
+
+def _replay_line(result: Any) -> str:
+    status = "---" if result.status is None else str(result.status)
+    text = (f"{status:<4} {result.outcome:<9} {result.seconds * 1000:8.1f} ms  {result.label[:40]:<40} "
+            f"{result.exchange_id}")
+    if result.error:
+        text += f"  {result.error}"
+    if result.location:
+        text += f"  redirect to {result.location}, not followed (Segment follows none)"
+    if result.message:
+        text += f"  message: {result.message!r}"
+    return inert(text)
+
+
+def replay(args: argparse.Namespace, config: Config) -> int:
+    """Send the matching requests again to --to; exit 1 unless each was delivered, 3 if the target is down."""
+    from .replay import replay_exchanges
+
+    url = _http_url(args.to, "--to")
+    if args.timeout <= 0:
+        raise UsageError("--timeout: must be more than 0 seconds")
+    as_json = bool(_setting(args, config, "json", False))
+    exchanges = _matching(args, config)
+    if not exchanges:
+        print("segment-inspector: no exchange matches: nothing replayed", file=sys.stderr)
+        return EXIT_NOT_FOUND
+
+    def show_result(result: Any) -> None:
+        print(inert_json(result.to_doc()) if as_json else _replay_line(result), flush=True)
+
+    report = asyncio.run(replay_exchanges(exchanges, url, api_key=args.replay_key, timeout=args.timeout,
+                                          on_result=show_result))
+    for exchange_id, reason in report.skipped:
+        _skipped(exchange_id, reason)
+    if report.down is not None:
+        sent = len(report.results)
+        print(f"segment-inspector: {inert(url)} is down ({report.down}): {len(report.unsent)} of "
+              f"{sent + len(report.unsent)} requests not sent, from {report.unsent[0]}. Segment retries such "
+              "requests for up to 4 hours; nothing is lost: the history is unchanged, replay again once "
+              "the target is up.", file=sys.stderr)
+        return EXIT_FAILURE
+    if not report.results:
+        print("segment-inspector: none of the matching exchanges is a request Segment sends: nothing replayed",
+              file=sys.stderr)
+        return EXIT_NOT_FOUND
+    outcomes = [result.outcome for result in report.results]
+    if not as_json:
+        counts = ", ".join(f"{outcomes.count(o)} {o}" for o in ("delivered", "retried", "dropped"))
+        print(f"{len(outcomes)} sent to {inert(url)}: {counts}")
+        for outcome in ("retried", "dropped"):
+            if outcome in outcomes:
+                print(f"  {OUTCOME_TEXT[outcome]}")
+    return EXIT_OK if report.all_delivered else EXIT_NOT_FOUND

@@ -33,6 +33,15 @@ OPTIONS: dict[str, tuple[type, ...]] = {
     "json": (bool,),
     "limit": (int,),
     "keys": (dict,),
+    "no-tunnel": (bool,),
+    "ngrok-authtoken": (str,),  # a setting only: a flag would show the token in `ps` and shell history
+    "ngrok-domain": (str,),
+    "ngrok-path": (str,),
+    "region": (str,),
+    "public-url": (str,),
+    "tls": (bool,),
+    "cert": (str,),
+    "key": (str,),
 }
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # read once, when Textual is first imported
+
 import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass

@@ -32,6 +32,9 @@ CODES: dict[str, str] = {
     "empty-key": check("AUTH007", "error", "Nothing before the colon: the API key is empty",
                       bad="Authorization: Basic Og==", good=_GOOD).code,
 }
+UNKNOWN_KEY = check("AUTH008", "error", "The API key is not one the inspector accepts (--api-key)",
+                    bad="Authorization: Basic d3Jvbmc6 (wrong:)", good="Authorization: Basic "
+                    "cmlnaHQ6 (right:, with --api-key right)").code
 
 
 def decode_basic(header: str | None) -> Auth:

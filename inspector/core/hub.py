@@ -20,14 +20,25 @@ from .store import History
 
 @dataclass(slots=True)
 class Notice:
-    """What just happened: `kind` is "arrived", "held", "released" or "recorded".
+    """What just happened: `kind` is "arrived", "held", "released", "recorded" or "tunnel".
 
-    A recorded exchange comes with the summary the history made of it.
+    A recorded exchange comes with the summary the history made of it. A "tunnel"
+    notice is about no exchange (`exchange` is None): read `Hub.tunnel`.
     """
 
     kind: str
-    exchange: Exchange
+    exchange: Exchange | None
     summary: Summary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TunnelState:
+    """How Segment reaches us. `status`: "off", "opening", "up", "down", "unavailable"
+    or "external" (a public URL the user brought); `note` says why there is no URL."""
+
+    status: str
+    public_url: str | None = None
+    note: str = ""
 
 
 Subscriber = Callable[[Notice], None]
@@ -50,6 +61,7 @@ class Hub:
         self._subscribers: list[Subscriber] = []
         self._held: dict[str, _Held] = {}
         self.public_urls: list[str] = []
+        self.tunnel: TunnelState | None = None
 
     # -- subscribing -------------------------------------------------------------
 
@@ -58,10 +70,16 @@ class Hub:
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
 
-    def _notify(self, kind: str, exchange: Exchange, summary: Summary | None = None) -> None:
+    def _notify(self, kind: str, exchange: Exchange | None, summary: Summary | None = None) -> None:
         notice = Notice(kind, exchange, summary)
         for subscriber in list(self._subscribers):
             subscriber(notice)
+
+    def set_tunnel(self, state: TunnelState) -> None:
+        """The tunnel changed: keep its state, its URL as the public one, and tell the UIs."""
+        self.tunnel = state
+        self.public_urls = [state.public_url] if state.public_url else []
+        self._notify("tunnel", None)
 
     # -- the receiver's side -----------------------------------------------------
 
@@ -72,7 +90,7 @@ class Hub:
         self._notify("arrived", exchange)
         decision = self.policy.decide(exchange)
         if decision.reply is None:
-            reply, chosen_by = await self._hold(exchange, decision.chosen_by)
+            reply, chosen_by = await self._hold(exchange)
             detail = ""
         else:
             reply, chosen_by, detail = decision.reply, decision.chosen_by, decision.detail
@@ -81,7 +99,7 @@ class Hub:
         exchange.answer = Answer(reply.status, reply.body(), chosen_by, detail, reply.delay)
         return exchange.answer
 
-    async def _hold(self, exchange: Exchange, why: str) -> tuple[Reply, str]:
+    async def _hold(self, exchange: Exchange) -> tuple[Reply, str]:
         hold = self.policy.hold or Hold(timeout=self.hold_timeout)
         future: asyncio.Future[tuple[Reply, str]] = asyncio.get_running_loop().create_future()
         self._held[exchange.id] = _Held(exchange, future, self.clock() + hold.timeout)

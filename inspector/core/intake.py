@@ -13,9 +13,17 @@ from typing import Any
 import orjson
 
 from .auth import auth_findings, decode_basic
-from .checks import lint
+from .checks import check, finding, lint
 from .headers import check_headers
 from .model import BodyError, Event, Exchange, Finding, new_id
+
+
+check("REQ001", "error", "The method is not POST: Segment only POSTs",
+      bad="GET / HTTP/1.1", good="POST / HTTP/1.1")
+check("REQ002", "error", "The body is over the size limit (--max-body)",
+      bad="a 20 MiB body", good="a body under the limit (Segment caps events at 32 KB)")
+check("REQ003", "error", "The body is not a JSON payload: empty, malformed or not UTF-8",
+      bad='{"type": "track",}', good='{"type": "track", "event": "Signed Up"}')
 
 
 def parse_body(body: bytes) -> tuple[Any, BodyError | None]:
@@ -59,11 +67,18 @@ def build_exchange(*, method: str, path: str, query: str = "", peer: str = "",
                         body_size=len(body) if body_size is None else body_size)
     exchange.auth = decode_basic(exchange.header("Authorization"))
     findings: list[Finding] = auth_findings(exchange.auth)
+    if method != "POST":
+        findings.append(finding("REQ001", f"method {method}: Segment sends every event with POST"))
+    elif exchange.truncated:
+        findings.append(finding("REQ002", f"the body is {exchange.body_size} bytes, over the limit; "
+                                "only its head is kept"))
     if method != "POST" or exchange.truncated:
         exchange.findings = findings
         return exchange
     exchange.data, exchange.body_error = parse_body(body)
-    if exchange.body_error is None:
+    if exchange.body_error is not None:
+        findings.append(finding("REQ003", exchange.body_error.message, "$"))
+    else:
         items = events_of(exchange.data)
         exchange.events = [Event.of(item) for item in items]
         findings += check_headers(headers, exchange.body_size)

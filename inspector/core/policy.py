@@ -13,6 +13,8 @@ from http import HTTPStatus
 
 import orjson
 
+from .auth import UNKNOWN_KEY
+from .checks import finding, shown
 from .model import Exchange
 from .query import Query, QueryError, parse
 
@@ -149,6 +151,9 @@ class Policy:
                 message = auth.message if auth is not None else "missing Authorization header"
                 return Decision(Reply(401, message), "api key", auth.verdict if auth else "missing")
             if auth.key not in self.api_keys:
+                exchange.findings.append(finding(UNKNOWN_KEY, f"API key {shown(auth.key, 40)} is not "
+                                                 "one of those given with --api-key",
+                                                 "header:Authorization"))
                 return Decision(Reply(401, "unknown API key"), "api key", "unknown")
         if exchange.body_error is not None:
             return Decision(Reply(400, exchange.body_error.message), "error", "body")

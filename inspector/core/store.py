@@ -29,7 +29,7 @@ from .model import Exchange, Redelivery, Summary, new_id
 from .query import Query
 
 SHARD_SIZE = 1000
-FREEZE_EVERY = 5000
+FREEZE_EVERY = 1000
 TABLE = "exchanges"
 
 

@@ -73,8 +73,9 @@ async def receive(request: web.Request) -> web.Response:
     started = time.perf_counter()
     hub = request.app[HUB]
     body, size = await _read_body(request, request.app[MAX_BODY])
-    exchange = build_exchange(method=request.method, path=request.path,
-                              query=request.query_string, peer=_peer(request),
+    path, _, query = request.raw_path.partition("?")  # as sent: percent-escapes kept
+    exchange = build_exchange(method=request.method, path=path,
+                              query=query, peer=_peer(request),
                               headers=_headers(request), body=body, body_size=size)
     try:
         answer = await hub.answer(exchange)

@@ -7,6 +7,7 @@ on_unmount) and subscribes to the hub. Hub notices are queued and applied every
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 
@@ -19,7 +20,7 @@ from textual.widgets import Footer, Input
 from ..core.exporters.curl import curl_command
 from ..core.hub import Hub, Notice
 from ..core.model import Exchange, Summary
-from ..core.policy import Reply, Rule
+from ..core.policy import Reply, Rule, reason
 from ..core.query import Query, parse
 from ..core.text import inert
 from ..receiver import Receiver
@@ -35,13 +36,13 @@ from .widgets.search_bar import SearchBar
 
 # One key per status Segment documents. Shown in help; remappable by binding id.
 ANSWER_KEYS = {"2": 200, "3": 202, "4": 400, "5": 401, "6": 403, "7": 429, "0": 500, "9": 501, "8": 503}
-FLUSH_INTERVAL = 0.1
+FLUSH_INTERVAL = 0.25
 
 
 def _answer_bindings() -> list[Binding]:
     shown = {200, 500}
     return [Binding(key, f"answer({status})", f"{status}", show=status in shown,
-                    id=f"answer.{status}", tooltip=f"answer with {status}")
+                    id=f"answer.{status}", tooltip=f"answer {status} {reason(status)}")
             for key, status in ANSWER_KEYS.items()]
 
 
@@ -89,7 +90,7 @@ class InspectorApp(App[None]):
         yield InspectorHeader(id="header")
         yield SearchBar(id="search")
         with Horizontal(id="main"):
-            yield ExchangeList(id="exchanges")
+            yield ExchangeList(id="exchanges", clock=self.clock)
             yield DetailPane(id="detail")
         yield Footer()
 
@@ -110,8 +111,9 @@ class InspectorApp(App[None]):
         for problem in self.hub.history.problems:
             self.notify(inert(problem), severity="warning", markup=False, timeout=30)
         # On the main screen, so the flushing ends with the widgets it updates.
-        self.screen.set_interval(FLUSH_INTERVAL, self._flush)
+        self.screen.set_interval(FLUSH_INTERVAL, self._apply_notices)
         self._show_header()
+        gc.freeze()  # the history and the widgets live as long as the app: keep GC passes short
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -124,7 +126,7 @@ class InspectorApp(App[None]):
     def _queue(self, notice: Notice) -> None:
         self._pending.append(notice)
 
-    def _flush(self) -> None:
+    def _apply_notices(self) -> None:
         notices, self._pending = self._pending, []
         changed: dict[str, tuple[Exchange, Summary]] = {}
         for notice in notices:
@@ -158,8 +160,11 @@ class InspectorApp(App[None]):
             if hold.count is not None:
                 hold_text += f" (next {hold.count})"
         public = self.hub.public_urls[0] if self.hub.public_urls else None
+        # Without a public URL the header says why (no tunnel, or the tunnel's own state).
+        tunnel = self.hub.tunnel
+        why = {"tunnel_note": tunnel.note} if tunnel is not None and tunnel.note else {}
         self.query_one(InspectorHeader).show(HeaderState(
-            local_url=self.local_url, public_url=public, answer=str(policy.default),
+            local_url=self.local_url, public_url=public, **why, answer=str(policy.default),
             rules=sum(rule.enabled for rule in policy.rules), hold=hold_text, received=self.received,
             held=len(self.hub.held()), errors=self.with_errors, history=len(self.hub.history),
             filter=self.filter.text if self.filter is not None else "", notes=self.notes))
@@ -280,7 +285,8 @@ class InspectorApp(App[None]):
     def action_copy_curl(self) -> None:
         exchange = self._exchange(self.query_one(ExchangeList).selected)
         if exchange is not None:
-            self._copy(curl_command(exchange, self.local_url or "http://127.0.0.1:8686/"), "a curl command")
+            url = self.hub.public_urls[0] if self.hub.public_urls else self.local_url
+            self._copy(curl_command(exchange, url or "http://127.0.0.1:8686/"), "a curl command")
 
     def action_copy_url(self) -> None:
         url = self.hub.public_urls[0] if self.hub.public_urls else self.local_url
@@ -292,8 +298,10 @@ class InspectorApp(App[None]):
         rows = []
         for binding in [*self.BINDINGS, *ExchangeList.BINDINGS, *SearchBar.BINDINGS]:
             if isinstance(binding, Binding):
-                key = keymap.get(binding.id or "", binding.key)
-                rows.append((key, binding.description or binding.action, binding.id or ""))
+                keys = keymap.get(binding.id or "", binding.key)
+                shown = ", ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))
+                rows.append((shown, binding.tooltip or binding.description or binding.action,
+                             binding.id or ""))
         self.push_screen(HelpScreen(rows))
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -33,7 +31,8 @@ class Serve:
 
     def __init__(self, data_dir: Path, *flags: str) -> None:
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "inspector", "serve", "--port", "0", "--data-dir", str(data_dir), *flags],
+            [PYTHON, "-m", "inspector", "serve", "--no-tunnel", "--port", "0", "--data-dir", str(data_dir),
+             *flags],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         assert "receiving on" in line, line + self.process.stderr.read()
@@ -81,7 +80,8 @@ def test_serve_prints_a_line_per_exchange_stops_cleanly_and_history_survives(tmp
 
 def test_serve_json_lines_and_the_url_on_stderr(tmp_path):
     process = subprocess.Popen(
-        [PYTHON, "-m", "inspector", "serve", "--port", "0", "--json", "--data-dir", str(tmp_path)],
+        [PYTHON, "-m", "inspector", "serve", "--no-tunnel", "--port", "0", "--json", "--data-dir",
+         str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = process.stderr.readline()
     url = line.split("receiving on ")[1].split()[0]
@@ -107,7 +107,7 @@ def test_serve_reports_an_address_in_use(tmp_path):
     server = Serve(tmp_path / "a")
     port = server.url.rsplit(":", 1)[1].strip("/")
     try:
-        second = run("serve", "--port", port, data_dir=tmp_path / "b")
+        second = run("serve", "--no-tunnel", "--port", port, data_dir=tmp_path / "b")
     finally:
         server.stop()
     assert second.returncode == 3
@@ -155,7 +155,7 @@ def test_query_syntax_error_exits_2_with_its_position(tmp_path):
     (["--max-body", "lots"], "not a size"),
 ])
 def test_bad_serve_flags_exit_2(tmp_path, flags, words):
-    result = run("serve", "--port", "0", *flags, data_dir=tmp_path)
+    result = run("serve", "--no-tunnel", "--port", "0", *flags, data_dir=tmp_path)
     assert result.returncode == 2
     assert words in result.stderr and "Traceback" not in result.stderr
 
@@ -177,7 +177,7 @@ def test_invalid_config_file_is_an_error_naming_the_line(tmp_path, text, words):
 def test_config_file_sets_defaults_and_flags_win(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'respond = "503:down for maintenance"\ndata-dir = "{tmp_path / "data"}"\n')
-    server_args = ["--config", str(config), "serve", "--port", "0"]
+    server_args = ["--config", str(config), "serve", "--no-tunnel", "--port", "0"]
     process = subprocess.Popen([PYTHON, "-m", "inspector", *server_args], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     url = process.stdout.readline().split("receiving on ")[1].split()[0]
@@ -220,7 +220,9 @@ def test_core_receiver_and_cli_never_import_textual():
                "inspector.core.intake", "inspector.core.policy", "inspector.core.query",
                "inspector.core.store", "inspector.core.hub", "inspector.core.text",
                "inspector.core.templates", "inspector.core.checks", "inspector.receiver",
-               "inspector.config", "inspector.cli"]
+               "inspector.config", "inspector.cli", "inspector.tunnel", "inspector.tls",
+               "inspector.replay", "inspector.core.exporters", "inspector.core.jsonview",
+               "inspector.core.files"]
     code = ("import importlib, sys\n"
             f"for name in {modules!r}: importlib.import_module(name)\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"

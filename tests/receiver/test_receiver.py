@@ -94,6 +94,8 @@ async def test_bad_bodies_get_400_with_a_message_and_are_kept(inspector, body, s
     assert exchange.body == body
     assert exchange.answer.status == status
     assert exchange.body_error is not None and words in exchange.body_error.message
+    assert "REQ003" in codes(exchange)
+    assert inspector.history.search(parse("has:errors finding:REQ003"))
 
 
 async def test_syntax_error_position_is_recorded(inspector):
@@ -140,6 +142,7 @@ async def test_methods_other_than_post_get_405_and_are_kept(inspector, method):
     assert headers["Content-Type"].startswith("application/json")
     assert "POST" in json.loads(reply)["message"]
     assert inspector.history.search()[0].method == method
+    assert inspector.history.search()[0].codes.count("REQ001") == 1
 
 
 async def test_oversize_body_gets_413_with_its_head_kept(tmp_path):
@@ -166,6 +169,7 @@ async def test_oversize_body_gets_413_with_its_head_kept(tmp_path):
     exchange = history.get(history.search(parse("status:413"))[0].id)
     assert exchange.body_size == len(body)
     assert body.startswith(exchange.body) and 0 < len(exchange.body) < len(body)
+    assert "REQ002" in codes(exchange)
     history.close()
 
 
@@ -189,8 +193,9 @@ async def test_api_keys_are_enforced_before_rules(inspector):
         status, resp_headers, reply = await inspector.post(body, headers=headers)
         assert status == expected, headers
         assert json.loads(reply)["message"]
-    kinds = [s.status for s in inspector.history.search(newest_first=False)]
-    assert kinds == [401, 401, 401, 503]
+    kept = inspector.history.search(newest_first=False)
+    assert [s.status for s in kept] == [401, 401, 401, 503]
+    assert [("AUTH008" in s.codes) for s in kept] == [False, True, False, False]
 
 
 async def test_rules_first_match_wins_and_default_answers_the_rest(inspector):

@@ -7,7 +7,6 @@ import html
 import time
 from typing import Any
 
-import pytest
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
@@ -17,9 +16,6 @@ from inspector.tui.widgets.exchange_list import ExchangeList
 START = 1_700_000_000.0
 
 
-@pytest.fixture(autouse=True)
-def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
 
 
 def summary(n: int, **fields: Any) -> Summary:
@@ -348,19 +344,16 @@ async def test_a_hundred_thousand_rows_render_only_what_is_on_screen() -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         widget = app.exchanges
         widget.focus()
-        started = time.perf_counter()
         widget.set_rows(rows)
         await pilot.press("end")
         for batch in range(20):
             widget.add([summary(100_000 + batch * 100 + n) for n in range(100)])
         await pilot.pause()
-        elapsed = time.perf_counter() - started
 
         assert widget.row_count == 102_000
         assert widget.selected.id == "ex000000"
         assert "Event 0 " in lines(widget)[-1]
         assert CountingList.rendered < 20 * widget.scrollable_content_region.height
-        assert elapsed < 5.0
 
 
 UNTRUSTED = ["[@click=app.quit]x[/]", "[bold]", "\x1b[31m", "\x9b2J"]

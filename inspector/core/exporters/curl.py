@@ -1,14 +1,30 @@
-"""`curl`: a command per exchange that sends it again exactly: method, URL, headers, body."""
+"""`curl`: a command per exchange that sends it again exactly: method, URL, headers, body.
+
+Exactly means curl adds and changes nothing: `-q` skips the user's .curlrc, `-g` and
+`--path-as-is` keep the path as it was, the headers curl would add on its own
+(User-Agent, Accept, Content-Type, Expect) are removed when the request did not carry
+them, and the body goes through `--data-raw` (no `@file` reading) or, when it holds a
+NUL byte or is too large for one argument, through `printf` into `--data-binary @-`.
+Every argument is quoted for bash whatever the bytes: ANSI-C quoting `$'...'` for
+anything but plain printable ASCII.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from ..text import inert
 from ..model import Exchange
-from . import exporter
+from . import Export, ExportOptions, exporter
+from .common import COMPUTED_HEADERS, exchange_label, request_url
 
-# Headers curl computes itself; sending them again would duplicate or contradict them.
-_COMPUTED = {"content-length", "host", "transfer-encoding", "connection"}
+NAME = "segment-requests.sh"
+# Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN); a shell builtin's are not limited.
+MAX_ARGUMENT = 64 * 1024
+# curl adds these when the request does not set them; an empty `Name:` removes them.
+_CURL_ADDS = ("User-Agent", "Accept")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def quote(data: bytes | str) -> str:
@@ -43,18 +59,36 @@ def printf_format(raw: bytes) -> str:
 
 
 def curl_command(exchange: Exchange, base_url: str) -> str:
-    url = base_url.rstrip("/") + exchange.path + (f"?{exchange.query}" if exchange.query else "")
-    parts = ["curl", "-sS", "-X", exchange.method, quote(url)]
+    """One bash command line that sends the exchange's request again to `base_url`."""
+    url = request_url(base_url, exchange)
+    parts = ["curl", "-q", "-sS", "-g", "--path-as-is", "-X", quote(exchange.method), quote(url)]
+    sent = set()
     for name, value in exchange.headers:
-        if name.lower() not in _COMPUTED:
-            parts += ["-H", quote(f"{name}: {value}")]
-    if b"\0" in exchange.body:
+        if name.lower() in COMPUTED_HEADERS or not _TOKEN.fullmatch(name):
+            continue  # a name that is no HTTP token (say `@file`) would be read by curl as something else
+        sent.add(name.lower())
+        parts += ["-H", quote(f"{name}: {value}" if value else f"{name};")]
+    adds = list(_CURL_ADDS)
+    if exchange.body:
+        adds.append("Content-Type")
+        if len(exchange.body) > 1024:
+            adds.append("Expect")
+    parts += [item for name in adds if name.lower() not in sent for item in ("-H", quote(f"{name}:"))]
+    if b"\0" in exchange.body or len(exchange.body) > MAX_ARGUMENT:
         return f"printf {printf_format(exchange.body)} | " + " ".join([*parts, "--data-binary", "@-"])
     if exchange.body:
-        parts += ["--data-binary", quote(exchange.body)]
+        parts += ["--data-raw", quote(exchange.body)]
     return " ".join(parts)
 
 
-@exporter("curl")
-def curl(exchanges: Sequence[Exchange], base_url: str) -> str:
-    return "".join(curl_command(exchange, base_url) + "\n" for exchange in exchanges)
+@exporter("curl", default_name=NAME, help="one bash script, a curl command per request that sends it again exactly")
+def curl(exchanges: Sequence[Exchange], options: ExportOptions) -> Export:
+    lines = ["#!/usr/bin/env bash",
+             f"# {len(exchanges)} request{'s' if len(exchanges) != 1 else ''} captured by segment-inspector "
+             f"{options.version}, sent again exactly as received",
+             "# (method, URL, headers, body). Run: bash " + NAME, ""]
+    for n, exchange in enumerate(exchanges, 1):
+        comment = inert(f"# {n}: {exchange.method} {exchange_label(exchange)} ({exchange.id})")
+        lines.append(comment.encode("ascii", "backslashreplace").decode("ascii"))  # no U+2028 line breaks
+        lines.append(curl_command(exchange, options.base_url))
+    return Export({NAME: ("\n".join(lines) + "\n").encode("utf-8")}, count=len(exchanges))

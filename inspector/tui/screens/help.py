@@ -20,9 +20,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
-        table.add_column("key")
-        table.add_column("does")
-        table.add_column("id (for [keys] in the config file)", style="dim")
+        table.add_column(Text("key"))
+        table.add_column(Text("does"))
+        table.add_column(Text("id (for [keys] in the config file)"), style="dim")
         for key, description, binding_id in self.bindings:
             table.add_row(Text(key, style="bold"), Text(description), Text(binding_id))
         intro = Text.assemble(

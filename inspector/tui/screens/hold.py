@@ -6,12 +6,11 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from ...core.query import Query, QueryError, parse
+from . import Dialog
 
 
 @dataclass(frozen=True)
@@ -21,10 +20,8 @@ class HoldChoice:
     timeout: float
 
 
-class HoldScreen(ModalScreen[HoldChoice | None]):
+class HoldScreen(Dialog[HoldChoice]):
     """Returns what to hold, or None when cancelled."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="hold.cancel")]
 
     def __init__(self, timeout: float, query: str = "") -> None:
         super().__init__()
@@ -45,16 +42,7 @@ class HoldScreen(ModalScreen[HoldChoice | None]):
                 yield Button("Hold", variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
 
-    def on_input_submitted(self) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         text = self.query_one("#query", Input).value
         count = self.query_one("#count", Input).value.strip()
         timeout = self.query_one("#timeout", Input).value.strip()
@@ -73,6 +61,3 @@ class HoldScreen(ModalScreen[HoldChoice | None]):
             problem.update(Text("the timeout must be more than 0 seconds", style="bold red"))
             return
         self.dismiss(HoldChoice(query, int(count) if count else None, seconds))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from ...core.policy import PRESETS, Reply, parse_reply, reason
+from . import Dialog
 
 
-class ResponseScreen(ModalScreen[Reply | None]):
+class ResponseScreen(Dialog[Reply]):
     """Returns the Reply the user built, or None when cancelled."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="response.cancel")]
 
     def __init__(self, title: str, reply: Reply | None = None) -> None:
         super().__init__()
@@ -39,16 +36,7 @@ class ResponseScreen(ModalScreen[Reply | None]):
                 yield Button("Answer", variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
 
-    def on_input_submitted(self) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         status = self.query_one("#status", Input).value.strip()
         message = self.query_one("#message", Input).value
         delay_text = self.query_one("#delay", Input).value.strip()
@@ -59,6 +47,3 @@ class ResponseScreen(ModalScreen[Reply | None]):
             self.query_one("#problem", Static).update(Text(str(err), style="bold red"))
             return
         self.dismiss(reply)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

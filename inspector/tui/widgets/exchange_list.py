@@ -14,6 +14,7 @@ terminal.
 from __future__ import annotations
 
 import math
+import functools
 import time
 from collections.abc import Callable, Iterable
 
@@ -72,6 +73,11 @@ def _column_widths(width: int) -> tuple[int, int]:
     user = min(36, max(12, spare - name))
     return name, user
 
+
+
+@functools.lru_cache(maxsize=1024)
+def _clock(second: int) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(second))
 
 class ExchangeList(ScrollView, can_focus=True):
     """The exchanges received, one per line, with a cursor on the one being read."""
@@ -216,6 +222,8 @@ class ExchangeList(ScrollView, can_focus=True):
 
     def set_held(self, deadlines: dict[str, float]) -> None:
         """Count down to these deadlines (epoch seconds) on held rows; {} when nothing is held."""
+        if deadlines == self._deadlines:
+            return
         self._deadlines = dict(deadlines)
         self._update_countdown()
         self.refresh()
@@ -394,7 +402,7 @@ class ExchangeList(ScrollView, can_focus=True):
         user = next((u or a for u, a in zip(summary.users, summary.anons) if u or a), "")
         marks = f"↻{summary.redelivery}" if summary.redelivery else ""
         return [
-            Segment(time.strftime("%H:%M:%S", time.localtime(summary.time))), _GAP,
+            Segment(_clock(int(summary.time))), _GAP,
             Segment(_fit(status_text, _STATUS), status_style), _GAP,
             Segment(_fit(outcome, _OUTCOME), _OUTCOME_STYLES.get(outcome)), _GAP,
             Segment(_fit(kind, _TYPE)), _GAP,

@@ -65,7 +65,7 @@ class InspectorHeader(Widget):
         text.append(f"  rules {s.rules}", style="bold" if s.rules else "dim")
         text.append("  hold ", style="dim")
         text.append(inert(s.hold), style="bold magenta" if s.hold != "off" else "dim")
-        text.append(f"   received {s.received:,}", style="")
+        text.append(f"   this run: received {s.received:,}", style="")
         text.append(f"  held {s.held}", style="bold magenta" if s.held else "dim")
         text.append(f"  with errors {s.errors:,}", style="bold red" if s.errors else "dim")
         text.append(f"  history {s.history:,}", style="dim")

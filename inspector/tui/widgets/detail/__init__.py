@@ -8,7 +8,12 @@ strings: no markup is parsed and no escape sequence reaches the terminal.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from textual.content import Content
+from textual.widgets import Static
+
+from ....core.model import Exchange
 from ....core.text import inert
 
 # Characters a terminal draws invisibly or that reorder or break a line: zero-width
@@ -41,3 +46,23 @@ SEVERITY_STYLE = {
     "info": "bold $text-primary",
 }
 """How each severity is coloured wherever a finding is shown."""
+
+
+class DescribedView(Static):
+    """A tab that is one block of text made from the selected exchange by `describe`."""
+
+    DEFAULT_CSS = """
+    DescribedView {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    describe: Callable[[Exchange | None], Content]
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(Content("No exchange selected."), name=name, id=id, classes=classes)
+
+    def show(self, exchange: Exchange | None) -> None:
+        self.update(self.describe(exchange))

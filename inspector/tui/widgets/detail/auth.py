@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from textual.content import Content
 from textual.highlight import highlight
-from textual.widgets import Static
 
 from ....core.headers import decode_settings
 from ....core.jsonview import pretty
 from ....core.model import Exchange
-from . import json_visible, visible
+from . import DescribedView, json_visible, visible
 
 LABEL_WIDTH = 10
 
@@ -63,20 +62,7 @@ def describe(exchange: Exchange | None) -> Content:
     return Content("\n").join(lines)
 
 
-class AuthView(Static):
+class AuthView(DescribedView):
     """The API key, how it was sent, and the decoded X-Segment-Settings."""
 
-    DEFAULT_CSS = """
-    AuthView {
-        height: auto;
-        padding: 0 1;
-    }
-    """
-
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
-        super().__init__(Content("No exchange selected."), name=name, id=id, classes=classes)
-
-    def show(self, exchange: Exchange | None) -> None:
-        """Show the auth of this exchange, or a hint."""
-        self.update(describe(exchange))
+    describe = staticmethod(describe)

@@ -38,7 +38,7 @@ class FindingsView(OptionList):
     """The findings of one exchange; enter or a click on one posts Jump."""
 
     DEFAULT_CSS = """
-    FindingsView {
+    FindingsView, FindingsView:focus {
         height: 1fr;
         border: none;
         & > .option-list--option { padding: 0 1; }

@@ -8,11 +8,10 @@ should have been there and were not are listed after the ones that were.
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
 from ....core.headers import check_headers
 from ....core.model import Exchange, Finding
-from . import SEVERITY_STYLE, visible
+from . import DescribedView, SEVERITY_STYLE, visible
 
 HEADER_PATH = "header:"
 
@@ -79,20 +78,7 @@ def describe(exchange: Exchange | None) -> Content:
     return Content("\n").join(lines)
 
 
-class HeadersView(Static):
+class HeadersView(DescribedView):
     """Each header in arrival order with its findings, then the headers that are missing."""
 
-    DEFAULT_CSS = """
-    HeadersView {
-        height: auto;
-        padding: 0 1;
-    }
-    """
-
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
-        super().__init__(Content("No exchange selected."), name=name, id=id, classes=classes)
-
-    def show(self, exchange: Exchange | None) -> None:
-        """Show the headers of this exchange, or a hint."""
-        self.update(describe(exchange))
+    describe = staticmethod(describe)

@@ -51,6 +51,7 @@ class DetailPane(Vertical):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._exchange: Exchange | None = None
+        self._filled: set[str] = set()
 
     @property
     def exchange(self) -> Exchange | None:
@@ -78,17 +79,36 @@ class DetailPane(Vertical):
         self.show(None)
 
     def show(self, exchange: Exchange | None) -> None:
-        """Show this exchange in every tab; None shows a hint instead of the tabs."""
+        """Show this exchange; None shows a hint instead of the tabs.
+
+        Only the open tab is filled now, the others when they are opened: moving
+        through the list must stay quick while requests arrive.
+        """
         self._exchange = exchange
+        self._filled.clear()
         self.query_one("#detail-hint").display = exchange is None
         tabs = self.query_one(TabbedContent)
         tabs.display = exchange is not None
-        self.query_one(BodyView).show(exchange)
-        self.query_one(HeadersView).show(exchange)
-        self.query_one(AuthView).show(exchange)
-        self.query_one(FindingsView).show(exchange.findings if exchange is not None else None)
-        self.query_one(ResponseView).show(exchange)
         tabs.get_tab(FINDINGS_TAB).label = findings_title(len(exchange.findings) if exchange else 0)
+        self._fill(tabs.active)
+
+    def _fill(self, tab: str) -> None:
+        if tab in self._filled:
+            return
+        self._filled.add(tab)
+        exchange = self._exchange
+        if tab == BODY_TAB:
+            self.query_one(BodyView).show(exchange)
+        elif tab == FINDINGS_TAB:
+            self.query_one(FindingsView).show(exchange.findings if exchange is not None else None)
+        else:
+            view = {HEADERS_TAB: HeadersView, AUTH_TAB: AuthView, RESPONSE_TAB: ResponseView}.get(tab)
+            if view is not None:
+                self.query_one(view).show(exchange)
+
+    def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
+        if message.pane.id is not None:
+            self._fill(message.pane.id)
 
     def on_findings_view_jump(self, message: FindingsView.Jump) -> None:
         message.stop()
@@ -97,6 +117,7 @@ class DetailPane(Vertical):
             tabs.active = HEADERS_TAB
             return
         tabs.active = BODY_TAB
+        self._fill(BODY_TAB)
         body = self.query_one(BodyView)
         body.show_path(message.path, message.event_index)
         body.focus()

@@ -10,12 +10,11 @@ import http
 
 from textual.content import Content
 from textual.highlight import highlight
-from textual.widgets import Static
 
 from ....core.intake import parse_body
 from ....core.jsonview import pretty
 from ....core.model import OUTCOME_TEXT, Exchange
-from . import json_visible, visible
+from . import DescribedView, json_visible, visible
 
 LABEL_WIDTH = 12
 LONGEST_BODY = 20_000
@@ -106,20 +105,7 @@ def describe(exchange: Exchange | None) -> Content:
     return Content("\n").join(lines)
 
 
-class ResponseView(Static):
+class ResponseView(DescribedView):
     """The status, body, reason and timing of our answer, and Segment's next step."""
 
-    DEFAULT_CSS = """
-    ResponseView {
-        height: auto;
-        padding: 0 1;
-    }
-    """
-
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
-        super().__init__(Content("No exchange selected."), name=name, id=id, classes=classes)
-
-    def show(self, exchange: Exchange | None) -> None:
-        """Show our answer to this exchange, or a hint."""
-        self.update(describe(exchange))
+    describe = staticmethod(describe)

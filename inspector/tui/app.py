@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import time
+from pathlib import Path
 from collections.abc import Callable
 
 from textual import work
@@ -17,16 +18,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input
 
+from ..core.exporters import DEFAULT_BASE_URL, ExportOptions, export
 from ..core.exporters.curl import curl_command
+from ..core.exporters.output import write_export
 from ..core.hub import Hub, Notice
 from ..core.model import Exchange, Summary
 from ..core.policy import Reply, Rule, reason
 from ..core.query import Query, parse
 from ..core.text import inert
 from ..receiver import Receiver
+from ..replay import replay_exchanges
 from .commands import InspectorCommands
+from .screens.export import ExportChoice, ExportScreen
 from .screens.help import HelpScreen
 from .screens.hold import HoldChoice, HoldScreen
+from .screens.replay import ReplayChoice, ReplayResultScreen, ReplayScreen
 from .screens.response import ResponseScreen
 from .screens.rules import RulesScreen
 from .widgets.detail.pane import DetailPane
@@ -67,6 +73,10 @@ class InspectorApp(App[None]):
         Binding("c", "copy_body", "Copy body", show=False, id="copy.body"),
         Binding("C", "copy_curl", "Copy curl", show=False, id="copy.curl"),
         Binding("y", "copy_url", "Copy URL", show=False, id="copy.url"),
+        Binding("e", "export", "Export", id="export.open",
+                tooltip="export the selected, marked (m) or filtered exchanges as test fixtures"),
+        Binding("p", "replay", "Replay", show=False, id="replay.selected",
+                tooltip="send the selected request again to a URL and compare the answers"),
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -83,6 +93,7 @@ class InspectorApp(App[None]):
         self.received = 0
         self.with_errors = 0
         self.notes: tuple[str, ...] = ()
+        self.replay_url = ""
         self._pending: list[Notice] = []
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -292,6 +303,53 @@ class InspectorApp(App[None]):
         url = self.hub.public_urls[0] if self.hub.public_urls else self.local_url
         if url:
             self._copy(url, url)
+
+    def action_export(self) -> None:
+        exchanges = self.query_one(ExchangeList)
+        counts = {"selected": int(exchanges.selected is not None), "marked": len(exchanges.marked),
+                  "filtered": exchanges.row_count}
+        self.push_screen(ExportScreen(counts), lambda choice: choice and self._export(choice))
+
+    @work(thread=True, group="export")
+    def _export(self, choice: ExportChoice) -> None:
+        """Gather, export and write off the event loop: a filtered export can be large."""
+        exchanges = self.query_one(ExchangeList)
+        if choice.scope == "selected":
+            ids = [exchanges.selected.id] if exchanges.selected else []
+        elif choice.scope == "marked":
+            ids = sorted(exchanges.marked)
+        else:
+            ids = [summary.id for summary in self.hub.history.search(self.filter, newest_first=False)]
+        found = [exchange for exchange in map(self.hub.get, ids) if exchange is not None]
+        url = self.hub.public_urls[0] if self.hub.public_urls else self.local_url or DEFAULT_BASE_URL
+        result = export(found, choice.format, ExportOptions(base_url=url, redact=choice.redact))
+        try:
+            paths = write_export(result, Path(choice.path), force=choice.force)
+        except (OSError, ValueError) as err:
+            self.call_from_thread(self.notify, f"export failed: {err}", severity="error", markup=False)
+            return
+        where = paths[0] if len(paths) == 1 else Path(choice.path)
+        skipped = f"; {len(result.skipped)} left out" if result.skipped else ""
+        self.call_from_thread(self.notify, f"exported {result.count} as {choice.format} to {where}{skipped}",
+                              markup=False)
+
+    def action_replay(self) -> None:
+        exchange = self._exchange(self.query_one(ExchangeList).selected)
+        if exchange is None:
+            self.notify("select a request first", severity="warning", markup=False)
+            return
+
+        def chosen(choice: ReplayChoice | None) -> None:
+            if choice is not None:
+                self.replay_url = choice.url
+                self._replay(exchange, choice)
+
+        self.push_screen(ReplayScreen(self.replay_url), chosen)
+
+    @work(group="replay")
+    async def _replay(self, exchange: Exchange, choice: ReplayChoice) -> None:
+        report = await replay_exchanges([exchange], choice.url, api_key=choice.api_key)
+        self.push_screen(ReplayResultScreen(exchange, report))
 
     def action_help(self) -> None:
         keymap = {binding_id: key for binding_id, key in self.keymap.items()}

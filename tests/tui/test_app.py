@@ -234,3 +234,46 @@ async def test_keys_are_remapped_by_binding_id(tmp_path):
         await pilot.press("question_mark")
         await pilot.pause()
         assert "f5" in screen_text(app) and "answer.503" in screen_text(app)
+
+
+async def test_export_marked_exchanges_from_the_tui(tmp_path):
+    async with running(tmp_path / "data") as (app, pilot, client):
+        for name in ("Order Completed", "Signed Up", "Purchase"):
+            await client.post(make_event(event=name, messageId=name))
+        await settle(pilot)
+        await pilot.press("home", "m", "j", "j", "m")  # Purchase and Order Completed
+        assert "●" in list_text(app)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#format").value = "jsonl"
+        out = tmp_path / "fixtures.jsonl"
+        app.screen.query_one("#path").value = str(out)
+        await pilot.click("#ok")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        events = [json.loads(line) for line in out.read_text().splitlines()]
+        assert sorted(event["event"] for event in events) == ["Order Completed", "Purchase"]
+
+
+async def test_replay_the_selected_request_and_compare_the_answers(tmp_path):
+    target_history = History(tmp_path / "target").load()
+    target = Receiver(Hub(target_history, Policy(default=parse_reply("503:busy"))), port=0)
+    target_url = await target.start()
+    try:
+        async with running(tmp_path / "data") as (app, pilot, client):
+            await client.post(make_event(event="Order Completed"))
+            await settle(pilot)
+            await pilot.press("home", "p")
+            await pilot.pause()
+            app.screen.query_one("#url").value = target_url
+            await pilot.press("enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            text = screen_text(app)
+            assert "what we answered Segment" in text and "503" in text and "busy" in text
+            assert "retried" in text and "delivered" in text
+        [replayed] = target_history.search()
+        assert target_history.get(replayed.id).events[0].event == "Order Completed"
+    finally:
+        await target.stop()
+        target_history.close()

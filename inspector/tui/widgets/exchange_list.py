@@ -97,6 +97,8 @@ class ExchangeList(ScrollView, can_focus=True):
                 tooltip="Select the last exchange shown (the oldest when newest first)"),
         Binding("o", "toggle_order", "Order", id="list.order",
                 tooltip="Show the newest or the oldest exchange first"),
+        Binding("m", "toggle_mark", "Mark", show=False, id="list.mark",
+                tooltip="Mark or unmark the selected exchange, to export the marked ones"),
     ]
 
     COMPONENT_CLASSES = {
@@ -163,6 +165,7 @@ class ExchangeList(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._selected_id: str | None = None
         self._deadlines: dict[str, float] = {}
+        self.marked: set[str] = set()
         self._countdown: Timer | None = None
         self._clock = clock
         self.set_reactive(ExchangeList.newest_first, newest_first)
@@ -323,6 +326,11 @@ class ExchangeList(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self._move_to(len(self._rows) - 1)
 
+    def action_toggle_mark(self) -> None:
+        if self._selected_id is not None:
+            self.marked ^= {self._selected_id}
+            self.refresh()
+
     def action_toggle_order(self) -> None:
         self.newest_first = not self.newest_first
 
@@ -400,7 +408,8 @@ class ExchangeList(ScrollView, can_focus=True):
         else:
             what = ", ".join(dict.fromkeys(name for name in summary.names if name))
         user = next((u or a for u, a in zip(summary.users, summary.anons) if u or a), "")
-        marks = f"↻{summary.redelivery}" if summary.redelivery else ""
+        marks = ("●" if summary.id in self.marked else "") + (
+            f"↻{summary.redelivery}" if summary.redelivery else "")
         return [
             Segment(_clock(int(summary.time))), _GAP,
             Segment(_fit(status_text, _STATUS), status_style), _GAP,

@@ -1,10 +1,10 @@
-"""The command line: `serve` headless, `history` and `show` over the kept history,
-`lint` for events in files.
+"""The command line: the TUI by default, `serve` headless, `history`, `show`, `export`
+and `replay` over the kept history, `lint` for events in files.
 
-Exit codes are an API (see README): 0 success, 1 the exchange asked for does not
-exist or `lint` found errors, 2 bad usage (flags, config file, query syntax,
-unreadable input), 3 the inspector could not run (address in use, data directory
-unusable).
+Exit codes are an API (see README): 0 success, 1 nothing found or something Segment
+would not accept (`show`, `lint`, `export`, `replay`), 2 bad usage (flags, config file,
+query syntax, unreadable input), 3 the inspector could not run (address in use, data
+directory unusable, target down).
 """
 
 from __future__ import annotations

@@ -272,12 +272,28 @@ class ExchangeList(ScrollView, can_focus=True):
         elif line >= top + height:
             self._scroll_to_line(line - height + 1)
 
+    def _grow(self) -> None:
+        """Make room for arrived rows without a layout pass of the whole screen.
+
+        Assigning `virtual_size` lays the screen out again; at 1,000 requests/s that
+        made every arrival batch cost a full layout frame. Only the scrollbar needs
+        the new size, unless it appears or disappears.
+        """
+        size = Size(0, len(self._rows))
+        if size == self.virtual_size:
+            return
+        showing = self.show_vertical_scrollbar
+        self.set_reactive(ExchangeList.virtual_size, size)
+        self._scroll_update(size)
+        if self.show_vertical_scrollbar != showing:
+            self.refresh(layout=True)
+
     def _follow_arrivals(self, before: int, added: int) -> None:
         """Keep showing the newest edge while the cursor stays in view, else keep the view still."""
         height = self._page_height
         top = self.scroll_offset.y
         cursor = self._cursor_line
-        self.virtual_size = Size(0, len(self._rows))
+        self._grow()
         if height <= 0 or cursor is None:
             return
         if self.newest_first:

@@ -1,8 +1,8 @@
 """The command line: the TUI by default, `serve` headless, `history`, `show`, `export`
-and `replay` over the kept history, `lint` for events in files.
+and `replay` over the kept history, `lint` for events in files, `send` to play Segment.
 
 Exit codes are an API (see README): 0 success, 1 nothing found or something Segment
-would not accept (`show`, `lint`, `export`, `replay`), 2 bad usage (flags, config file,
+would not accept (`show`, `lint`, `export`, `replay`, `send`), 2 bad usage (flags, config file,
 query syntax, unreadable input), 3 the inspector could not run (address in use, data
 directory unusable, target down).
 """
@@ -24,7 +24,7 @@ from .config import Config, ConfigError, default_data_dir, load, parse_size
 from .core.checks import lint_event
 from .core.files import UnreadableError, read_events
 from .core.model import OUTCOME_TEXT, SEVERITIES, Event, Exchange, Summary, segment_outcome
-from .core.policy import Policy, parse_reply, parse_rule
+from .core.policy import Forward, Policy, parse_reply, parse_rule
 from .core.query import Query, QueryError, parse
 from .core.hub import Hub, Notice, TunnelState
 from .core.store import History
@@ -64,6 +64,11 @@ def receiving_options(parser: argparse.ArgumentParser, default: object) -> None:
     add("--hold-timeout", type=float, default=default, metavar="SECONDS",
         help="how long a held request waits for a person (default 30)")
     add("--data-dir", default=default, help="where the history is kept")
+    add("--forward", default=default, metavar="URL",
+        help="relay every request to your endpoint and answer Segment with its answer, judged "
+             "by Segment's contract")
+    add("--mirror", action="store_true", default=default,
+        help="with --forward: answer Segment from the policy, and forward a copy too")
     add("--no-tunnel", action="store_true", default=default,
         help="no ngrok tunnel: receive on the local URL only")
     add("--ngrok-domain", default=default, metavar="DOMAIN", help="open the tunnel on this reserved ngrok domain")
@@ -142,6 +147,28 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--limit", type=int, default=0, help="only the newest N matching exchanges (default: all)")
     replay.add_argument("--json", action="store_true", default=None, help="one JSON result per request")
     data_dir(replay)
+
+    send = commands.add_parser("send", help="send Segment's traffic to an endpoint: generated events or files")
+    send.add_argument("--to", required=True, metavar="URL", help="the endpoint to send to")
+    send.add_argument("--api-key", dest="send_key", default="segment", metavar="KEY",
+                      help="the API key sent in Authorization: Basic (default: segment)")
+    send.add_argument("--settings", metavar="JSON",
+                      help="a JSON object sent base64-encoded as X-Segment-Settings")
+    send.add_argument("--from", dest="from_files", action="extend", nargs="+", metavar="FILE",
+                      help="send the events of JSON, JSON Lines or exported files, {{placeholders}} filled "
+                           "(repeatable; default: a generated corpus of every call type and Spec event)")
+    send.add_argument("--count", type=int, metavar="N", help="send N events, cycling with new messageIds")
+    send.add_argument("--duration", type=float, metavar="SECONDS", help="send for this long, cycling")
+    send.add_argument("--concurrency", type=int, default=10, metavar="N", help="requests in flight (default 10)")
+    send.add_argument("--rate", type=float, metavar="PER_SECOND", help="at most this many events a second")
+    send.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                      help="wait this long for each answer, as Segment does (default 5)")
+    send.add_argument("--retries", type=int, default=0, metavar="N",
+                      help="retry what Segment retries up to N times, with randomized exponential backoff")
+    send.add_argument("--time-scale", type=float, default=1.0, metavar="F",
+                      help="multiply every backoff wait by F (0.01: a 1 s wait takes 10 ms)")
+    send.add_argument("--seed", type=int, help="seed the generated events and the backoff")
+    send.add_argument("--json", action="store_true", default=None, help="the report as one JSON document")
     return parser
 
 
@@ -168,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load(args.config, explicit=args.config is not None)
         commands = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint,
-                    "export": export, "replay": replay}
+                    "export": export, "replay": replay, "send": send}
         return commands[args.command](args, config)
     except (ConfigError, UsageError) as err:
         print(f"segment-inspector: {err}", file=sys.stderr)
@@ -264,6 +291,18 @@ def _print_exchange(exchange: Exchange, out: TextIO) -> None:
         if answer.body:
             write(f"  {answer.body.decode('utf-8', 'replace')}")
         write(f"Segment: {OUTCOME_TEXT[segment_outcome(answer.status)]}")
+    destination = exchange.destination
+    if destination is not None:
+        write()
+        took = f" in {destination.duration * 1000:.1f} ms"
+        if destination.status is None:
+            write(f"forwarded to {destination.url}: no answer{took}: {destination.error}")
+        else:
+            write(f"forwarded to {destination.url}: {destination.status}{took}")
+            for name, value in destination.headers:
+                write(f"  {name}: {value}")
+            if destination.body:
+                write(f"  {destination.body.decode('utf-8', 'replace')}")
 
 
 # -- commands --------------------------------------------------------------------
@@ -277,7 +316,12 @@ def _policy(args: argparse.Namespace, config: Config) -> Policy:
     except ValueError as err:
         raise UsageError(str(err)) from None
     keys = frozenset(_setting(args, config, "api-key", []))
-    return Policy(default=default, rules=rules, api_keys=keys)
+    url = _setting(args, config, "forward")
+    mirror = bool(_setting(args, config, "mirror", False))
+    if mirror and not url:
+        raise UsageError("--mirror: give the endpoint with --forward URL")
+    forward = Forward(_http_url(url, "--forward"), mirror) if url else None
+    return Policy(default=default, rules=rules, api_keys=keys, forward=forward)
 
 
 def _ssl_context(args: argparse.Namespace, config: Config, directory: Path) -> Any:
@@ -384,8 +428,10 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             print(f"segment-inspector: cannot listen on {receiver.host}:{receiver.port}: "
                   f"{err.strerror or err}", file=sys.stderr)
             return EXIT_FAILURE
-        print(f"segment-inspector {__version__} receiving on {url}  "
-              f"(answer: {hub.policy.default}; history: {directory}; Ctrl-C stops)",
+        answer = hub.policy.default if hub.policy.forward is None else (
+            f"{hub.policy.default}, " if hub.policy.forward.mirror else "") + str(hub.policy.forward)
+        print(f"segment-inspector {__version__} receiving on {inert(url)}  "
+              f"(answer: {inert(str(answer))}; history: {directory}; Ctrl-C stops)",
               file=sys.stderr if as_json else sys.stdout, flush=True)
         show_tunnel()
         stop = asyncio.Event()
@@ -620,4 +666,105 @@ def replay(args: argparse.Namespace, config: Config) -> int:
         for outcome in ("retried", "dropped"):
             if outcome in outcomes:
                 print(f"  {OUTCOME_TEXT[outcome]}")
+    return EXIT_OK if report.all_delivered else EXIT_NOT_FOUND
+
+
+# -- send ----------------------------------------------------------------------------
+
+
+def _send_events(args: argparse.Namespace, rng: Any) -> list[Any]:
+    """The events to send: the files' (placeholders filled) or a generated corpus."""
+    from .core.generate import corpus
+
+    if not args.from_files:
+        return corpus(rng)
+    events: list[Any] = []
+    for name in args.from_files:
+        try:
+            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            data = fill(data.decode("utf-8", "replace"), rng).encode()
+            events += [event for _, event in read_events(data, "stdin" if name == "-" else name)]
+        except (OSError, UnreadableError) as err:
+            reason = f"{name}: {err.strerror}" if isinstance(err, OSError) else str(err)
+            raise UsageError(f"cannot send {inert(reason)}") from None
+    return events
+
+
+def _send_text(report: Any) -> list[str]:
+    rate = f" ({report.events / report.seconds:.0f} events/s)" if report.seconds else ""
+    lines = [f"sent {report.events} events to {report.target} in {report.seconds:.2f} s{rate}: "
+             f"{report.delivered} delivered, {report.failed} failed",
+             f"  attempts {report.attempts}, retries {report.retries}"]
+    lines.append("  status: " + ", ".join(f"{status} x{n}" for status, n in sorted(report.statuses.items())))
+    lines.append("  types: " + ", ".join(f"{kind} {c['delivered']}/{c['delivered'] + c['failed']}"
+                                         for kind, c in sorted(report.types.items())) + " delivered")
+    latency = report.latencies.to_doc()
+    if latency["max"] is not None:
+        lines.append("  latency: " + ", ".join(f"{k} {v:.1f} ms" for k, v in latency.items()))
+    for code, entry in sorted(report.findings.items()):
+        lines.append(f"  {entry['severity']:<7} {code} x{entry['count']}  {entry['example']}")
+    if report.failures:
+        lines.append(f"failures (first {len(report.failures)} of {report.failed}):")
+    for failure in report.failures:
+        answer = str(failure.status) if failure.status is not None else failure.error
+        view = Event.of(failure.event)
+        title = " ".join(part for part in (view.type, view.event and repr(view.event)) if part) or "event"
+        extra = f"  message: {failure.message!r}" if failure.message else ""
+        lines.append(f"  {answer} ({failure.outcome}) after {failure.attempts} attempt"
+                     f"{'s' if failure.attempts != 1 else ''}  {title}  messageId {view.message_id}{extra}")
+        lines.append("    " + inert_json(failure.event)[:400])
+    return [inert(line) for line in lines]
+
+
+def send(args: argparse.Namespace, config: Config) -> int:
+    """Send Segment's traffic to --to; exit 0 if all was delivered, 1 on any failure, 3 if down."""
+    import json
+    import random
+
+    from .core.generate import stream
+    from .send import SendOptions, encode_settings, progress_line, send as send_events
+
+    url = _http_url(args.to, "--to")
+    for flag, value, low in (("--count", args.count, 1), ("--concurrency", args.concurrency, 1),
+                             ("--retries", args.retries, 0)):
+        if value is not None and value < low:
+            raise UsageError(f"{flag}: must be {low} or more")
+    for flag, value in (("--timeout", args.timeout), ("--duration", args.duration), ("--rate", args.rate),
+                        ("--time-scale", args.time_scale)):
+        if value is not None and value <= 0:
+            raise UsageError(f"{flag}: must be more than 0")
+    if args.count is not None and args.duration is not None:
+        raise UsageError("--count and --duration: give one or the other")
+    settings = None
+    if args.settings is not None:
+        try:
+            parsed = json.loads(args.settings)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise UsageError("--settings: must be a JSON object, such as '{\"region\": \"eu\"}'")
+        settings = encode_settings(parsed)
+    rng = random.Random(args.seed)
+    events = _send_events(args, rng)
+    if not events:
+        raise UsageError("nothing to send: the files hold no events")
+    deadline = time.monotonic() + args.duration if args.duration else None
+    source = stream(events, rng, count=args.count, deadline=deadline)
+    as_json = bool(_setting(args, config, "json", False))
+    progress = progress_line(args.count or (None if deadline else len(events)), args.duration) \
+        if sys.stderr.isatty() else None
+    options = SendOptions(url, api_key=args.send_key, settings=settings, concurrency=args.concurrency,
+                          rate=args.rate, timeout=args.timeout, retries=args.retries,
+                          time_scale=args.time_scale, seed=args.seed)
+    report = asyncio.run(send_events(source, options, progress))
+    if progress is not None:
+        print(file=sys.stderr)
+    if as_json:
+        print(inert_json(report.to_doc()))
+    else:
+        print("\n".join(_send_text(report)))
+    if report.down is not None:
+        print(f"segment-inspector: {inert(url)} is down ({report.down}): Segment would retry for up to "
+              "4 hours; nothing more was sent", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK if report.all_delivered else EXIT_NOT_FOUND

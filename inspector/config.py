@@ -30,6 +30,8 @@ OPTIONS: dict[str, tuple[type, ...]] = {
     "data-dir": (str,),
     "max-body": (int, str),
     "hold-timeout": (int, float),
+    "forward": (str,),
+    "mirror": (bool,),
     "json": (bool,),
     "limit": (int,),
     "keys": (dict,),

@@ -145,20 +145,80 @@ class Answer:
     chosen_by: str = "default"  # "default", "rule 2", "hold", "hold timeout", "api key", "error"
     detail: str = ""  # e.g. the rule's text, or the body problem
     delay: float = 0.0
+    content_type: str = "application/json"  # a forwarded answer keeps the destination's
+    headers: list[tuple[str, str]] = field(default_factory=list)  # passed on: Location, Retry-After
 
     @property
     def outcome(self) -> str:
         return segment_outcome(self.status)
 
     def to_doc(self) -> dict[str, Any]:
-        return {"status": self.status, "body": self.body.decode("utf-8", "replace"),
-                "chosenBy": self.chosen_by, "detail": self.detail, "delay": self.delay,
-                "outcome": self.outcome}
+        doc = {"status": self.status, "body": self.body.decode("utf-8", "replace"),
+               "chosenBy": self.chosen_by, "detail": self.detail, "delay": self.delay,
+               "outcome": self.outcome}
+        if self.content_type != "application/json":
+            doc["contentType"] = self.content_type
+        if self.headers:
+            doc["headers"] = [list(pair) for pair in self.headers]
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Answer:
         return cls(doc["status"], doc.get("body", "").encode(), doc.get("chosenBy", "default"),
-                   doc.get("detail", ""), doc.get("delay", 0.0))
+                   doc.get("detail", ""), doc.get("delay", 0.0),
+                   doc.get("contentType", "application/json"),
+                   [(k, v) for k, v in doc.get("headers", [])])
+
+
+def _body_doc(body: bytes) -> dict[str, str]:
+    try:
+        return {"body": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"bodyBase64": base64.b64encode(body).decode("ascii")}
+
+
+def _body_of(doc: dict[str, Any]) -> bytes:
+    if "bodyBase64" in doc:
+        return base64.b64decode(doc["bodyBase64"])
+    return doc.get("body", "").encode("utf-8")
+
+
+@dataclass(slots=True)
+class Destination:
+    """What the user's own endpoint answered when we forwarded the request to it.
+
+    `status` is None when no answer came; `error` then says why ("connection refused",
+    "no answer within 6 s", "connection reset"). `duration` is seconds from sending the
+    request to the end of the answer's body.
+    """
+
+    url: str
+    status: int | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    duration: float = 0.0
+    error: str | None = None
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    @property
+    def outcome(self) -> str:
+        return segment_outcome(self.status)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"url": self.url, "status": self.status,
+                "headers": [list(pair) for pair in self.headers], **_body_doc(self.body),
+                "duration": self.duration, "error": self.error, "outcome": self.outcome}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Destination:
+        return cls(doc.get("url", ""), doc.get("status"), [(k, v) for k, v in doc.get("headers", [])],
+                   _body_of(doc), doc.get("duration", 0.0), doc.get("error"))
 
 
 @dataclass(slots=True)
@@ -214,6 +274,7 @@ class Exchange:
     findings: list[Finding] = field(default_factory=list)
     redelivery: Redelivery | None = None
     answer: Answer | None = None
+    destination: Destination | None = None  # the user's endpoint's answer, when forwarded
     duration: float = 0.0  # seconds from arrival to the answer sent
     session: str = ""
     held: bool = False
@@ -235,11 +296,8 @@ class Exchange:
         return self.body.decode("utf-8", "replace")
 
     def to_doc(self) -> dict[str, Any]:
-        try:
-            body = {"body": self.body.decode("utf-8")}
-        except UnicodeDecodeError:
-            body = {"bodyBase64": base64.b64encode(self.body).decode("ascii")}
-        return {
+        body = _body_doc(self.body)
+        doc = {
             "id": self.id, "time": self.time, "session": self.session, "peer": self.peer,
             "method": self.method, "path": self.path, "query": self.query,
             "headers": [list(pair) for pair in self.headers], **body,
@@ -252,13 +310,13 @@ class Exchange:
             "response": self.answer.to_doc() if self.answer else None,
             "duration": self.duration, "held": self.held,
         }
+        if self.destination is not None:  # absent, not null: older documents stay as they were
+            doc["destination"] = self.destination.to_doc()
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Exchange:
-        if "bodyBase64" in doc:
-            body = base64.b64decode(doc["bodyBase64"])
-        else:
-            body = doc.get("body", "").encode("utf-8")
+        body = _body_of(doc)
         return cls(
             id=doc["id"], time=doc["time"], session=doc.get("session", ""), peer=doc.get("peer", ""),
             method=doc["method"], path=doc["path"], query=doc.get("query", ""),
@@ -270,6 +328,7 @@ class Exchange:
             findings=[Finding.from_doc(f) for f in doc.get("findings", [])],
             redelivery=Redelivery.from_doc(doc["redelivery"]) if doc.get("redelivery") else None,
             answer=Answer.from_doc(doc["response"]) if doc.get("response") else None,
+            destination=Destination.from_doc(doc["destination"]) if doc.get("destination") else None,
             duration=doc.get("duration", 0.0), held=doc.get("held", False),
         )
 

@@ -4,6 +4,11 @@ In order: API-key enforcement, then the user's rules (first match wins), then
 holding the request for a person, then the sticky default. Requests that are not
 Segment payloads at all (wrong method, too large, not JSON) get their fixed error
 answer first, so a rule can never make Segment believe garbage was accepted.
+
+With `forward` set (not mirroring), the user's endpoint takes the default's place and
+also judges the keys and bodies: only a body over the size limit, which we did not
+keep whole, is still refused here. Rules and holding come before forwarding. In
+mirror mode the policy answers as usual and the hub forwards a copy as well.
 """
 
 from __future__ import annotations
@@ -108,9 +113,25 @@ class Hold:
         return self.query is None or self.query.matches(exchange.summary())
 
 
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """Relay requests to the user's endpoint at `url`.
+
+    Without `mirror` its answer is the one Segment gets; with `mirror` the policy answers
+    and the request is forwarded as well, to see what the endpoint makes of it.
+    """
+
+    url: str
+    mirror: bool = False
+
+    def __str__(self) -> str:
+        return f"{'mirror to' if self.mirror else 'forward to'} {self.url}"
+
+
 @dataclass(slots=True)
 class Decision:
-    """The reply chosen, or `hold` when a person must choose it."""
+    """The reply chosen; None when a person must choose it (`hold`) or the endpoint answers
+    (`forward`, with the URL as detail)."""
 
     reply: Reply | None
     chosen_by: str
@@ -123,9 +144,15 @@ class Policy:
     rules: list[Rule] = field(default_factory=list)
     api_keys: frozenset[str] = frozenset()
     hold: Hold | None = None
+    forward: Forward | None = None
+
+    @property
+    def forwarding(self) -> bool:
+        """The endpoint answers Segment (forward mode, not mirror)."""
+        return self.forward is not None and not self.forward.mirror
 
     def decide(self, exchange: Exchange) -> Decision:
-        refusal = self._refusal(exchange)
+        refusal = self._size_refusal(exchange) if self.forwarding else self._refusal(exchange)
         if refusal is not None:
             return refusal
         summary = exchange.summary() if self.rules else None
@@ -136,15 +163,23 @@ class Policy:
             if self.hold.count is not None:
                 self.hold.count -= 1
             return Decision(None, "hold")
+        if self.forward is not None and not self.forward.mirror:
+            return Decision(None, "forward", self.forward.url)
         return Decision(self.default, "default")
+
+    @staticmethod
+    def _size_refusal(exchange: Exchange) -> Decision | None:
+        if exchange.truncated:
+            return Decision(Reply(413, f"body of {exchange.body_size} bytes is over the limit"),
+                            "error", "size")
+        return None
 
     def _refusal(self, exchange: Exchange) -> Decision | None:
         if exchange.method != "POST":
             return Decision(Reply(405, f"method {exchange.method} not allowed: Segment sends POST"),
                             "error", "method")
         if exchange.truncated:
-            return Decision(Reply(413, f"body of {exchange.body_size} bytes is over the limit"),
-                            "error", "size")
+            return self._size_refusal(exchange)
         if self.api_keys:
             auth = exchange.auth
             if auth is None or not auth.key:

@@ -12,6 +12,7 @@ from ..core.intake import build_exchange
 from ..core.checks import check, finding
 from ..core.model import Answer
 from ..core.policy import Reply
+from .forward import Forwarder
 
 HUB = web.AppKey("hub", Hub)
 MAX_BODY = web.AppKey("max_body", int)
@@ -47,7 +48,8 @@ async def _read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
         if size > DRAIN_LIMIT:
             break
     body = b"".join(chunks)
-    return (body if size <= limit else body[:KEPT_HEAD]), size
+    # Over the limit, keep less than was sent even when it is small, so it reads as cut short.
+    return (body if size <= limit else body[:min(KEPT_HEAD, limit)]), size
 
 
 def _headers(request: web.Request) -> list[tuple[str, str]]:
@@ -84,8 +86,10 @@ async def receive(request: web.Request) -> web.Response:
         reply = Reply(500, f"segment-inspector failed: {type(err).__name__}: {err}")
         answer = exchange.answer = Answer(reply.status, reply.body(), "error", "inspector")
         exchange.findings.append(finding("INSP001", reply.message or ""))
-    response = web.Response(status=answer.status, body=answer.body or None,
-                            content_type="application/json")
+    headers = dict(answer.headers)
+    if answer.content_type:
+        headers["Content-Type"] = answer.content_type
+    response = web.Response(status=answer.status, body=answer.body or None, headers=headers)
     exchange.duration = time.perf_counter() - started
     hub.record(exchange)
     return response
@@ -95,6 +99,18 @@ async def _release_held(app: web.Application) -> None:
     app[HUB].release_all()
 
 
+async def _forwarding(app: web.Application):  # type: ignore[no-untyped-def]
+    """The forwarder's client session lives as long as the app."""
+    hub = app[HUB]
+    own = hub.forwarder is None
+    if own:
+        hub.forwarder = Forwarder()
+    yield
+    if own and isinstance(hub.forwarder, Forwarder):
+        await hub.forwarder.close()
+        hub.forwarder = None
+
+
 def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
     """The receiver for `hub`; bodies over `max_body` bytes get 413 with their head kept."""
     app = web.Application(client_max_size=DRAIN_LIMIT)
@@ -102,4 +118,5 @@ def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
     app[MAX_BODY] = max_body
     app.router.add_route("*", "/{tail:.*}", receive)
     app.on_shutdown.append(_release_held)
+    app.cleanup_ctx.append(_forwarding)
     return app

@@ -23,13 +23,14 @@ from ..core.exporters.curl import curl_command
 from ..core.exporters.output import write_export
 from ..core.hub import Hub, Notice
 from ..core.model import Exchange, Summary
-from ..core.policy import Reply, Rule, reason
+from ..core.policy import Forward, Reply, Rule, reason
 from ..core.query import Query, parse
 from ..core.text import inert
 from ..receiver import Receiver
 from ..replay import replay_exchanges
 from .commands import InspectorCommands
 from .screens.export import ExportChoice, ExportScreen
+from .screens.forward import OFF, ForwardScreen
 from .screens.help import HelpScreen
 from .screens.hold import HoldChoice, HoldScreen
 from .screens.replay import ReplayChoice, ReplayResultScreen, ReplayScreen
@@ -68,6 +69,10 @@ class InspectorApp(App[None]):
         Binding("h", "toggle_hold", "Hold", id="hold.toggle"),
         Binding("H", "hold_matching", "Hold matching…", show=False, id="hold.matching"),
         Binding("R", "rules", "Rules", id="rules.open"),
+        Binding("f", "forward", "Forward…", show=False, id="forward.set",
+                tooltip="forward requests to your endpoint (or mirror them); empty URL stops"),
+        Binding("F", "forward_held", "Forward held", show=False, id="forward.held",
+                tooltip="answer the selected held request with what your endpoint answers"),
         Binding("x", "rule_from_selected", "Rule from this", show=False, id="rules.from_selected"),
         Binding("slash", "search", "Search", id="search.focus"),
         Binding("c", "copy_body", "Copy body", show=False, id="copy.body"),
@@ -175,10 +180,16 @@ class InspectorApp(App[None]):
         tunnel = self.hub.tunnel
         why = {"tunnel_note": tunnel.note} if tunnel is not None and tunnel.note else {}
         self.query_one(InspectorHeader).show(HeaderState(
-            local_url=self.local_url, public_url=public, **why, answer=str(policy.default),
+            local_url=self.local_url, public_url=public, **why, answer=self._answer_text(),
             rules=sum(rule.enabled for rule in policy.rules), hold=hold_text, received=self.received,
             held=len(self.hub.held()), errors=self.with_errors, history=len(self.hub.history),
             filter=self.filter.text if self.filter is not None else "", notes=self.notes))
+
+    def _answer_text(self) -> str:
+        forward = self.hub.policy.forward
+        if forward is None:
+            return str(self.hub.policy.default)
+        return (f"{self.hub.policy.default}, " if forward.mirror else "") + inert(str(forward))
 
     def _exchange(self, summary: Summary | None) -> Exchange | None:
         if summary is None:
@@ -256,6 +267,26 @@ class InspectorApp(App[None]):
                 self._show_header()
 
         self.push_screen(HoldScreen(self.hub.hold_timeout), chosen)
+
+    def action_forward(self) -> None:
+        def chosen(forward: Forward | None) -> None:
+            if forward is None:
+                return
+            self.hub.policy.forward = None if forward == OFF else forward
+            self.notify(f"{forward}" if forward != OFF else "not forwarding", markup=False)
+            self._show_header()
+
+        self.push_screen(ForwardScreen(self.hub.policy.forward), chosen)
+
+    def action_forward_held(self) -> None:
+        held = self._selected_held()
+        if held is None:
+            self.notify("select a held request first (h holds new requests)", severity="warning",
+                        markup=False)
+        elif self.hub.policy.forward is None:
+            self.notify("no endpoint to forward to: press f to set one", severity="warning", markup=False)
+        elif self.hub.resolve_forward(held.id):
+            self.notify(f"forwarded the held request to {self.hub.policy.forward.url}", markup=False)
 
     def action_rules(self) -> None:
         self.push_screen(RulesScreen(self.hub.policy), lambda _: self._show_header())

@@ -279,3 +279,24 @@ async def test_json_the_parsers_refuse_is_a_400_not_a_crash(inspector):
     status, _, reply = await inspector.post(b'{"type": "track", "n": ' + b"9" * 5000 + b"}")
     assert status == 400 and json.loads(reply)["message"]
     assert inspector.history.search()[0].status == 400
+
+
+async def test_a_small_limit_refuses_small_bodies_too(tmp_path):
+    from inspector.core.hub import Hub
+    from inspector.core.store import History
+    from inspector.receiver import Receiver
+    import aiohttp
+
+    history = History(tmp_path).load()
+    receiver = Receiver(Hub(history), port=0, max_body=1000)
+    url = await receiver.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            body = orjson.dumps(make_event(properties={"pad": "x" * 5000}))
+            async with session.post(url, data=body, headers=SEGMENT_HEADERS) as resp:
+                assert resp.status == 413
+    finally:
+        await receiver.stop()
+    exchange = history.get(history.search()[0].id)
+    assert exchange.truncated and exchange.body == body[:1000] and exchange.body_size == len(body)
+    history.close()

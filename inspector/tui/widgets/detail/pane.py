@@ -15,6 +15,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from ....core.model import Exchange
 from .auth import AuthView
 from .body import BodyView
+from .destination import DestinationView
 from .findings import FindingsView
 from .headers import HEADER_PATH, HeadersView
 from .response import ResponseView
@@ -26,6 +27,7 @@ HEADERS_TAB = "detail-headers"
 AUTH_TAB = "detail-auth"
 FINDINGS_TAB = "detail-findings"
 RESPONSE_TAB = "detail-response"
+DESTINATION_TAB = "detail-destination"
 
 
 def findings_title(count: int) -> Content:
@@ -34,7 +36,7 @@ def findings_title(count: int) -> Content:
 
 
 class DetailPane(Vertical):
-    """Tabs for the body, headers, auth, findings and response of one exchange."""
+    """Tabs for the body, headers, auth, findings, response and forwarded answer of one exchange."""
 
     DEFAULT_CSS = """
     DetailPane {
@@ -74,6 +76,9 @@ class DetailPane(Vertical):
             with TabPane(Content("Response"), id=RESPONSE_TAB):
                 with VerticalScroll(classes="detail-scroll"):
                     yield ResponseView()
+            with TabPane(Content("Destination"), id=DESTINATION_TAB):
+                with VerticalScroll(classes="detail-scroll"):
+                    yield DestinationView()
 
     def on_mount(self) -> None:
         self.show(None)
@@ -102,7 +107,8 @@ class DetailPane(Vertical):
         elif tab == FINDINGS_TAB:
             self.query_one(FindingsView).show(exchange.findings if exchange is not None else None)
         else:
-            view = {HEADERS_TAB: HeadersView, AUTH_TAB: AuthView, RESPONSE_TAB: ResponseView}.get(tab)
+            view = {HEADERS_TAB: HeadersView, AUTH_TAB: AuthView, RESPONSE_TAB: ResponseView,
+                    DESTINATION_TAB: DestinationView}.get(tab)
             if view is not None:
                 self.query_one(view).show(exchange)
 

@@ -1,0 +1,1 @@
+"""Tests of `segment-inspector send`: the generated corpus and the sender."""

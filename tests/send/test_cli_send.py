@@ -1,0 +1,63 @@
+"""`segment-inspector send` as a user runs it: a real process against a real receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from inspector.core.policy import parse_reply
+
+from ..conftest import CORPUS
+
+PYTHON = sys.executable
+
+
+async def run(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        PYTHON, "-m", "inspector", "send", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_send_the_generated_corpus(inspector) -> None:
+    code, out, err = await run("--to", inspector.url, "--api-key", "k1", "--seed", "3", "--count", "150")
+    assert code == 0, out + err
+    assert "150 delivered, 0 failed" in out and "track" in out and "latency: p50" in out
+    assert "\r" not in err  # no progress line when stderr is not a terminal
+    exchanges = [inspector.hub.get(s.id) for s in inspector.hub.search(None)]
+    assert len(exchanges) == 150
+    assert {e.events[0].type for e in exchanges} == {"identify", "track", "page", "screen", "group",
+                                                      "alias", "delete"}
+    assert all(e.auth.key == "k1" for e in exchanges)
+
+
+async def test_send_templates_from_files_as_json(inspector) -> None:
+    files = sorted(str(path) for path in CORPUS.glob("*.log"))
+    args = ["--from", *files[:3], *[part for name in files[3:] for part in ("--from", name)]]
+    code, out, err = await run("--to", inspector.url, "--json", "--settings", '{"region": "eu"}', *args)
+    assert code == 0, out + err
+    report = json.loads(out)
+    assert report["delivered"] == report["events"] >= 90 and report["failed"] == 0
+    assert report["latency_ms"]["p50"] is not None and report["findings"]["ANS014"]["count"] == report["events"]
+    exchanges = [inspector.hub.get(s.id) for s in inspector.hub.search(None)]
+    assert all(b"{{" not in e.body for e in exchanges)
+    assert {e.header("X-Segment-Settings") for e in exchanges} == {"eyJyZWdpb24iOiJldSJ9"}
+
+
+async def test_failures_exit_1_with_the_event(inspector) -> None:
+    inspector.hub.policy.default = parse_reply("400:Missing email address")
+    code, out, _ = await run("--to", inspector.url, "--count", "3", "--seed", "1")
+    assert code == 1
+    assert "0 delivered, 3 failed" in out and "400 (dropped) after 1 attempt" in out
+    assert "Missing email address" in out and '"messageId"' in out
+
+
+async def test_usage_errors_and_a_target_that_is_down(unused_tcp_port) -> None:
+    assert (await run("--to", "ftp://x"))[0] == 2
+    assert (await run("--to", "http://127.0.0.1:1/", "--count", "0"))[0] == 2
+    assert (await run("--to", "http://127.0.0.1:1/", "--settings", "[1]"))[0] == 2
+    assert (await run("--to", "http://127.0.0.1:1/", "--from", "/no/such/file"))[0] == 2
+    code, _, err = await run("--to", f"http://127.0.0.1:{unused_tcp_port}/", "--count", "50")
+    assert code == 3 and "is down" in err

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import os
 import socket
 import time
@@ -29,6 +28,7 @@ from typing import Any
 
 import aiohttp
 
+from .core.checks.answers import message_of
 from .core.model import OUTCOME_TEXT, Exchange, segment_outcome
 from .core.exporters.common import exchange_label
 
@@ -36,8 +36,8 @@ SEGMENT_TIMEOUT = 5.0
 MAX_ANSWER = 64 * 1024  # an answer body kept beyond this is cut: Segment shows only a message
 
 
-def segment_headers(exchange: Exchange, api_key: str | None = None) -> dict[str, str]:
-    """The headers Segment sends, with `api_key` or else the key the request carried."""
+def segment_headers(api_key: str | None, settings: str | None = None) -> dict[str, str]:
+    """The headers Segment sends; aiohttp adds Host and Content-Length."""
     headers = {
         "User-Agent": "Segment.io/1.0",
         "Accept": "*/*",
@@ -45,10 +45,8 @@ def segment_headers(exchange: Exchange, api_key: str | None = None) -> dict[str,
         "Content-Type": "application/json",
         "Connection": "Keep-Alive",
     }
-    key = api_key if api_key is not None else (exchange.auth.key if exchange.auth else None)
-    if key is not None:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{key}:".encode()).decode("ascii")
-    settings = exchange.header("X-Segment-Settings")
+    if api_key is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode("ascii")
     if settings is not None:
         headers["X-Segment-Settings"] = settings
     return headers
@@ -98,15 +96,6 @@ class ReplayReport:
         return self.down is None and all(result.outcome == "delivered" for result in self.results)
 
 
-def _message(body: bytes) -> str | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    message = data.get("message") if isinstance(data, dict) else None
-    return message if isinstance(message, str) else None
-
-
 def replayable(exchanges: Sequence[Exchange]) -> tuple[list[Exchange], list[tuple[str, str]]]:
     """The exchanges Segment could have sent (POST, whole body), and why the others are left out."""
     keep, skipped = [], []
@@ -128,7 +117,9 @@ async def replay_one(session: aiohttp.ClientSession, exchange: Exchange, url: st
     result = ReplayResult(exchange.id, exchange_label(exchange), first.message_id if first else None)
     started = time.perf_counter()
     try:
-        async with session.post(url, data=exchange.body, headers=segment_headers(exchange, api_key),
+        async with session.post(url, data=exchange.body, headers=segment_headers(
+            api_key if api_key is not None else (exchange.auth.key if exchange.auth else None),
+            exchange.header("X-Segment-Settings")),
                                 skip_auto_headers=("Accept-Encoding",), allow_redirects=False,
                                 timeout=aiohttp.ClientTimeout(total=timeout)) as response:
             result.status = response.status
@@ -141,11 +132,11 @@ async def replay_one(session: aiohttp.ClientSession, exchange: Exchange, url: st
     except aiohttp.ClientError as err:
         result.error = str(err) or type(err).__name__
     result.seconds = time.perf_counter() - started
-    result.message = _message(result.body)
+    result.message = message_of(result.body)
     return result
 
 
-def _unreachable(err: aiohttp.ClientConnectorError) -> str:
+def unreachable(err: aiohttp.ClientConnectorError) -> str:
     """Why the target cannot be reached, in the system's words: `connection refused`."""
     error = getattr(err, "os_error", None)
     if isinstance(error, socket.gaierror):
@@ -171,7 +162,7 @@ async def replay_exchanges(exchanges: Sequence[Exchange], url: str, *, api_key: 
             try:
                 result = await replay_one(session, exchange, url, api_key=api_key, timeout=timeout)
             except aiohttp.ClientConnectorError as err:
-                report.down = _unreachable(err)
+                report.down = unreachable(err)
                 report.unsent = [e.id for e in keep[index:]]
                 break
             report.results.append(result)

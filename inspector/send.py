@@ -39,27 +39,12 @@ import orjson
 from .core.auth import decode_basic
 from .core.checks.answers import Limits, judge, message_of
 from .core.model import Destination, Event, Exchange, segment_outcome
-from .replay import MAX_ANSWER, SEGMENT_TIMEOUT, _unreachable
+from .replay import MAX_ANSWER, SEGMENT_TIMEOUT, segment_headers, unreachable
 
 BACKOFF_FIRST = 1.0  # seconds before the first retry
 BACKOFF_CAP = 600.0
 RESERVOIR = 10_000  # latency samples kept for the percentiles
 FAILURES_KEPT = 20
-
-
-def segment_headers(api_key: str, settings: str | None = None) -> dict[str, str]:
-    """Segment's request headers; aiohttp adds Host and Content-Length."""
-    headers = {
-        "User-Agent": "Segment.io/1.0",
-        "Accept": "*/*",
-        "Cache-Control": "no-cache",
-        "Content-Type": "application/json",
-        "Connection": "Keep-Alive",
-        "Authorization": "Basic " + base64.b64encode(f"{api_key}:".encode()).decode("ascii"),
-    }
-    if settings is not None:
-        headers["X-Segment-Settings"] = settings
-    return headers
 
 
 def encode_settings(settings: dict[str, Any]) -> str:
@@ -270,7 +255,7 @@ class Sender:
                 destination.body = await response.content.read(MAX_ANSWER)
                 destination.headers = list(response.headers.items())
         except aiohttp.ClientConnectorError as err:
-            destination.error = _unreachable(err)
+            destination.error = unreachable(err)
             if report.answered == 0:  # never reached: the target is down, stop taking events
                 report.down = destination.error
                 self.stop = True

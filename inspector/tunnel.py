@@ -207,9 +207,11 @@ class Tunnel:
     async def close(self) -> None:
         """Close the tunnel and stop the agent; nothing is left running."""
         task, self._task = self._task, None
-        if task is not None:
+        # Python 3.11's wait_for can swallow a cancel that races with its result: cancel
+        # again until the task has really ended.
+        while task is not None and not task.done():
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await asyncio.wait([task], timeout=0.1)
         try:
             await self._in_thread(self._stop_agent, self.timing.call)
         except AgentTimeout:

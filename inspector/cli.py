@@ -26,6 +26,7 @@ from .core.files import UnreadableError, read_events
 from .core.model import OUTCOME_TEXT, SEVERITIES, Event, Exchange, Summary, segment_outcome
 from .core.policy import Forward, Policy, parse_reply, parse_rule
 from .core.query import Query, QueryError, parse
+from .core.intake import parse_body
 from .core.hub import Hub, Notice, TunnelState
 from .core.store import History
 from .core.templates import fill
@@ -268,7 +269,6 @@ def _print_exchange(exchange: Exchange, out: TextIO) -> None:
         write(f"  {exchange.body_error.message}")
     body = exchange.body_text()
     if exchange.body_error is None and exchange.data is None:
-        from .core.intake import parse_body
         exchange.data, _ = parse_body(exchange.body)
     if exchange.body_error is None and exchange.data is not None:
         body = inert_json(exchange.data, indent=True)

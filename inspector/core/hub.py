@@ -224,11 +224,12 @@ class Hub:
 
     def release_all(self, reply: Reply | None = None, chosen_by: str = "hold released") -> int:
         """Answer every held exchange (with the fallback unless a reply is given)."""
+        if reply is None:
+            reply = (self.policy.hold.fallback if self.policy.hold else None) or self.policy.default
         count = 0
         for held in list(self._held.values()):
             if not held.future.done():
-                fallback = (self.policy.hold.fallback if self.policy.hold else None) or self.policy.default
-                held.future.set_result((reply or fallback, chosen_by))
+                held.future.set_result((reply, chosen_by))
                 count += 1
         return count
 

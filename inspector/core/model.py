@@ -333,21 +333,7 @@ class Exchange:
         )
 
     def summary(self) -> Summary:
-        return Summary(
-            id=self.id, time=self.time, method=self.method, path=self.path,
-            status=self.answer.status if self.answer else None,
-            types=tuple(e.type or "" for e in self.events),
-            names=tuple(e.event or "" for e in self.events),
-            users=tuple(e.user_id or "" for e in self.events),
-            anons=tuple(e.anonymous_id or "" for e in self.events),
-            messages=tuple(e.message_id or "" for e in self.events),
-            key=self.auth.key if self.auth else None,
-            codes=tuple(f.code for f in self.findings),
-            severities=tuple(f.severity for f in self.findings),
-            redelivery=self.redelivery.n if self.redelivery else 0,
-            held=self.held,
-            text=self.body_text().lower(),
-        )
+        return Summary.of(self.to_doc())
 
 
 @dataclass(slots=True)
@@ -370,6 +356,34 @@ class Summary:
     redelivery: int
     held: bool
     text: str  # the body, lower-cased, for free-text search
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> Summary:
+        """The record of an exchange, read straight from its stored document."""
+        events = doc.get("events") or []
+        findings = doc.get("findings") or []
+        answer = doc.get("response")
+        auth = doc.get("auth")
+        redelivery = doc.get("redelivery")
+        if "bodyBase64" in doc:
+            text = base64.b64decode(doc["bodyBase64"]).decode("utf-8", "replace")
+        else:
+            text = doc.get("body", "")
+        return cls(
+            id=doc["id"], time=doc["time"], method=doc["method"], path=doc["path"],
+            status=answer["status"] if answer else None,
+            types=tuple(e.get("type") or "" for e in events),
+            names=tuple(e.get("event") or "" for e in events),
+            users=tuple(e.get("userId") or "" for e in events),
+            anons=tuple(e.get("anonymousId") or "" for e in events),
+            messages=tuple(e.get("messageId") or "" for e in events),
+            key=auth.get("key") if auth else None,
+            codes=tuple(f["code"] for f in findings),
+            severities=tuple(f["severity"] for f in findings),
+            redelivery=redelivery["n"] if redelivery else 0,
+            held=bool(doc.get("held")),
+            text=text.lower(),
+        )
 
     def count(self, severity: str) -> int:
         return self.severities.count(severity)

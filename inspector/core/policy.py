@@ -20,7 +20,7 @@ import orjson
 
 from .auth import UNKNOWN_KEY
 from .checks import finding, shown
-from .model import Exchange
+from .model import Exchange, Summary
 from .query import Query, QueryError, parse
 
 # The statuses Segment documents for partner endpoints (partners/direct-destination.md).
@@ -107,10 +107,10 @@ class Hold:
     count: int | None = None
     fallback: Reply | None = None
 
-    def takes(self, exchange: Exchange) -> bool:
+    def takes(self, summary: Summary) -> bool:
         if self.count is not None and self.count <= 0:
             return False
-        return self.query is None or self.query.matches(exchange.summary())
+        return self.query is None or self.query.matches(summary)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +155,12 @@ class Policy:
         refusal = self._size_refusal(exchange) if self.forwarding else self._refusal(exchange)
         if refusal is not None:
             return refusal
-        summary = exchange.summary() if self.rules else None
+        # The summary is made only when a query needs it: it is not free on the hot path.
+        summary = exchange.summary() if self.rules or self.hold is not None else None
         for number, rule in enumerate(self.rules, 1):
             if rule.enabled and rule.query.matches(summary):
                 return Decision(rule.reply, f"rule {number}", str(rule))
-        if self.hold is not None and self.hold.takes(exchange):
+        if self.hold is not None and summary is not None and self.hold.takes(summary):
             if self.hold.count is not None:
                 self.hold.count -= 1
             return Decision(None, "hold")

@@ -55,34 +55,6 @@ class OrjsonStorage(Storage):
         pass
 
 
-def summary_of(doc: dict[str, Any]) -> Summary:
-    """The search record of a stored exchange, read straight from its document."""
-    events = doc.get("events") or []
-    findings = doc.get("findings") or []
-    answer = doc.get("response")
-    auth = doc.get("auth")
-    redelivery = doc.get("redelivery")
-    if "bodyBase64" in doc:
-        text = Exchange.from_doc(doc).body_text()
-    else:
-        text = doc.get("body", "")
-    return Summary(
-        id=doc["id"], time=doc["time"], method=doc["method"], path=doc["path"],
-        status=answer["status"] if answer else None,
-        types=tuple(e.get("type") or "" for e in events),
-        names=tuple(e.get("event") or "" for e in events),
-        users=tuple(e.get("userId") or "" for e in events),
-        anons=tuple(e.get("anonymousId") or "" for e in events),
-        messages=tuple(e.get("messageId") or "" for e in events),
-        key=auth.get("key") if auth else None,
-        codes=tuple(f["code"] for f in findings),
-        severities=tuple(f["severity"] for f in findings),
-        redelivery=redelivery["n"] if redelivery else 0,
-        held=bool(doc.get("held")),
-        text=text.lower(),
-    )
-
-
 def _read_journal(path: Path) -> Iterator[dict[str, Any]]:
     try:
         raw = path.read_bytes()
@@ -159,7 +131,7 @@ class History:
         return docs
 
     def _index(self, doc: dict[str, Any], raw: bytes) -> Summary:
-        summary = summary_of(doc)
+        summary = Summary.of(doc)
         self._summaries.append(summary)
         # orjson's result keeps its whole growth buffer (several times its length);
         # an exact copy keeps memory per exchange near the document's size.

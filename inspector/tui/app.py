@@ -327,11 +327,14 @@ class InspectorApp(App[None]):
     def action_copy_curl(self) -> None:
         exchange = self._exchange(self.query_one(ExchangeList).selected)
         if exchange is not None:
-            url = self.hub.public_urls[0] if self.hub.public_urls else self.local_url
-            self._copy(curl_command(exchange, url or "http://127.0.0.1:8686/"), "a curl command")
+            self._copy(curl_command(exchange, self._receiving_url() or DEFAULT_BASE_URL), "a curl command")
+
+    def _receiving_url(self) -> str:
+        """The URL Segment should use: the public one when there is one."""
+        return self.hub.public_urls[0] if self.hub.public_urls else self.local_url
 
     def action_copy_url(self) -> None:
-        url = self.hub.public_urls[0] if self.hub.public_urls else self.local_url
+        url = self._receiving_url()
         if url:
             self._copy(url, url)
 
@@ -352,7 +355,7 @@ class InspectorApp(App[None]):
         else:
             ids = [summary.id for summary in self.hub.history.search(self.filter, newest_first=False)]
         found = [exchange for exchange in map(self.hub.get, ids) if exchange is not None]
-        url = self.hub.public_urls[0] if self.hub.public_urls else self.local_url or DEFAULT_BASE_URL
+        url = self._receiving_url() or DEFAULT_BASE_URL
         result = export(found, choice.format, ExportOptions(base_url=url, redact=choice.redact))
         try:
             paths = write_export(result, Path(choice.path), force=choice.force)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.core.exporters import ExportOptions, export
+from inspector.core.exporters import export
 from inspector.core.store import History
 
 from .cases import golden_exchanges
@@ -94,20 +94,3 @@ def test_export_errors_and_exit_codes(captured):
     (work / "events").write_bytes(b"")
     assert run("--format", "json", "--out", "events", "--data-dir", data, cwd=work).returncode == 3
     assert list(work.iterdir()) == [work / "events"]
-
-
-def test_exporters_and_replay_never_import_textual():
-    code = ("import sys\nimport inspector.core.exporters, inspector.core.exporters.output, inspector.replay\n"
-            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ""
-    seen = subprocess.run([sys.executable, "-c", "import textual\n" + code], capture_output=True, text=True)
-    assert "textual" in seen.stdout
-
-
-def test_clipboard_text_for_the_tui():
-    from inspector.core.exporters import clipboard_text
-
-    text = clipboard_text(golden_exchanges()[:1], "curl", ExportOptions(base_url="http://localhost:9000/"))
-    assert text.splitlines()[-1].startswith("curl -q -sS -g --path-as-is -X 'POST' 'http://localhost:9000/'")

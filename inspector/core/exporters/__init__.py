@@ -100,10 +100,5 @@ def export(exchanges: Sequence[Exchange], name: str, options: ExportOptions = Ex
     return result
 
 
-def clipboard_text(exchanges: Sequence[Exchange], name: str, options: ExportOptions = ExportOptions()) -> str:
-    """An export as one text, for a clipboard (bytes that are not UTF-8 shown as U+FFFD)."""
-    return export(exchanges, name, options).joined().decode("utf-8", "replace")
-
-
 from .redact import redact  # noqa: E402
 from . import json_files, jsonl, pytest_module, curl, har  # noqa: E402,F401  (they register, in this order)

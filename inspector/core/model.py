@@ -36,6 +36,15 @@ def new_id(now: float | None = None) -> str:
     return "".join(_CROCKFORD[(n >> shift) & 31] for shift in range(125, -1, -5))
 
 
+def first_header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of a header, by case-insensitive name."""
+    name = name.lower()
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
 @dataclass(slots=True)
 class Finding:
     """Something off about a request or an event, with where it is and how bad."""
@@ -200,11 +209,8 @@ class Destination:
     error: str | None = None
 
     def header(self, name: str) -> str | None:
-        name = name.lower()
-        for key, value in self.headers:
-            if key.lower() == name:
-                return value
-        return None
+        """The first value of a header, by case-insensitive name."""
+        return first_header(self.headers, name)
 
     @property
     def outcome(self) -> str:
@@ -286,11 +292,7 @@ class Exchange:
 
     def header(self, name: str) -> str | None:
         """The first value of a header, by case-insensitive name."""
-        name = name.lower()
-        for key, value in self.headers:
-            if key.lower() == name:
-                return value
-        return None
+        return first_header(self.headers, name)
 
     def body_text(self) -> str:
         return self.body.decode("utf-8", "replace")

@@ -38,7 +38,8 @@ import orjson
 
 from .core.auth import decode_basic
 from .core.checks.answers import Limits, judge, message_of
-from .core.model import Destination, Event, Exchange, segment_outcome
+from .core.intake import events_of, parse_body
+from .core.model import Destination, Event, Exchange, Finding, segment_outcome
 from .replay import MAX_ANSWER, SEGMENT_TIMEOUT, segment_headers, unreachable
 
 BACKOFF_FIRST = 1.0  # seconds before the first retry
@@ -274,9 +275,13 @@ class Sender:
                             "connection error"] += 1
         return destination
 
+    def verdict(self, views: list[Event], destination: Destination) -> list[Finding]:
+        """The judge's findings on an answer to the events `views`."""
+        exchange = Exchange(id="", time=0.0, method="POST", path=self.path, events=views, auth=self.auth)
+        return judge(exchange, destination, self.limits)
+
     def _judge(self, view: Event, destination: Destination) -> None:
-        exchange = Exchange(id="", time=0.0, method="POST", path=self.path, events=[view], auth=self.auth)
-        for found in judge(exchange, destination, self.limits):
+        for found in self.verdict([view], destination):
             entry = self.report.findings.get(found.code)
             if entry is None:
                 self.report.findings[found.code] = {"severity": found.severity, "count": 1,
@@ -289,6 +294,19 @@ async def send(events: Iterable[Any], options: SendOptions,
                on_progress: Callable[[SendReport], None] | None = None) -> SendReport:
     """Deliver `events` to `options.url` as Segment would; the report of how it went."""
     return await Sender(options, on_progress).run(events)
+
+
+async def send_once(body: bytes, options: SendOptions) -> tuple[Destination, list[Finding]]:
+    """POST `body` once, byte for byte, as Segment would: the answer and the judge's findings.
+
+    The body is not checked first: a developer may mean to send malformed JSON.
+    """
+    sender = Sender(options)
+    async with aiohttp.ClientSession(skip_auto_headers=("Accept-Encoding",)) as session:
+        destination = await sender._attempt(session, body)
+    data, error = parse_body(body)
+    views = [] if error is not None else [Event.of(event) for event in events_of(data)]
+    return destination, sender.verdict(views, destination)
 
 
 def progress_line(total: int | None, duration: float | None) -> Callable[[SendReport], None]:

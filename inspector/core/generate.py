@@ -238,6 +238,26 @@ def corpus(rng: random.Random, now: float | None = None) -> list[dict[str, Any]]
     return events
 
 
+def examples(rng: random.Random, now: float | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The event tester's starting points: each call type, then each semantic event (a track).
+
+    Taken from `corpus` (the first event of each kind), so what the tester offers is what
+    `send` sends: complete events that lint without errors.
+    """
+    calls: dict[str, dict[str, Any]] = {}
+    semantic: dict[str, dict[str, Any]] = {}
+    for event in corpus(rng, now):
+        kind, name = event["type"], event.get("event")
+        if kind != "track":
+            calls.setdefault(kind, event)
+        elif name in EVENTS:
+            semantic.setdefault(f"{name} · {EVENTS[name].title}", event)
+    first = next(iter(semantic.values()))
+    calls["track"] = {**first, "event": "Report Downloaded", "properties": {"format": "pdf", "pages": 12}}
+    order = ("identify", "track", "page", "screen", "group", "alias", "delete")
+    return [(kind, calls[kind]) for kind in order] + list(semantic.items())
+
+
 def restamped(event: dict[str, Any], rng: random.Random, at: float | None = None) -> dict[str, Any]:
     """A copy of `event` with a new messageId and timestamps, as another send of its kind."""
     again = dict(event)  # only top-level keys change: the nested objects can be shared

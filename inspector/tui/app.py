@@ -36,6 +36,7 @@ from .screens.hold import HoldChoice, HoldScreen
 from .screens.replay import ReplayChoice, ReplayResultScreen, ReplayScreen
 from .screens.response import ResponseScreen
 from .screens.rules import RulesScreen
+from .screens.tester import EventTesterScreen
 from .widgets.detail.pane import DetailPane
 from .widgets.exchange_list import ExchangeList
 from .widgets.header import HeaderState, InspectorHeader
@@ -82,6 +83,8 @@ class InspectorApp(App[None]):
                 tooltip="export the selected, marked (m) or filtered exchanges as test fixtures"),
         Binding("p", "replay", "Replay", show=False, id="replay.selected",
                 tooltip="send the selected request again to a URL and compare the answers"),
+        Binding("t", "tester", "Tester", id="tester.open",
+                tooltip="send one event, as Segment would, to our receiver or any URL"),
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -99,6 +102,7 @@ class InspectorApp(App[None]):
         self.with_errors = 0
         self.notes: tuple[str, ...] = ()
         self.replay_url = ""
+        self.tester_target: tuple[str, str] | None = None
         self._pending: list[Notice] = []
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -384,6 +388,15 @@ class InspectorApp(App[None]):
     async def _replay(self, exchange: Exchange, choice: ReplayChoice) -> None:
         report = await replay_exchanges([exchange], choice.url, api_key=choice.api_key)
         self.push_screen(ReplayResultScreen(exchange, report))
+
+    def action_tester(self) -> None:
+        selected = self._exchange(self.query_one(ExchangeList).selected)
+        url, key = self.tester_target or (self.local_url, min(self.hub.policy.api_keys, default="segment"))
+        self.push_screen(EventTesterScreen(url, key, selected.body if selected is not None else None,
+                                           now=self.clock()), self._keep_tester_target)
+
+    def _keep_tester_target(self, target: tuple[str, str] | None) -> None:
+        self.tester_target = target
 
     def action_help(self) -> None:
         keymap = {binding_id: key for binding_id, key in self.keymap.items()}

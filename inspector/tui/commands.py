@@ -25,6 +25,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("copy: receiving URL", "copy_url", "copy the URL to paste into Segment"),
     ("export: selected, marked or filtered…", "export", "write json, jsonl, pytest, curl or har fixtures"),
     ("replay: the selected request to a URL…", "replay", "send it again and compare the answers"),
+    ("send: event tester…", "tester", "send one event as Segment would and read the answer"),
     ("help: keys", "help", "every key, and its id for remapping"),
 ]
 

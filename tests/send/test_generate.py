@@ -7,7 +7,7 @@ from collections import Counter
 
 from inspector.core.checks import lint_event
 from inspector.core.checks.spec import EVENTS, TYPES
-from inspector.core.generate import corpus, stream
+from inspector.core.generate import corpus, examples, stream
 from inspector.core.checks.types import iso_datetime
 
 
@@ -81,3 +81,14 @@ def test_stream_cycles_with_new_message_ids_and_stops() -> None:
 def test_stream_is_lazy() -> None:
     source = stream(corpus(random.Random(10)), random.Random(11), count=10**9)
     assert [next(source)["type"] for _ in range(3)]  # a billion events, taken one at a time
+
+
+def test_the_testers_examples_are_every_call_type_then_every_semantic_event_lint_clean() -> None:
+    found = examples(random.Random(3))
+    labels = [label for label, _ in found]
+    assert labels[:7] == ["identify", "track", "page", "screen", "group", "alias", "delete"]
+    assert len(set(labels)) == len(labels) == 7 + len(EVENTS)
+    assert [event["type"] for _, event in found[:7]] == labels[:7]
+    assert {event["event"] for _, event in found[7:]} == set(EVENTS)
+    for label, event in found:
+        assert not [f for f in lint_event(event) if f.severity == "error"], label

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 import time
 from calendar import timegm
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from typing import Any
 
 import orjson
 from textual.pilot import Pilot
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input, OptionList, TabbedContent
 
 from inspector.core.hub import Hub
 from inspector.core.intake import build_exchange, parse_body
@@ -32,6 +33,7 @@ from inspector.core.model import Answer, Exchange
 from inspector.core.policy import Policy, Reply, parse_rule
 from inspector.core.store import History
 from inspector.tui.app import InspectorApp
+from inspector.tui.screens.tester import LINT_DELAY, EventTesterScreen
 from inspector.tui.widgets.detail.pane import FINDINGS_TAB, HEADERS_TAB, RESPONSE_TAB
 from inspector.tui.widgets.exchange_list import ExchangeList
 from inspector.tui.widgets.header import InspectorHeader
@@ -535,6 +537,21 @@ async def help_screen(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def tester(pilot: Pilot) -> None:
+    """The event tester with Order Completed picked from the semantic events, linted as typed."""
+    await ready(pilot)
+    app = pilot.app
+    assert isinstance(app, InspectorApp)
+    screen = EventTesterScreen(LOCAL_URL, API_KEY, rng=random.Random(7), now=START)
+    await app.push_screen(screen)
+    await pilot.pause()
+    templates = screen.query_one("#templates", OptionList)
+    templates.highlighted = [label for label, _ in screen.templates].index("Order Completed · E-commerce v2")
+    templates.action_select()
+    await pilot.pause(LINT_DELAY + 0.1)
+    await pilot.pause()
+
+
 @dataclass(frozen=True)
 class Shot:
     """One picture: whether its scene holds a request, and how to get there from start-up."""
@@ -551,6 +568,7 @@ SHOTS: dict[str, Shot] = {
     "rules": Shot(False, rules),
     "search": Shot(False, refused),
     "help": Shot(False, help_screen),
+    "tester": Shot(False, tester),
 }
 
 

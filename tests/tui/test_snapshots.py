@@ -73,3 +73,7 @@ def test_help_screen(snap_compare, scene_app):
 
 def test_held_request_counts_down(snap_compare, scene_app):
     assert shoot(snap_compare, scene_app, "held")
+
+
+def test_event_tester_with_a_semantic_event_picked(snap_compare, scene_app):
+    assert shoot(snap_compare, scene_app, "tester")

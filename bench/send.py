@@ -12,7 +12,8 @@ headers and its own messageId), bench/loadgen.py (a bare aiohttp client loop, 64
 connections, prebuilt bodies), and the real console script `segment-inspector send
 --duration D --concurrency 64` (generated corpus, new messageId and timestamps per
 event, every answer judged). Medians of the rounds are reported, with the ratios
-send/wrk (target 0.5) and send/aiohttp-loop.
+send/wrk and send/aiohttp-loop, each against the target of 0.5 (the issue names either
+baseline).
 
 Then `segment-inspector send --count N --concurrency 64` runs to the end while its RSS
 is read from /proc every second; start (after 2 s), middle and end are printed.
@@ -137,11 +138,12 @@ def main() -> int:
                             ("send", "segment-inspector send")):
             if name in median:
                 print(f"  {label:<32} {median[name]:>10,.0f} events/s")
-        if "wrk" in median:
-            ratio = median["send"] / median["wrk"]
-            print(f"  ratio send / wrk:         {ratio:.2f}  (target {TARGET_RATIO}: "
-                  f"{'met' if ratio >= TARGET_RATIO else 'NOT met'})")
-        print(f"  ratio send / aiohttp loop: {median['send'] / median['loop']:.2f}")
+        # The issue sets the target against wrk "or a bare aiohttp client loop": both are shown.
+        for name, label in (("wrk", "wrk"), ("loop", "aiohttp loop")):
+            if name in median:
+                ratio = median["send"] / median[name]
+                print(f"  ratio send / {label + ':':<14} {ratio:.2f}  (target {TARGET_RATIO}: "
+                      f"{'met' if ratio >= TARGET_RATIO else 'NOT met'})")
 
         print(f"\nMemory over a {events:,}-event run (--concurrency {CONNECTIONS}):", flush=True)
         run = rss_run(url, events)

@@ -80,7 +80,7 @@ class History:
         self._summaries: list[Summary] = []
         self._docs: dict[str, bytes] = {}
         self._first_by_message: dict[str, tuple[str, float, int]] = {}
-        self._pending: list[tuple[int, dict[str, Any]]] = []
+        self._pending: list[tuple[int, orjson.Fragment]] = []
         self._lock = threading.Lock()
         self._flushing = threading.Lock()  # the writer thread and close() may both flush
         self._wake = threading.Event()
@@ -89,7 +89,7 @@ class History:
         self._shard_no = 0
         self._shard_count = 0
         self._journal_fd: int | None = None
-        self._table: dict[str, dict[str, Any]] = {}
+        self._table: dict[str, orjson.Fragment] = {}
         self._table_no = -1
 
     # -- reading -----------------------------------------------------------------
@@ -212,7 +212,8 @@ class History:
         self._shard_count += 1
         summary = self._index(doc, raw)
         with self._lock:
-            self._pending.append((self._shard_no, doc))
+            # Already JSON: the shard is written with these bytes, not by encoding the doc again.
+            self._pending.append((self._shard_no, orjson.Fragment(raw)))
         if len(self._summaries) % FREEZE_EVERY == 0:
             gc.freeze()  # kept exchanges live as long as the app: spare them the GC passes
         return summary
@@ -249,12 +250,12 @@ class History:
                 batch, self._pending = self._pending, []
             if not batch:
                 return
-            for number, doc in batch:
+            for number, raw in batch:
                 if number != self._table_no:
                     self._write_table()
                     self._retire_journal(self._table_no)
                     self._table, self._table_no = {}, number
-                self._table[str(len(self._table) + 1)] = doc
+                self._table[str(len(self._table) + 1)] = raw
             self._write_table()
 
     def _write_table(self) -> None:

@@ -89,6 +89,8 @@ async def test_a_bad_url_and_an_endpoint_that_is_down(tmp_path):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "starts with http:// or https://" in answer(app)
+        screen.query_one("#url", Input).value = "http://"
+        assert "not sent" in await send(app, pilot) or "no answer" in answer(app)
         screen.query_one("#url", Input).value = f"http://127.0.0.1:{closed}/"
         shown = await send(app, pilot)
         assert "no answer" in shown and "retried" in shown and "ANS013" in shown

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -45,7 +46,7 @@ def lint_text(source: str) -> Text:
     if error is not None:
         return Text(f"not JSON: {inert(error.message)} (ctrl+s still sends it as typed)",
                     style="bold red")
-    findings = [found for event in events_of(data) for found in lint(event)]
+    findings = lint(data)
     counts = {severity: sum(f.severity == severity for f in findings) for severity in SEVERITY_STYLE}
     text = Text("Spec: ")
     if not findings:
@@ -104,6 +105,7 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
         self.api_key = api_key
         self.rng = rng or random.Random()
         self.templates: list[tuple[str, Any]] = examples(self.rng, now)
+        self._linting: Timer | None = None
         if selected is not None:
             data, error = parse_body(selected)
             text = editable(data) if error is None else inert(selected.decode("utf-8", "replace"))
@@ -114,8 +116,7 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
             yield Static(Text("Event tester: send one event the way Segment does, and read the answer",
                               style="bold"), markup=False)
             with Horizontal():
-                yield OptionList(*[Option(Text(label), id=str(i)) for i, (label, _) in enumerate(self.templates)],
-                                 id="templates")
+                yield OptionList(*[Option(Text(label)) for label, _ in self.templates], id="templates")
                 with Vertical(id="editing"):
                     yield TextArea(self._text(0), language="json", id="event", soft_wrap=False,
                                    show_line_numbers=True)
@@ -146,7 +147,9 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
         editor.focus()
 
     def on_text_area_changed(self) -> None:
-        self.set_timer(LINT_DELAY, self._lint, name="lint")
+        if self._linting is not None:
+            self._linting.stop()
+        self._linting = self.set_timer(LINT_DELAY, self._lint, name="lint")
 
     def _lint(self) -> None:
         self.query_one("#lint", Static).update(lint_text(self.query_one("#event", TextArea).text))
@@ -177,9 +180,14 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
         answer.update(Text(f"sending to {inert(url)} …", style="dim"))
         self._send(self.query_one("#event", TextArea).text.encode("utf-8", "replace"))
 
-    @work(exclusive=True, group="tester")
+    @work(exclusive=True, group="tester", exit_on_error=False)
     async def _send(self, body: bytes) -> None:
-        destination, findings = await send_once(body, SendOptions(self.url, api_key=self.api_key))
+        try:
+            destination, findings = await send_once(body, SendOptions(self.url, api_key=self.api_key))
+        except Exception as err:  # e.g. a URL aiohttp cannot use: say so, keep the app
+            self.query_one("#answer", Static).update(
+                Text(f"not sent: {inert(str(err) or type(err).__name__)}", style="bold red"))
+            return
         self.query_one("#answer", Static).update(answer_text(destination, findings))
 
     def action_close(self) -> None:

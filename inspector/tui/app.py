@@ -401,7 +401,8 @@ class InspectorApp(App[None]):
     def action_help(self) -> None:
         keymap = {binding_id: key for binding_id, key in self.keymap.items()}
         rows = []
-        for binding in [*self.BINDINGS, *ExchangeList.BINDINGS, *SearchBar.BINDINGS]:
+        for binding in [*self.BINDINGS, *ExchangeList.BINDINGS, *SearchBar.BINDINGS,
+                        *EventTesterScreen.BINDINGS]:
             if isinstance(binding, Binding):
                 keys = keymap.get(binding.id or "", binding.key)
                 shown = ", ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))

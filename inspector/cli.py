@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -29,7 +30,7 @@ from .core.query import Query, QueryError, parse
 from .core.intake import parse_body
 from .core.hub import Hub, Notice, TunnelState
 from .core.store import History
-from .core.templates import fill
+from .core.templates import TOKEN, fill
 from .core.text import inert, inert_json
 from .receiver import Receiver
 
@@ -672,22 +673,32 @@ def replay(args: argparse.Namespace, config: Config) -> int:
 # -- send ----------------------------------------------------------------------------
 
 
-def _send_events(args: argparse.Namespace, rng: Any) -> list[Any]:
-    """The events to send: the files' (placeholders filled) or a generated corpus."""
+def _send_events(args: argparse.Namespace, rng: Any) -> tuple[list[Any], Callable[[], list[Any]] | None]:
+    """The events to send (the files', placeholders filled, or a generated corpus), and how
+    to make the next pass: files with placeholders are filled anew for every pass."""
     from .core.generate import corpus
 
     if not args.from_files:
-        return corpus(rng)
-    events: list[Any] = []
+        return corpus(rng), None
+    texts: list[tuple[str, str]] = []
     for name in args.from_files:
         try:
             data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-            data = fill(data.decode("utf-8", "replace"), rng).encode()
-            events += [event for _, event in read_events(data, "stdin" if name == "-" else name)]
-        except (OSError, UnreadableError) as err:
-            reason = f"{name}: {err.strerror}" if isinstance(err, OSError) else str(err)
-            raise UsageError(f"cannot send {inert(reason)}") from None
-    return events
+        except OSError as err:
+            raise UsageError(f"cannot send {inert(f'{name}: {err.strerror}')}") from None
+        texts.append(("stdin" if name == "-" else name, data.decode("utf-8", "replace")))
+
+    def filled() -> list[Any]:
+        events: list[Any] = []
+        for label, text in texts:
+            events += [event for _, event in read_events(fill(text, rng).encode(), label)]
+        return events
+
+    try:
+        events = filled()
+    except UnreadableError as err:
+        raise UsageError(f"cannot send {inert(str(err))}") from None
+    return events, (filled if any(TOKEN.search(text) for _, text in texts) else None)
 
 
 def _send_text(report: Any) -> list[str]:
@@ -745,11 +756,11 @@ def send(args: argparse.Namespace, config: Config) -> int:
             raise UsageError("--settings: must be a JSON object, such as '{\"region\": \"eu\"}'")
         settings = encode_settings(parsed)
     rng = random.Random(args.seed)
-    events = _send_events(args, rng)
+    events, refill = _send_events(args, rng)
     if not events:
         raise UsageError("nothing to send: the files hold no events")
     deadline = time.monotonic() + args.duration if args.duration else None
-    source = stream(events, rng, count=args.count, deadline=deadline)
+    source = stream(events, rng, count=args.count, deadline=deadline, refill=refill)
     as_json = bool(_setting(args, config, "json", False))
     progress = progress_line(args.count or (None if deadline else len(events)), args.duration) \
         if sys.stderr.isatty() else None

@@ -22,7 +22,7 @@ import functools
 import random
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -268,23 +268,25 @@ def restamped(event: dict[str, Any], rng: random.Random, at: float | None = None
 
 
 def stream(events: Sequence[dict[str, Any]], rng: random.Random, *, count: int | None = None,
-           deadline: float | None = None, fresh_first: bool = False) -> Iterator[dict[str, Any]]:
-    """`events` in order, then again and again with new messageIds and timestamps.
+           deadline: float | None = None,
+           refill: Callable[[], Sequence[dict[str, Any]]] | None = None) -> Iterator[dict[str, Any]]:
+    """`events` in order, then pass after pass: made anew by `refill` (templates filled
+    again), or else copies with new messageIds and timestamps.
 
     Stops after `count` events, or at `deadline` (time.monotonic()), or after one pass
-    when neither is given. The first pass is sent as it is unless `fresh_first`.
+    when neither is given.
     """
-    if not events:
-        return
-    sent = 0
-    while True:
-        for event in events:
+    batch, first_pass, sent = events, True, 0
+    while batch:
+        for event in batch:
             if count is not None and sent >= count:
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 return
-            first_pass = sent < len(events)
-            yield event if first_pass and not fresh_first else restamped(event, rng)
+            yield event if first_pass or refill is not None else restamped(event, rng)
             sent += 1
         if count is None and deadline is None:
             return
+        first_pass = False
+        if refill is not None:
+            batch = refill()

@@ -46,6 +46,18 @@ async def test_send_templates_from_files_as_json(inspector) -> None:
     assert {e.header("X-Segment-Settings") for e in exchanges} == {"eyJyZWdpb24iOiJldSJ9"}
 
 
+async def test_templates_sent_again_are_filled_anew(inspector) -> None:
+    template = CORPUS / "identify.log"
+    per_pass = len(template.read_text().splitlines())
+    code, out, err = await run("--to", inspector.url, "--from", str(template), "--count", str(per_pass * 3))
+    assert code == 0, out + err
+    bodies = [json.loads(inspector.hub.get(s.id).body) for s in inspector.hub.search(None)]
+    assert len(bodies) == per_pass * 3
+    assert len({body["messageId"] for body in bodies}) == len(bodies)
+    assert len({body["anonymousId"] for body in bodies}) == len(bodies)  # every {{id}} filled again
+    assert all(b"{{" not in inspector.hub.get(s.id).body for s in inspector.hub.search(None))
+
+
 async def test_failures_exit_1_with_the_event(inspector) -> None:
     inspector.hub.policy.default = parse_reply("400:Missing email address")
     code, out, _ = await run("--to", inspector.url, "--count", "3", "--seed", "1")

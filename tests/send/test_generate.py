@@ -78,6 +78,14 @@ def test_stream_cycles_with_new_message_ids_and_stops() -> None:
     assert len(list(stream(events, random.Random(9)))) == len(events)  # one pass by default
 
 
+def test_stream_refills_each_pass_when_told_how() -> None:
+    passes = iter(range(1, 100))
+    refill = lambda: [{"type": "track", "messageId": f"pass-{next(passes)}"}]  # noqa: E731
+    sent = list(stream([{"type": "track", "messageId": "pass-0"}], random.Random(1), count=4, refill=refill))
+    assert [event["messageId"] for event in sent] == ["pass-0", "pass-1", "pass-2", "pass-3"]
+    assert list(stream([{"type": "track"}], random.Random(1), count=5, refill=list)) == [{"type": "track"}]
+
+
 def test_stream_is_lazy() -> None:
     source = stream(corpus(random.Random(10)), random.Random(11), count=10**9)
     assert [next(source)["type"] for _ in range(3)]  # a billion events, taken one at a time

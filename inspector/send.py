@@ -39,7 +39,7 @@ import orjson
 from .core.auth import decode_basic
 from .core.checks.answers import Limits, judge, message_of
 from .core.intake import events_of, parse_body
-from .core.model import Destination, Event, Exchange, Finding, segment_outcome
+from .core.model import Destination, Event, Exchange, segment_outcome
 from .replay import MAX_ANSWER, SEGMENT_TIMEOUT, segment_headers, unreachable
 
 BACKOFF_FIRST = 1.0  # seconds before the first retry
@@ -275,13 +275,15 @@ class Sender:
                             "connection error"] += 1
         return destination
 
-    def verdict(self, views: list[Event], destination: Destination) -> list[Finding]:
-        """The judge's findings on an answer to the events `views`."""
-        exchange = Exchange(id="", time=0.0, method="POST", path=self.path, events=views, auth=self.auth)
-        return judge(exchange, destination, self.limits)
+    def judged(self, views: list[Event], destination: Destination) -> Exchange:
+        """The events as sent, with the endpoint's answer and the judge's findings on it."""
+        exchange = Exchange(id="", time=0.0, method="POST", path=self.path, events=views, auth=self.auth,
+                            destination=destination)
+        exchange.findings = judge(exchange, destination, self.limits)
+        return exchange
 
     def _judge(self, view: Event, destination: Destination) -> None:
-        for found in self.verdict([view], destination):
+        for found in self.judged([view], destination).findings:
             entry = self.report.findings.get(found.code)
             if entry is None:
                 self.report.findings[found.code] = {"severity": found.severity, "count": 1,
@@ -296,8 +298,9 @@ async def send(events: Iterable[Any], options: SendOptions,
     return await Sender(options, on_progress).run(events)
 
 
-async def send_once(body: bytes, options: SendOptions) -> tuple[Destination, list[Finding]]:
-    """POST `body` once, byte for byte, as Segment would: the answer and the judge's findings.
+async def send_once(body: bytes, options: SendOptions) -> Exchange:
+    """POST `body` once, byte for byte, as Segment would; the answer is the exchange's
+    destination, judged as a forwarded answer is.
 
     The body is not checked first: a developer may mean to send malformed JSON.
     """
@@ -306,7 +309,7 @@ async def send_once(body: bytes, options: SendOptions) -> tuple[Destination, lis
         destination = await sender._attempt(session, body)
     data, error = parse_body(body)
     views = [] if error is not None else [Event.of(event) for event in events_of(data)]
-    return destination, sender.verdict(views, destination)
+    return sender.judged(views, destination)
 
 
 def progress_line(total: int | None, duration: float | None) -> Callable[[SendReport], None]:

@@ -52,7 +52,7 @@ async def test_a_semantic_event_picked_and_sent_arrives_as_segment_sends_it(tmp_
         await pick(screen, pilot, "Order Completed · E-commerce v2")
         edited = orjson.loads(screen.query_one("#event", TextArea).text)
         assert edited["event"] == "Order Completed" and edited["type"] == "track"
-        assert "no findings" in lint_shown(app)
+        assert "Spec findings (0)" in lint_shown(app)
         shown = await send(app, pilot)
         assert "200 OK" in shown and "delivered" in shown
         await pilot.press("escape")
@@ -72,7 +72,7 @@ async def test_malformed_json_is_flagged_and_sent_as_typed(tmp_path):
         await settle(pilot)
         assert "not JSON: malformed JSON" in lint_shown(app) and "line 1 column 18" in lint_shown(app)
         shown = await send(app, pilot)
-        assert "400 Bad Request" in shown and "dropped" in shown and "message: malformed JSON" in shown
+        assert "400 Bad Request" in shown and "dropped" in shown and '"message": "malformed JSON' in shown
         await pilot.press("escape")
         await settle(pilot)
         [summary] = app.hub.search()

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from ....core.model import OUTCOME_TEXT, Exchange
+from ....core.model import OUTCOME_TEXT, Exchange, Finding
 from . import SEVERITY_STYLE, visible
 from .response import OUTCOME_STYLE, STATUS_STYLE, _body
 
@@ -65,9 +65,8 @@ def response_side(exchange: Exchange) -> Content:
     return Content("\n").join(lines)
 
 
-def findings_text(exchange: Exchange) -> Content:
-    found = [f for f in exchange.findings if f.code.startswith("ANS")]
-    lines = [Content(f"Findings on the answer ({len(found)})").stylize("bold")]
+def findings_text(title: str, found: list[Finding]) -> Content:
+    lines = [Content(f"{title} ({len(found)})").stylize("bold")]
     for f in found:
         lines.append(Content.assemble((f"{f.severity:<9}", SEVERITY_STYLE.get(f.severity, "bold")),
                                       (visible(f.code), "bold"), "  ", visible(f.message)))
@@ -104,4 +103,5 @@ class DestinationView(Vertical):
             return
         self.query_one("#destination-request", Static).update(request_side(exchange))
         self.query_one("#destination-response", Static).update(response_side(exchange))
-        self.query_one("#destination-findings", Static).update(findings_text(exchange))
+        self.query_one("#destination-findings", Static).update(
+            findings_text("Findings on the answer", [f for f in exchange.findings if f.code.startswith("ANS")]))

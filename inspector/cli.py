@@ -733,7 +733,8 @@ def send(args: argparse.Namespace, config: Config) -> int:
     import random
 
     from .core.generate import stream
-    from .send import SendOptions, encode_settings, progress_line, send as send_events
+    from .delivery import encode_settings
+    from .send import SendOptions, progress_line, send as send_events
 
     url = _http_url(args.to, "--to")
     for flag, value, low in (("--count", args.count, 1), ("--concurrency", args.concurrency, 1),

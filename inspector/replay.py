@@ -2,12 +2,9 @@
 what each answer means to Segment.
 
 Each request goes out as a POST of its body exactly as received, with Segment's
-headers (User-Agent Segment.io/1.0, Accept */*, Cache-Control no-cache, Content-Type
-application/json, Connection Keep-Alive, Authorization Basic base64("<key>:") with the
-given key or the captured one, the captured X-Segment-Settings, and no other but Host
-and Content-Length), one after another in the given
-order. Like Segment, a replay follows no redirect and waits about 5 seconds for an
-answer. A timeout or a dropped connection is what Segment retries; a target that
+headers (`inspector.delivery.segment_headers`: Authorization with the given key or the
+captured one, the captured X-Segment-Settings), one after another in the given order.
+Like Segment, a replay follows no redirect and waits about 5 seconds for an answer. A timeout or a dropped connection is what Segment retries; a target that
 cannot be reached at all (connection refused, unknown host) stops the replay: the
 requests not sent are reported, and the history is never changed by a replay.
 
@@ -17,11 +14,6 @@ coroutine for the caller's event loop, with a callback per answer.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import os
-import socket
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,26 +23,7 @@ import aiohttp
 from .core.checks.answers import message_of
 from .core.model import OUTCOME_TEXT, Exchange, segment_outcome
 from .core.exporters.common import exchange_label
-
-SEGMENT_TIMEOUT = 5.0
-MAX_ANSWER = 64 * 1024  # an answer body kept beyond this is cut: Segment shows only a message
-
-
-def segment_headers(api_key: str | None, settings: str | None = None) -> dict[str, str]:
-    """The headers Segment sends; aiohttp adds Host and Content-Length."""
-    headers = {
-        "User-Agent": "Segment.io/1.0",
-        "Accept": "*/*",
-        "Cache-Control": "no-cache",
-        "Content-Type": "application/json",
-        "Connection": "Keep-Alive",
-    }
-    if api_key is not None:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode("ascii")
-    if settings is not None:
-        headers["X-Segment-Settings"] = settings
-    return headers
-
+from .delivery import SEGMENT_TIMEOUT, client, request, segment_headers
 
 @dataclass(slots=True)
 class ReplayResult:
@@ -64,7 +37,7 @@ class ReplayResult:
     body: bytes = b""
     message: str | None = None  # the answer's JSON `message`, which Segment shows in its debugger
     location: str | None = None  # a redirect's target, not followed
-    error: str | None = None  # why no answer came: "timed out after 5 s", "connection reset", ...
+    error: str | None = None  # why no answer came: "no answer within 5 s", "connection refused", ...
 
     @property
     def outcome(self) -> str:
@@ -111,41 +84,17 @@ def replayable(exchanges: Sequence[Exchange]) -> tuple[list[Exchange], list[tupl
 
 
 async def replay_one(session: aiohttp.ClientSession, exchange: Exchange, url: str, *,
-                     api_key: str | None = None, timeout: float = SEGMENT_TIMEOUT) -> ReplayResult:
-    """Send one request; connection failures (the target is down) raise aiohttp.ClientConnectorError."""
+                     api_key: str | None = None, timeout: float = SEGMENT_TIMEOUT) -> tuple[ReplayResult, bool]:
+    """Send one request; the answer, and False when the target could not be reached at all."""
     first = exchange.events[0] if len(exchange.events) == 1 else None
-    result = ReplayResult(exchange.id, exchange_label(exchange), first.message_id if first else None)
-    started = time.perf_counter()
-    try:
-        async with session.post(url, data=exchange.body, headers=segment_headers(
-            api_key if api_key is not None else (exchange.auth.key if exchange.auth else None),
-            exchange.header("X-Segment-Settings")),
-                                skip_auto_headers=("Accept-Encoding",), allow_redirects=False,
-                                timeout=aiohttp.ClientTimeout(total=timeout)) as response:
-            result.status = response.status
-            result.body = await response.content.read(MAX_ANSWER)
-            result.location = response.headers.get("Location") if 300 <= response.status < 400 else None
-    except aiohttp.ClientConnectorError:
-        raise
-    except (asyncio.TimeoutError, TimeoutError):
-        result.error = f"no answer within {timeout:g} s"
-    except aiohttp.ClientError as err:
-        result.error = str(err) or type(err).__name__
-    result.seconds = time.perf_counter() - started
-    result.message = message_of(result.body)
-    return result
-
-
-def unreachable(err: aiohttp.ClientConnectorError) -> str:
-    """Why the target cannot be reached, in the system's words: `connection refused`."""
-    error = getattr(err, "os_error", None)
-    if isinstance(error, socket.gaierror):
-        reason = f"cannot resolve {err.host}: {error.strerror}"
-    elif isinstance(error, OSError) and error.errno and error.errno > 0:
-        reason = os.strerror(error.errno)
-    else:
-        reason = str(error or err)
-    return (reason or "cannot connect").lower()
+    key = api_key if api_key is not None else (exchange.auth.key if exchange.auth else None)
+    destination, reached = await request(session, url, exchange.body, timeout=timeout, headers=segment_headers(
+        key, exchange.header("X-Segment-Settings")))
+    status = destination.status
+    return ReplayResult(exchange.id, exchange_label(exchange), first.message_id if first else None, status,
+                        destination.duration, destination.body, message_of(destination.body),
+                        destination.header("Location") if status and 300 <= status < 400 else None,
+                        destination.error), reached
 
 
 async def replay_exchanges(exchanges: Sequence[Exchange], url: str, *, api_key: str | None = None,
@@ -156,13 +105,12 @@ async def replay_exchanges(exchanges: Sequence[Exchange], url: str, *, api_key: 
     keep, skipped = replayable(exchanges)
     report = ReplayReport(url, skipped=skipped)
     own = session is None
-    session = session or aiohttp.ClientSession()
+    session = session or client()
     try:
         for index, exchange in enumerate(keep):
-            try:
-                result = await replay_one(session, exchange, url, api_key=api_key, timeout=timeout)
-            except aiohttp.ClientConnectorError as err:
-                report.down = unreachable(err)
+            result, reached = await replay_one(session, exchange, url, api_key=api_key, timeout=timeout)
+            if not reached:
+                report.down = result.error
                 report.unsent = [e.id for e in keep[index:]]
                 break
             report.results.append(result)

@@ -1,19 +1,13 @@
 """Send Segment's traffic to an endpoint, the way Segment delivers it.
 
-Each event goes out as one POST with Segment's headers (User-Agent Segment.io/1.0,
-Accept */*, Cache-Control no-cache, Connection Keep-Alive, Content-Type
-application/json, Content-Length, Authorization Basic base64("<key>:"), and
-X-Segment-Settings when settings are given), following no redirect and giving up
-after `timeout` seconds (segment.md §3.1, §3.3).
+Each event goes out as one POST through `inspector.delivery`: Segment's headers (with
+X-Segment-Settings when settings are given), no redirect followed, giving up after
+`timeout` seconds (segment.md §3.1, §3.3), and with `retries`, Segment's retries and
+backoff (`inspector.delivery.retries`).
 
 A fixed number of worker tasks (`concurrency`) pull events from an iterator one at a
 time, so a million-event run holds no more than the events in flight; `rate` spaces
-the sends evenly. With `retries`, an attempt Segment retries (408, 423, 429, 5xx but
-501, a timeout, a connection error: segment.md §3.4) is sent again, the same bytes with
-the same messageId, after a randomized exponential backoff (1 s, 2 s, 4 s, ... up to
-10 min, each times 0.5 to 1.5, all times `time_scale` so tests can compress the
-waits); what Segment drops (other 4xx, 501, redirects) is not. Segment does not publish
-its backoff constants: these are ours.
+the sends evenly.
 
 Results are aggregated as they come (counts per status and call type, a bounded
 latency reservoir, the judge's findings by code, the first failures with their
@@ -24,7 +18,6 @@ forwarded answer is.
 from __future__ import annotations
 
 import asyncio
-import base64
 import random
 import sys
 import time
@@ -36,26 +29,12 @@ from typing import Any
 import aiohttp
 import orjson
 
-from .core.auth import decode_basic
-from .core.checks.answers import Limits, judge, message_of
-from .core.intake import events_of, parse_body
-from .core.model import Destination, Event, Exchange, segment_outcome
-from .replay import MAX_ANSWER, SEGMENT_TIMEOUT, segment_headers, unreachable
+from .core.checks.answers import message_of
+from .core.model import Event
+from .delivery import SEGMENT_TIMEOUT, Attempt, Retrying, client, deliver
 
-BACKOFF_FIRST = 1.0  # seconds before the first retry
-BACKOFF_CAP = 600.0
 RESERVOIR = 10_000  # latency samples kept for the percentiles
 FAILURES_KEPT = 20
-
-
-def encode_settings(settings: dict[str, Any]) -> str:
-    """X-Segment-Settings: base64 of the JSON object of the destination's custom settings."""
-    return base64.b64encode(orjson.dumps(settings)).decode("ascii")
-
-
-def backoff(attempt: int, rng: random.Random, time_scale: float = 1.0) -> float:
-    """Seconds to wait before retry number `attempt` (1, 2, ...): randomized exponential."""
-    return min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.5) * time_scale
 
 
 @dataclass(slots=True)
@@ -162,13 +141,8 @@ class Sender:
 
     def __init__(self, options: SendOptions, on_progress: Callable[[SendReport], None] | None = None) -> None:
         self.options = options
-        self.rng = random.Random(options.seed)
+        self.retrying = Retrying(options.retries, options.time_scale, random.Random(options.seed))
         self.report = SendReport(options.url, rng=random.Random(options.seed))
-        self.headers = segment_headers(options.api_key, options.settings)
-        self.auth = decode_basic(self.headers["Authorization"])
-        self.path = options.url.split("?", 1)[0]
-        self.timeout = aiohttp.ClientTimeout(total=options.timeout)
-        self.limits = Limits()
         self.on_progress = on_progress
         self.started = 0.0
         self.issued = 0
@@ -176,10 +150,9 @@ class Sender:
 
     async def run(self, events: Iterable[Any]) -> SendReport:
         source = iter(events)
-        connector = aiohttp.TCPConnector(limit=self.options.concurrency)
         self.started = time.monotonic()
         progress = asyncio.create_task(self._progress()) if self.on_progress else None
-        async with aiohttp.ClientSession(connector=connector, skip_auto_headers=("Accept-Encoding",)) as session:
+        async with client(self.options.concurrency) as session:
             workers = [asyncio.create_task(self._work(session, source))
                        for _ in range(max(1, self.options.concurrency))]
             try:
@@ -217,54 +190,30 @@ class Sender:
             await self._deliver(session, event)
 
     async def _deliver(self, session: aiohttp.ClientSession, event: Any) -> None:
-        body = orjson.dumps(event)
         view = Event.of(event)
-        attempts = 0
-        while True:
-            attempts += 1
-            destination = await self._attempt(session, body)
-            self._judge(view, destination)
-            outcome = segment_outcome(destination.status)
-            if outcome == "retried" and attempts <= self.options.retries and not self.stop:
-                self.report.retries += 1
-                await asyncio.sleep(backoff(attempts, self.rng, self.options.time_scale))
-                continue
-            break
-        report = self.report
+        attempts = await deliver(session, self.options.url, orjson.dumps(event), self.retrying,
+                                 on_attempt=self._count, stop=lambda: self.stop, api_key=self.options.api_key,
+                                 settings=self.options.settings, events=[view], timeout=self.options.timeout)
+        report, last = self.report, attempts[-1]
+        report.retries += len(attempts) - 1
         report.events += 1
         per_type = report.types.setdefault(view.type or "?", Counter())
-        if outcome == "delivered":
+        if last.outcome == "delivered":
             report.delivered += 1
             per_type["delivered"] += 1
             return
         report.failed += 1
         per_type["failed"] += 1
         if len(report.failures) < FAILURES_KEPT:
+            destination = last.destination
             message = message_of(destination.body) if destination.body else None
-            report.failures.append(Failure(event, attempts, destination.status, destination.error,
-                                           message, outcome))
+            report.failures.append(Failure(event, len(attempts), destination.status, destination.error,
+                                           message, last.outcome))
 
-    async def _attempt(self, session: aiohttp.ClientSession, body: bytes) -> Destination:
-        destination = Destination(self.options.url)
-        report = self.report
+    def _count(self, attempt: Attempt) -> None:
+        """One attempt in the report: its status or error, its time, the judge's findings."""
+        report, destination = self.report, attempt.destination
         report.attempts += 1
-        started = time.perf_counter()
-        try:
-            async with session.post(self.options.url, data=body, headers=self.headers,
-                                    allow_redirects=False, timeout=self.timeout) as response:
-                destination.status = response.status
-                destination.body = await response.content.read(MAX_ANSWER)
-                destination.headers = list(response.headers.items())
-        except aiohttp.ClientConnectorError as err:
-            destination.error = unreachable(err)
-            if report.answered == 0:  # never reached: the target is down, stop taking events
-                report.down = destination.error
-                self.stop = True
-        except (asyncio.TimeoutError, TimeoutError):
-            destination.error = f"no answer within {self.options.timeout:g} s"
-        except aiohttp.ClientError as err:
-            destination.error = (str(err) or type(err).__name__).lower()
-        destination.duration = time.perf_counter() - started
         if destination.status is not None:
             report.answered += 1
             report.down = None
@@ -273,21 +222,13 @@ class Sender:
         else:
             report.statuses["timeout" if destination.error.startswith("no answer") else  # type: ignore[union-attr]
                             "connection error"] += 1
-        return destination
-
-    def judged(self, views: list[Event], destination: Destination) -> Exchange:
-        """The events as sent, with the endpoint's answer and the judge's findings on it."""
-        exchange = Exchange(id="", time=0.0, method="POST", path=self.path, events=views, auth=self.auth,
-                            destination=destination)
-        exchange.findings = judge(exchange, destination, self.limits)
-        return exchange
-
-    def _judge(self, view: Event, destination: Destination) -> None:
-        for found in self.judged([view], destination).findings:
-            entry = self.report.findings.get(found.code)
+            if not attempt.reached and report.answered == 0:  # never reached: the target is down
+                report.down = destination.error
+                self.stop = True
+        for found in attempt.findings:
+            entry = report.findings.get(found.code)
             if entry is None:
-                self.report.findings[found.code] = {"severity": found.severity, "count": 1,
-                                                    "example": found.message}
+                report.findings[found.code] = {"severity": found.severity, "count": 1, "example": found.message}
             else:
                 entry["count"] += 1
 
@@ -296,20 +237,6 @@ async def send(events: Iterable[Any], options: SendOptions,
                on_progress: Callable[[SendReport], None] | None = None) -> SendReport:
     """Deliver `events` to `options.url` as Segment would; the report of how it went."""
     return await Sender(options, on_progress).run(events)
-
-
-async def send_once(body: bytes, options: SendOptions) -> Exchange:
-    """POST `body` once, byte for byte, as Segment would; the answer is the exchange's
-    destination, judged as a forwarded answer is.
-
-    The body is not checked first: a developer may mean to send malformed JSON.
-    """
-    sender = Sender(options)
-    async with aiohttp.ClientSession(skip_auto_headers=("Accept-Encoding",)) as session:
-        destination = await sender._attempt(session, body)
-    data, error = parse_body(body)
-    views = [] if error is not None else [Event.of(event) for event in events_of(data)]
-    return sender.judged(views, destination)
 
 
 def progress_line(total: int | None, duration: float | None) -> Callable[[SendReport], None]:

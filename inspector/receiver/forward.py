@@ -2,28 +2,24 @@
 
 The request goes out with its method, its path and query appended to the forward URL,
 its headers as received (Authorization included) except the hop-by-hop ones and Host,
-which is the endpoint's, and its exact body. Redirects are not followed, as Segment
-follows none, and the answer is awaited a little longer than Segment's ~5 s so a slow
-endpoint is still measured. One ClientSession serves every request and is closed with
-the receiver. A failure to get an answer (refused, timed out, reset) is not raised:
-it comes back as a Destination with `error` set, for the hub to answer 503.
+which is the endpoint's, and its exact body, through `inspector.delivery` (no redirect
+followed, the answer kept up to its size cap). The answer is awaited a little longer
+than Segment's ~5 s so a slow endpoint is still measured. One ClientSession serves every
+request and is closed with the receiver. A failure to get an answer (refused, timed out,
+reset) is not raised: it comes back as a Destination with `error` set, for the hub to
+answer 503.
 """
 
 from __future__ import annotations
-
-import asyncio
-import os
-import socket
-import time
 
 import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
 from ..core.model import Destination, Exchange
+from ..delivery import client, request, why
 
 FORWARD_TIMEOUT = 6.0
-MAX_ANSWER = 1024 * 1024  # bytes of the endpoint's answer kept and passed on
 
 # RFC 9110 7.6.1 hop-by-hop headers, plus those the client sets for the new connection.
 NOT_FORWARDED = frozenset({
@@ -49,24 +45,6 @@ def forwarded_headers(exchange: Exchange) -> CIMultiDict[str]:
     return headers
 
 
-def _why(err: BaseException, timeout: float) -> str:
-    """What happened, in the words Segment's own error labels use where they exist."""
-    if isinstance(err, (asyncio.TimeoutError, TimeoutError)):
-        return f"no answer within {timeout:g} s (timed out)"
-    if isinstance(err, aiohttp.ClientConnectorError):
-        error = getattr(err, "os_error", None)
-        if isinstance(error, socket.gaierror):
-            return f"cannot resolve {err.host}: {error.strerror}"
-        if isinstance(error, OSError) and error.errno and error.errno > 0:
-            return f"cannot connect: {os.strerror(error.errno).lower()}"
-        return f"cannot connect: {error or err}"
-    if isinstance(err, aiohttp.ServerDisconnectedError):
-        return "connection closed without an answer (reset)"
-    if isinstance(err, aiohttp.ClientOSError) and err.errno:
-        return f"connection failed: {os.strerror(err.errno).lower()}"
-    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-
-
 class Forwarder:
     """The hub's `forwarder`: `await forwarder(exchange, url) -> Destination`."""
 
@@ -76,36 +54,16 @@ class Forwarder:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=60),
-                auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar())
+            self._session = client()
         return self._session
 
     async def __call__(self, exchange: Exchange, url: str) -> Destination:
-        destination = Destination(url)
-        started = time.perf_counter()
         try:
-            destination.url = str(target(url, exchange.path, exchange.query))
-            async with self._client().request(
-                    exchange.method, target(url, exchange.path, exchange.query),
-                    data=exchange.body, headers=forwarded_headers(exchange),
-                    skip_auto_headers=("Accept-Encoding", "User-Agent", "Content-Type", "Accept"),
-                    allow_redirects=False, timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
-                destination.status = response.status
-                destination.headers = [(name.decode("latin-1"), value.decode("latin-1"))
-                                       for name, value in response.raw_headers]
-                chunks, size = [], 0
-                while size < MAX_ANSWER:
-                    chunk = await response.content.readany()
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                    size += len(chunk)
-                destination.body = b"".join(chunks)[:MAX_ANSWER]
-        except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ValueError) as err:
-            destination.status = None
-            destination.error = _why(err, self.timeout)
-        destination.duration = time.perf_counter() - started
+            where = target(url, exchange.path, exchange.query)
+        except ValueError as err:
+            return Destination(url, error=why(err, self.timeout))
+        destination, _ = await request(self._client(), where, exchange.body, method=exchange.method,
+                                       headers=forwarded_headers(exchange), timeout=self.timeout)
         return destination
 
     async def close(self) -> None:

@@ -15,7 +15,8 @@ from aiohttp import web
 from inspector.core.files import read_events
 from inspector.core.generate import corpus, stream
 from inspector.core.templates import fill
-from inspector.send import SendOptions, backoff, send
+from inspector.delivery import backoff
+from inspector.send import SendOptions, send
 
 from ..conftest import CORPUS
 

@@ -20,7 +20,7 @@ from ...core.generate import examples, restamped
 from ...core.intake import events_of, parse_body
 from ...core.jsonview import pretty
 from ...core.model import Exchange
-from ...send import SendOptions, send_once
+from ...delivery import attempt, client
 from ..widgets.detail import json_visible, visible
 from ..widgets.detail.destination import findings_text, response_side
 
@@ -142,7 +142,8 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
     @work(exclusive=True, group="tester", exit_on_error=False)
     async def _send(self, body: bytes) -> None:
         try:
-            exchange = await send_once(body, SendOptions(self.url, api_key=self.api_key))
+            async with client() as session:
+                exchange = (await attempt(session, self.url, body, api_key=self.api_key)).exchange
         except Exception as err:  # e.g. a URL aiohttp cannot use: say so, keep the app
             self.query_one("#answer", Static).update(
                 Content(f"not sent: {visible(str(err) or type(err).__name__)}").stylize("bold $text-error"))

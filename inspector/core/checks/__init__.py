@@ -74,13 +74,13 @@ def with_urls(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "findings": [{**item, "url": url_for(item.get("code", ""))} for item in findings]}
 
 
-def finding_text(item: Finding, indent: str = "  ") -> str:
-    """Two lines for a terminal: severity, code, where, the message; then the page's URL."""
+def finding_lines(item: Finding, indent: str = "  ") -> list[str]:
+    """A finding for a terminal: severity, code, event, path and message; under it, its page's URL."""
+    event = f"  event {item.event}" if item.event is not None else ""
     where = f"  {item.path}" if item.path else ""
-    event = f"  (event {item.event})" if item.event is not None else ""
+    lines = [f"{indent}{item.severity:<7} {item.code}{event}{where}  {item.message}"]
     url = url_for(item.code)
-    link = f"\n{indent}{'':<8}{url}" if url else ""
-    return f"{indent}{item.severity:<7} {item.code}{where}{event}  {item.message}{link}"
+    return lines + [f"{indent}{'':<8}{url}"] if url else lines
 
 
 def finding(code: str, message: str, path: str = "", event: int | None = None) -> Finding:

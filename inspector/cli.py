@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .config import Config, ConfigError, default_data_dir, load, parse_size
-from .core.checks import finding_doc, finding_lines, lint as lint_body, with_urls
+from .core.checks import finding_lines, lint as lint_body, with_urls
 from .core.files import UnreadableError, read_events
 from .core.model import OUTCOME_TEXT, SEVERITIES, Event, Exchange, Summary, segment_outcome
 from .core.policy import Forward, Policy, parse_reply, parse_rule
@@ -521,8 +521,8 @@ def lint(args: argparse.Namespace, config: Config) -> int:
                 counts[f.severity] += 1
             view = Event.of(event)
             if as_json:
-                print(inert_json({"source": where, **view.to_doc(),
-                                  "findings": [finding_doc(f) for f in findings]}))
+                print(inert_json(with_urls({"source": where, **view.to_doc(),
+                                            "findings": [f.to_doc() for f in findings]})))
             elif findings:
                 title = " ".join(part for part in (view.type, view.event and repr(view.event)) if part)
                 print(inert(f"{where}  {title or 'event'}"))

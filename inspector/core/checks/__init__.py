@@ -47,10 +47,9 @@ def check(code: str, severity: str, title: str, *, bad: str, good: str, link: st
     return new
 
 
+# What Segment sends a partner and how it reads the answer: the page of every request,
+# header, auth and answer check that names no page of its own.
 DIRECT_DESTINATION = "https://segment.com/docs/partners/direct-destination/"
-# The page a code comes from when its check names none: by its family's prefix.
-_FAMILY_LINKS = {"AUTH": DIRECT_DESTINATION, "HDR": DIRECT_DESTINATION, "REQ": DIRECT_DESTINATION,
-                 "ANS": DIRECT_DESTINATION, "INSP": DIRECT_DESTINATION, "SPEC": LINKS["common"]}
 
 
 def url_for(code: str) -> str:
@@ -58,16 +57,11 @@ def url_for(code: str) -> str:
     registered = CHECKS.get(code)
     if registered is None:
         return ""
-    return registered.link or _FAMILY_LINKS.get(code.rstrip("0123456789"), DIRECT_DESTINATION)
-
-
-def finding_doc(item: Finding) -> dict[str, Any]:
-    """A finding as JSON output shows it: its stored document and the `url` of its page."""
-    return {**item.to_doc(), "url": url_for(item.code)}
+    return registered.link or DIRECT_DESTINATION
 
 
 def with_urls(doc: dict[str, Any]) -> dict[str, Any]:
-    """An exchange document whose findings carry their `url`, for `--json` output."""
+    """An exchange's or event's document whose findings carry their `url`, for `--json` output."""
     findings = doc.get("findings")
     if not findings:
         return doc

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .config import Config, ConfigError, default_data_dir, load, parse_size
-from .core.checks import lint_event
+from .core.checks import finding_lines, lint as lint_body, with_urls
 from .core.files import UnreadableError, read_events
 from .core.model import OUTCOME_TEXT, SEVERITIES, Event, Exchange, Summary, segment_outcome
 from .core.policy import Forward, Policy, parse_reply, parse_rule
@@ -278,10 +278,8 @@ def _print_exchange(exchange: Exchange, out: TextIO) -> None:
     write()
     if exchange.findings:
         write("findings:")
-        for f in exchange.findings:
-            where = f" at {f.path}" if f.path else ""
-            event = f" (event {f.event})" if f.event is not None else ""
-            write(f"  {f.severity:<7} {f.code} {f.message}{where}{event}")
+        for line in (line for f in exchange.findings for line in finding_lines(f)):
+            write(line)
     else:
         write("findings: none")
     write()
@@ -408,7 +406,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             return
         if not lines:
             asyncio.get_running_loop().call_soon(write_lines)
-        lines.append((inert_json(notice.exchange.to_doc()) if as_json else line_of(notice.summary)) + "\n")
+        lines.append((inert_json(with_urls(notice.exchange.to_doc())) if as_json else line_of(notice.summary)) + "\n")
 
     def show_tunnel(notice: Notice | None = None) -> None:
         """A line on stderr when the public URL changes or goes: stdout stays one line per exchange."""
@@ -479,7 +477,7 @@ def history(args: argparse.Namespace, config: Config) -> int:
     for summary in store.search(query, limit or None):
         if as_json:
             exchange = store.get(summary.id)
-            print(inert_json(exchange.to_doc() if exchange else {}))
+            print(inert_json(with_urls(exchange.to_doc()) if exchange else {}))
         else:
             print(line_of(summary))
     return EXIT_OK
@@ -492,7 +490,7 @@ def show(args: argparse.Namespace, config: Config) -> int:
         print(f"segment-inspector: no exchange {inert(args.id)!r} in the history", file=sys.stderr)
         return EXIT_NOT_FOUND
     if _setting(args, config, "json", False):
-        print(inert_json(exchange.to_doc(), indent=True))
+        print(inert_json(with_urls(exchange.to_doc()), indent=True))
     else:
         _print_exchange(exchange, sys.stdout)
     return EXIT_OK
@@ -518,18 +516,18 @@ def lint(args: argparse.Namespace, config: Config) -> int:
             continue
         for where, event in found:
             events += 1
-            findings = lint_event(event, now=now)
+            findings = lint_body(event, now=now)
             for f in findings:
                 counts[f.severity] += 1
             view = Event.of(event)
             if as_json:
-                print(inert_json({"source": where, **view.to_doc(),
-                                  "findings": [f.to_doc() for f in findings]}))
+                print(inert_json(with_urls({"source": where, **view.to_doc(),
+                                            "findings": [f.to_doc() for f in findings]})))
             elif findings:
                 title = " ".join(part for part in (view.type, view.event and repr(view.event)) if part)
                 print(inert(f"{where}  {title or 'event'}"))
-                for f in findings:
-                    print(inert(f"  {f.severity:<7} {f.code}  {f.path}  {f.message}"))
+                for line in (line for f in findings for line in finding_lines(f)):
+                    print(inert(line))
     if not as_json:
         totals = ", ".join(f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}"
                            for severity, n in counts.items())

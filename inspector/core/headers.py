@@ -34,7 +34,7 @@ check("HDR006", "warning", "Content-Type is missing or not JSON",
      bad="Content-Type: text/plain", good="Content-Type: application/json")
 check("HDR007", "info", "User-Agent of another Segment sender, not of partner deliveries",
      bad="User-Agent: Segment (Actions)", good=f"User-Agent: {SEGMENT_USER_AGENT}")
-check("HDR008", "warning", "User-Agent missing or not Segment's: not sent by Segment",
+check("HDR008", "info", "User-Agent missing or not Segment's: not sent by Segment",
      bad="User-Agent: curl/8.0", good=f"User-Agent: {SEGMENT_USER_AGENT}")
 check("HDR009", "error", "Content-Length sent more than once",
      bad="Content-Length: 348 (twice)", good="Content-Length: 348 (once)")

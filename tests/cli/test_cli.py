@@ -246,12 +246,14 @@ def test_lint_segment_templates_filled_exit_0(tmp_path):
 
 def test_lint_exit_1_on_errors_with_json_lines_output(tmp_path):
     events = tmp_path / "events.jsonl"
-    events.write_text(json.dumps(make_event(event="Purchase")) + "\n\n" + json.dumps(make_event()) + "\n")
+    events.write_text(json.dumps(make_event(event="Purchase", timestamp="yesterday")) + "\n\n"
+                      + json.dumps(make_event()) + "\n")
     result = run("lint", "--json", str(events))
     assert result.returncode == 1
     first, second = [json.loads(line) for line in result.stdout.splitlines()]
     assert first["source"] == f"{events}:1" and first["event"] == "Purchase"
-    assert [f["code"] for f in first["findings"]] == ["SPEC042"]
+    assert [(f["code"], f["severity"]) for f in first["findings"]] == [("SPEC013", "error"), ("SPEC042", "warning")]
+    assert first["findings"][1]["url"] == "https://segment.com/docs/connections/spec/semantic/"
     assert second["source"] == f"{events}:3" and second["findings"] == []
 
 

@@ -1,19 +1,22 @@
-"""docs/checks.md documents every registered code with its registered severity."""
+"""docs/checks.md documents every registered code with its severity, the reason for it, and its link."""
 
 import importlib
 import pkgutil
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 import inspector.core.auth  # noqa: F401  (registers AUTH codes)
 import inspector.core.checks as checks
 import inspector.core.headers  # noqa: F401  (registers HDR codes)
+import inspector.core.intake  # noqa: F401  (registers REQ codes)
 import inspector.receiver  # noqa: F401  (registers INSP codes)
-from inspector.core.checks import CHECKS, check, finding
+from inspector.core.checks import CHECKS, check, finding, url_for
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "segment.md"
 
 for module in pkgutil.iter_modules(checks.__path__, checks.__name__ + "."):
     importlib.import_module(module.name)
@@ -40,6 +43,24 @@ def test_every_code_is_documented(code):
     rows = doc_rows()
     assert code in rows, f"{code} is registered but has no row in docs/checks.md"
     assert rows[code][1] == CHECKS[code].severity, f"{code}: docs/checks.md gives another severity"
+    assert len(rows[code][2]) > 20, f"{code}: docs/checks.md gives no reason for its severity"
+    assert rows[code][6] == url_for(code), f"{code}: docs/checks.md links another page"
+
+
+@pytest.mark.parametrize("code", sorted(CHECKS))
+def test_every_code_links_a_page_of_segments_docs(code):
+    url = url_for(code)
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc) == ("https", "segment.com"), url
+    assert parts.path.startswith("/docs/") and parts.path.endswith("/"), url
+    assert not (parts.query or parts.fragment) and url.isascii() and " " not in url, url
+    page = parts.path.rstrip("/").rsplit("/", 1)[-1]  # segment.md cites `spec/{common,alias}.md`
+    cited = REFERENCE.read_text(encoding="utf-8")
+    assert f"{page}.md" in cited or f"{page}/index.md" in cited, f"{url}: a page segment.md does not cite"
+
+
+def test_an_unknown_code_has_no_link():
+    assert url_for("NOPE999") == ""
 
 
 def test_documented_request_codes_exist():
@@ -77,4 +98,4 @@ def test_registering_twice_differently_raises():
 @pytest.mark.parametrize("code", sorted(code for code in CHECKS if code.startswith("SPEC")))
 def test_event_examples_in_the_doc_are_the_tested_ones(code):
     cells = doc_rows()[code]
-    assert (cells[3], cells[4]) == (CHECKS[code].doc_bad, CHECKS[code].doc_good)
+    assert (cells[4], cells[5]) == (CHECKS[code].doc_bad, CHECKS[code].doc_good)

@@ -115,7 +115,7 @@ async def test_every_tab_shows_its_part_of_the_exchange(tmp_path: Path) -> None:
         assert "Not Segment's headers: 2 differences" in headers_text
         lines = headers_text.splitlines()
         agent = next(i for i, line in enumerate(lines) if "User-Agent: curl/8.4.0" in line)
-        assert "HDR008" in lines[agent + 1] and "warning" in lines[agent + 1]
+        assert "HDR008" in lines[agent + 1] and "info" in lines[agent + 1]
         assert lines.index(" Missing") > agent
         assert "HDR001" in headers_text.split(" Missing")[1]
         assert "Authorization: " + basic("segment-key") in headers_text

@@ -1,8 +1,11 @@
 """The registry of checks, and the Segment Spec linter that runs them on every event.
 
-Each code is declared once with its severity, a title, and a bad and a good example, so
-a code always has the same severity, docs/checks.md can be tested against the codes
-that exist, and each example is itself a test. The event checks live one module per
+Each code is declared once with its severity, a title, a bad and a good example and the
+page of Segment's docs it comes from, so a code always has the same severity and link,
+docs/checks.md can be tested against the codes that exist, and each example is itself
+a test. Severity follows the consequence: an *error* is a request Segment or a
+destination cannot process, a *warning* off-Spec data a destination may misread, an
+*info* a difference from Segment's own delivery. The event checks live one module per
 concern (envelope, clock, properties, names, delete); the Spec's event names,
 properties and types live in `spec.json`, not in code.
 """
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import SEVERITIES, Finding
+from .spec import LINKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,36 @@ def check(code: str, severity: str, title: str, *, bad: str, good: str, link: st
         raise ValueError(f"{code} is already registered with a different definition")
     CHECKS[code] = new
     return new
+
+
+# What Segment sends a partner and how it reads the answer: the page of every request,
+# header, auth and answer check that names no page of its own.
+DIRECT_DESTINATION = "https://segment.com/docs/partners/direct-destination/"
+
+
+def url_for(code: str) -> str:
+    """The page of Segment's docs a code comes from; empty for a code not registered (old history)."""
+    registered = CHECKS.get(code)
+    if registered is None:
+        return ""
+    return registered.link or DIRECT_DESTINATION
+
+
+def with_urls(doc: dict[str, Any]) -> dict[str, Any]:
+    """An exchange's or event's document whose findings carry their `url`, for `--json` output."""
+    findings = doc.get("findings")
+    if not findings:
+        return doc
+    return {**doc, "findings": [{**item, "url": url_for(item.get("code", ""))} for item in findings]}
+
+
+def finding_lines(item: Finding, indent: str = "  ") -> list[str]:
+    """A finding for a terminal: severity, code, event, path and message; under it, its page's URL."""
+    event = f"  event {item.event}" if item.event is not None else ""
+    where = f"  {item.path}" if item.path else ""
+    lines = [f"{indent}{item.severity:<7} {item.code}{event}{where}  {item.message}"]
+    url = url_for(item.code)
+    return lines + [f"{indent}{'':<8}{url}"] if url else lines
 
 
 def finding(code: str, message: str, path: str = "", event: int | None = None) -> Finding:
@@ -94,7 +128,8 @@ def event_check(function: EventCheck) -> EventCheck:
 
 check("SPEC001", "error", "An event is not a JSON object",
       bad='["track", "Signed Up"]',
-      good='[{"type": "track", "event": "Signed Up", "userId": "u1", "messageId": "m1"}]')
+      good='[{"type": "track", "event": "Signed Up", "userId": "u1", "messageId": "m1"}]',
+      link=LINKS["common"])
 
 
 def lint_event(event: Any, *, now: float | None = None, index: int | None = None) -> list[Finding]:
@@ -109,13 +144,40 @@ def lint_event(event: Any, *, now: float | None = None, index: int | None = None
     return lint.findings
 
 
+check("SPEC060", "info", "A Tracking-API batch ({\"batch\": [...]}), not a partner delivery",
+      bad='{"batch": [{"type": "track", "event": "Signed Up", "userId": "u1", "messageId": "m1"}]}',
+      good='{"type": "track", "event": "Signed Up", "userId": "u1", "messageId": "m1"}',
+      link="https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/")
+
+
+def is_tracking_batch(body: Any) -> bool:
+    """`{"batch": [...]}`: what Segment's libraries send to the Tracking API, not to a partner."""
+    return isinstance(body, dict) and "type" not in body and isinstance(body.get("batch"), list)
+
+
+def _tracking_batch(events: list[Any], now: float | None) -> list[Finding]:
+    """SPEC060, then each element's findings with paths into the body (`$.batch[2].event`)."""
+    count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
+    findings = [finding("SPEC060", f"a Tracking-API batch of {count}, as Segment's libraries send "
+                        "to api.segment.io/v1/batch; Segment delivers one event per request to a "
+                        "partner endpoint, so each event is linted on its own", "$.batch")]
+    for index, event in enumerate(events):
+        base = f"$.batch[{index}]"
+        findings += [Finding(f.code, f.severity, f.message, base + f.path[1:], None)
+                     for f in lint_event(event, now=now)]
+    return findings
+
+
 def lint(body: Any, *, now: float | None = None) -> list[Finding]:
-    """Every Spec finding for a body: one event, or each event of a batch array."""
+    """Every Spec finding for a body: one event, each event of a batch array, or of a
+    Tracking-API batch `{"batch": [...]}`."""
     if isinstance(body, list):
         findings: list[Finding] = []
         for index, event in enumerate(body):
             findings += lint_event(event, now=now, index=index)
         return findings
+    if is_tracking_batch(body):
+        return _tracking_batch(body["batch"], now)
     return lint_event(body, now=now)
 
 

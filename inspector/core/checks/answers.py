@@ -15,11 +15,13 @@ from dataclasses import dataclass
 
 from ..model import OUTCOME_TEXT, Destination, Exchange, Finding
 from . import check, finding
+from .spec import LINKS
 
 # The statuses partners/direct-destination.md lists, with 429 from partners/faqs.md.
 DOCUMENTED = frozenset({200, 202, 400, 401, 403, 429, 500, 501, 503})
 SLOW = 2.0
 SEGMENT_TIMEOUT = 4.0  # "about 4 seconds" (Centrifuge); the Webhooks docs say 5
+_FAQS = "https://segment.com/docs/partners/faqs/"  # retries, timeouts, dedupe by messageId
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +36,10 @@ check("ANS001", "warning", "The endpoint answered a status Segment does not docu
       bad="204 No Content, 404 Not Found, 422 Unprocessable Entity",
       good="200, 202, 400, 401, 403, 429, 500, 501 or 503")
 check("ANS002", "error", "The endpoint refused a delete with 501: partners must implement deletion",
-      bad="501 to a delete", good="200 to a delete, once the user's data is erased")
+      bad="501 to a delete", good="200 to a delete, once the user's data is erased", link=LINKS["delete"])
 check("ANS003", "info", "The endpoint accepted a delete: Segment counts the user's data as erased",
       bad="200 to a delete while deletion is not implemented",
-      good="200 to a delete after erasing everything kept for the userId")
+      good="200 to a delete after erasing everything kept for the userId", link=LINKS["delete"])
 check("ANS004", "warning", "The endpoint accepted a request Segment would never send (bad body or key)",
       bad="200 to a body that is not JSON, or to a request without Authorization",
       good="400 to a malformed body, 401 to a missing or malformed key")
@@ -49,7 +51,7 @@ check("ANS006", "warning", "An error answer that is not Content-Type: applicatio
       good='500 with Content-Type: application/json and {"message": "database unavailable"}')
 check("ANS007", "warning", "An error answer without a JSON `message`, which Segment shows its users",
       bad='400 with {"error": "bad"}', good='400 with {"message": "Missing email address"}')
-check("ANS008", "error", "An HTML error page: a framework's or proxy's page, not the endpoint's answer",
+check("ANS008", "warning", "An HTML error page: a framework's or proxy's page, not the endpoint's answer",
       bad="500 with Content-Type: text/html and <html>…Internal Server Error…",
       good='500 with Content-Type: application/json and {"message": "..."}')
 check("ANS009", "warning", "An error answer with an empty body: Segment has no message to show",
@@ -60,14 +62,14 @@ check("ANS010", "error", "A redirect: Segment does not follow redirects, so the 
 check("ANS011", "warning", "The endpoint took more than 2 s to answer",
       bad="an answer after 2.5 s", good="an answer within a few hundred ms")
 check("ANS012", "error", "The endpoint took longer than Segment waits (about 4 to 5 s): Segment retries",
-      bad="an answer after 6 s", good="an answer within 2 s; slow work done after answering")
+      bad="an answer after 6 s", good="an answer within 2 s; slow work done after answering", link=_FAQS)
 check("ANS013", "error", "The endpoint did not answer: down, refused, timed out or reset",
-      bad="connection refused", good="any HTTP answer")
+      bad="connection refused", good="any HTTP answer", link=_FAQS)
 check("ANS014", "info", "What Segment does with the endpoint's answer: delivered, retried or dropped",
-      bad="500: Segment retries for up to 4 hours", good="200: Segment counts the event as delivered")
+      bad="500: Segment retries for up to 4 hours", good="200: Segment counts the event as delivered", link=_FAQS)
 check("ANS015", "warning", "The endpoint answered a redelivery (same messageId) differently",
       bad="200 to the first delivery, then 500 to the redelivery",
-      good="the same answer both times (dedupe by messageId)")
+      good="the same answer both times (dedupe by messageId)", link=_FAQS)
 
 
 def message_of(body: bytes) -> str | None:

@@ -19,7 +19,7 @@ check("SPEC014", "warning", "A timestamp has no timezone",
 check("SPEC016", "warning", "The timestamp is in the future",
       bad=_BASE + '"timestamp": "2026-01-01T09:00:00Z"}', good=_BASE + '"timestamp": "2026-01-01T00:00:00Z"}',
       link=LINKS["common"])
-check("SPEC017", "warning", "sentAt is before timestamp: the event was sent before it happened",
+check("SPEC017", "info", "sentAt is before timestamp: the sending device's clock is behind",
       bad=_BASE + '"timestamp": "2026-01-01T00:00:30Z", "sentAt": "2026-01-01T00:00:00Z"}',
       good=_BASE + '"timestamp": "2026-01-01T00:00:00Z", "sentAt": "2026-01-01T00:00:30Z"}',
       link=LINKS["common"])
@@ -54,7 +54,8 @@ def clock(lint: Lint) -> None:
     timestamp = times.get("timestamp")
     sent = times.get("sentAt")
     if timestamp and sent and (timestamp - sent).total_seconds() > SENT_SLACK:
-        lint.add("SPEC017", f"`sentAt` is {_span((timestamp - sent).total_seconds())} before `timestamp`",
+        lint.add("SPEC017", f"`sentAt` is {_span((timestamp - sent).total_seconds())} before `timestamp`: "
+                 "the sending device's clock is behind; order events by `timestamp`, not `sentAt`",
                  "$.sentAt")
     if timestamp is None or lint.now is None:
         return
@@ -69,4 +70,5 @@ def _span(seconds: float) -> str:
     for size, unit in ((86400, "days"), (3600, "hours"), (60, "minutes")):
         if seconds >= 2 * size:
             return f"{seconds / size:.0f} {unit}"
-    return f"{seconds:.0f} seconds"
+    whole = round(seconds)
+    return f"{whole} second{'s' if whole != 1 else ''}"

@@ -28,10 +28,10 @@ check("SPEC007", "error", "A delete has no userId",
 check("SPEC008", "error", "Neither userId nor anonymousId is set",
       bad=_TRACK + '"userId": null, "messageId": "m1"}',
       good=_TRACK + '"userId": null, "anonymousId": "a1", "messageId": "m1"}', link=LINKS["common"])
-check("SPEC009", "warning", "An id is a number; Segment's libraries send strings",
+check("SPEC009", "warning", "An id is a number or an empty string; Segment's libraries send non-empty strings",
       bad=_TRACK + '"userId": 42, "messageId": "m1"}', good=_TRACK + '"userId": "42", "messageId": "m1"}',
       link=LINKS["common"])
-check("SPEC010", "error", "An id is an object, array, boolean or empty string",
+check("SPEC010", "error", "An id is an object, array or boolean",
       bad=_TRACK + '"userId": {"id": 42}, "messageId": "m1"}', good=_TRACK + _ID + "}",
       link=LINKS["common"])
 check("SPEC011", "warning", "The event has no messageId, which Segment always sets",
@@ -50,6 +50,11 @@ _OBJECTS = ("context", "integrations", "traits", "properties")
 _LOWER = {kind.lower(): kind for kind in TYPES}
 
 
+def _a(kind: str) -> str:
+    """`an identify`, `a track`: the call type with its article."""
+    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
+
+
 def _present(value: object) -> bool:
     return value is not None and value != ""
 
@@ -65,19 +70,22 @@ def envelope(lint: Lint) -> None:
         lint.add("SPEC003", f"type {described(kind)} is not one of {', '.join(TYPES)}{hint}", "$.type")
     for field in _NEEDS.get(kind, ()) if isinstance(kind, str) else ():
         if not _present(event.get(field)):
-            message = (f"a {kind} needs `{field}`" if kind != "track"
+            message = (f"{_a(kind)} needs `{field}`" if kind != "track"
                        else "a track needs `event`, the name of what happened")
             lint.add(_NEEDS_CODE[kind], message, f"$.{field}")
     if kind in ("identify", "track", "page", "screen", "group") and not (
             _present(event.get("userId")) or _present(event.get("anonymousId"))):
-        lint.add("SPEC008", f"a {kind} needs a userId or an anonymousId", "$")
+        lint.add("SPEC008", f"{_a(kind)} needs a userId or an anonymousId", "$")
     for field in _IDS:
         value = event.get(field)
         if value is None or isinstance(value, str) and value:
             continue
         if is_number(value):
             lint.add("SPEC009", f"`{field}` is the number {value!r}; send it as a string", f"$.{field}")
-        elif not (value == "" and field in ("groupId", "previousId")):
+        elif value == "":
+            if field in ("userId", "anonymousId"):
+                lint.add("SPEC009", f"`{field}` is an empty string; leave it out or send null", f"$.{field}")
+        else:
             lint.add("SPEC010", f"`{field}` should be a non-empty string, not {described(value)}", f"$.{field}")
     message_id = event.get("messageId")
     if message_id is None:

@@ -17,6 +17,8 @@ from . import Lint, check, event_check, member, shown
 from .spec import EVENTS, LINKS, PROPERTIES, TRAITS, normal, semantic_event
 from .types import check_fields
 
+_ONE = {"traits": "trait", "properties": "property"}
+
 _IDENTIFY = '{"type": "identify", "userId": "u1", "messageId": "m1", '
 
 check("SPEC030", "warning", "A reserved trait or Spec property is sent in another casing",
@@ -65,11 +67,11 @@ def properties(lint: Lint) -> None:
             continue
         norm = normal(key)
         if norm in seen:
-            lint.add("SPEC031", f"{shown(seen[norm])} and {shown(key)} are the same {where[:-1]} in "
+            lint.add("SPEC031", f"{shown(seen[norm])} and {shown(key)} are the same {_ONE[where]} in "
                      "two casings; destinations may read either", member(path, key))
             continue
         seen[norm] = key
         canonical = by_normal.get(norm)
         if canonical is not None and canonical != key and canonical not in values:
-            lint.add("SPEC030", f"{shown(key)} is the reserved {where[:-1]} `{canonical}` in another "
+            lint.add("SPEC030", f"{shown(key)} is the reserved {_ONE[where]} `{canonical}` in another "
                      f"casing; destinations that look for `{canonical}` miss it", member(path, key))

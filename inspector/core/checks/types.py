@@ -1,8 +1,10 @@
-"""Whether a value has the type the Spec gives it, and how bad it is when not.
+"""Whether a value has the type the Spec gives it.
 
-The Spec's types are words in `spec.json` ("number", "date", "products", ...). A
-mismatch a destination cannot work around (a string where a number is summed) is an
-error; one it usually copes with (a number where a string is expected) is a warning.
+The Spec's types are words in `spec.json` ("number", "date", "products", ...). A value
+of another type is a warning, never an error: no destination rejects an event because
+one property has the wrong type. It may misread it, though: SPEC020 is a value it
+cannot sum or iterate (`revenue: "19.99"`), SPEC021 one it usually converts
+(`order_id: 5012`).
 """
 
 from __future__ import annotations
@@ -11,30 +13,33 @@ from datetime import datetime
 from typing import Any
 
 from . import Lint, check, member, shown
-from .spec import OBJECTS, PRODUCT
+from .spec import LINKS, OBJECTS, PRODUCT
 
 _EXAMPLE = '{"type": "track", "event": "Order Completed", "userId": "u1", "messageId": "m1", '
 
-check("SPEC020", "error", "A value the Spec types as a number, boolean, object or array has another type",
+_SEMANTIC = "https://segment.com/docs/connections/spec/semantic/"
+
+check("SPEC020", "warning", "A value the Spec types as a number, boolean, object or array has another type",
       bad=_EXAMPLE + '"properties": {"revenue": "19.99"}}',
-      good=_EXAMPLE + '"properties": {"revenue": 19.99}}')
+      good=_EXAMPLE + '"properties": {"revenue": 19.99}}', link=LINKS["track"])
 check("SPEC021", "warning", "A value the Spec types as a string (or a whole number) has another type",
       bad=_EXAMPLE + '"properties": {"order_id": 5012}}',
-      good=_EXAMPLE + '"properties": {"order_id": "5012"}}')
+      good=_EXAMPLE + '"properties": {"order_id": "5012"}}', link=_SEMANTIC)
 check("SPEC022", "warning", "A date is not an ISO-8601 string",
       bad='{"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"birthday": "10-12-1988"}}',
-      good='{"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"birthday": "1988-10-12"}}')
+      good='{"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"birthday": "1988-10-12"}}',
+      link=LINKS["identify"])
 check("SPEC023", "warning", "A currency code is not in upper case",
       bad=_EXAMPLE + '"properties": {"revenue": 19.99, "currency": "usd"}}',
-      good=_EXAMPLE + '"properties": {"revenue": 19.99, "currency": "USD"}}')
-check("SPEC024", "error", "A currency is not an ISO 4217 code",
+      good=_EXAMPLE + '"properties": {"revenue": 19.99, "currency": "USD"}}', link=LINKS["track"])
+check("SPEC024", "warning", "A currency is not an ISO 4217 code",
       bad=_EXAMPLE + '"properties": {"revenue": 19.99, "currency": "dollars"}}',
-      good=_EXAMPLE + '"properties": {"revenue": 19.99, "currency": "USD"}}')
+      good=_EXAMPLE + '"properties": {"revenue": 19.99, "currency": "USD"}}', link=LINKS["track"])
 check("SPEC025", "warning", "A value is not one of those the Spec lists",
       bad='{"type": "track", "event": "Video Ad Started", "userId": "u1", "messageId": "m1", '
           '"properties": {"type": "pre roll"}}',
       good='{"type": "track", "event": "Video Ad Started", "userId": "u1", "messageId": "m1", '
-           '"properties": {"type": "pre-roll"}}')
+           '"properties": {"type": "pre-roll"}}', link="https://segment.com/docs/connections/spec/video/")
 
 _JSON_NAMES = {str: "a string", bool: "a boolean", int: "a number", float: "a number",
                dict: "an object", list: "an array"}

@@ -2,16 +2,19 @@
 
 An OptionList draws only the lines on screen, so a batch with thousands of findings
 stays cheap; each option is Content built from plain strings, never markup. Choosing
-a finding posts `FindingsView.Jump` and the pane decides where to show it.
+a finding posts `FindingsView.Jump` and the pane decides where to show it; each shows
+the page of Segment's docs it comes from, and `l` opens that page in the browser.
 """
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from ....core.checks import url_for
 from ....core.model import SEVERITIES, Finding
 from . import SEVERITY_STYLE, visible
 
@@ -24,6 +27,8 @@ _RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 def _prompt(finding: Finding) -> Content:
     where = [("  ", ""), (visible(finding.path), "$text-accent")] if finding.path else []
     event = [("  ", ""), (f"event {finding.event}", "italic")] if finding.event is not None else []
+    url = url_for(finding.code)
+    link = [("\n", ""), (url, "dim underline")] if url else []
     return Content.assemble(
         (f"{finding.severity:<9}", SEVERITY_STYLE.get(finding.severity, "bold")),
         (visible(finding.code), "bold"),
@@ -31,11 +36,15 @@ def _prompt(finding: Finding) -> Content:
         *where,
         "\n",
         visible(finding.message),
+        *link,
     )
 
 
 class FindingsView(OptionList):
-    """The findings of one exchange; enter or a click on one posts Jump."""
+    """The findings of one exchange; enter or a click on one posts Jump, `l` opens its page."""
+
+    BINDINGS = [Binding("l", "open_link", "Open link", id="findings.open_link",
+                        tooltip="Open the highlighted finding's page of Segment's docs in the browser")]
 
     DEFAULT_CSS = """
     FindingsView, FindingsView:focus {
@@ -79,6 +88,16 @@ class FindingsView(OptionList):
             options.append(Option(Content(text), disabled=True))
         self.set_options(options)
         self.highlighted = 0 if self._findings else None
+
+    def action_open_link(self) -> None:
+        """Open the highlighted finding's page in the browser; a bell when there is none."""
+        index = self.highlighted
+        url = url_for(self._findings[index].code) if index is not None and index < len(self._findings) else ""
+        if url:
+            self.app.open_url(url)
+            self.notify(url, title="Opened in the browser")
+        else:
+            self.app.bell()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -219,7 +219,7 @@ def test_core_receiver_and_cli_never_import_textual():
                "inspector.core.intake", "inspector.core.policy", "inspector.core.query",
                "inspector.core.store", "inspector.core.hub", "inspector.core.text",
                "inspector.core.templates", "inspector.core.checks", "inspector.receiver",
-               "inspector.config", "inspector.cli", "inspector.tunnel", "inspector.tls",
+               "inspector.cli", "inspector.tunnel", "inspector.tls",
                "inspector.replay", "inspector.core.exporters", "inspector.core.jsonview",
                "inspector.core.files", "inspector.core.generate", "inspector.send",
                "inspector.receiver.forward"]

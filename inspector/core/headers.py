@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from .checks import finding, shown
-from .checks.request import SEGMENT_USER_AGENT
+from .checks.request import SEGMENT_USER_AGENT, SETTINGS_EXAMPLE  # noqa: F401  (a valid X-Segment-Settings, for callers)
 from .model import Finding
 
 # Headers Segment sends once whose second copy leaves a server guessing which one counts.

@@ -9,32 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 
-from .checks import check, finding, shown
+from .checks import finding, shown
+from .checks.request import CODES, UNKNOWN_KEY  # noqa: F401  (UNKNOWN_KEY: for the policy)
 from .model import Auth, Finding
 
 PATH = "header:Authorization"
-_GOOD = "Authorization: Basic c2VnbWVudDo="
 _EXPECTED = "Segment sends Basic base64('<api key>:')"
-
-CODES: dict[str, str] = {
-    "missing": check("AUTH001", "error", "Authorization header missing or empty",
-                    bad="(no Authorization header)", good=_GOOD).code,
-    "scheme": check("AUTH002", "error", "Authorization uses a scheme other than Basic",
-                   bad="Authorization: Bearer c2VnbWVudDo=", good=_GOOD).code,
-    "base64": check("AUTH003", "error", "Basic credentials are not valid base64",
-                   bad="Authorization: Basic c2VnbWVudDo", good=_GOOD).code,
-    "utf8": check("AUTH004", "error", "Basic credentials do not decode to UTF-8 text",
-                 bad="Authorization: Basic //79", good=_GOOD).code,
-    "colon": check("AUTH005", "error", "Decoded credentials have no colon after the key",
-                  bad="Authorization: Basic c2VnbWVudA==", good=_GOOD).code,
-    "password": check("AUTH006", "warning", "A password follows the key; Segment sends none",
-                     bad="Authorization: Basic c2VnbWVudDpzZWNyZXQ=", good=_GOOD).code,
-    "empty-key": check("AUTH007", "error", "Nothing before the colon: the API key is empty",
-                      bad="Authorization: Basic Og==", good=_GOOD).code,
-}
-UNKNOWN_KEY = check("AUTH008", "error", "The API key is not one the inspector accepts (--api-key)",
-                    bad="Authorization: Basic d3Jvbmc6 (wrong:)", good="Authorization: Basic "
-                    "cmlnaHQ6 (right:, with --api-key right)").code
 
 
 def decode_basic(header: str | None) -> Auth:

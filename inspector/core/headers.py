@@ -12,36 +12,9 @@ import binascii
 import json
 from typing import Any
 
-from .checks import check, finding, shown
+from .checks import finding, shown
+from .checks.request import SEGMENT_USER_AGENT, SETTINGS_EXAMPLE  # noqa: F401  (a valid X-Segment-Settings, for callers)
 from .model import Finding
-
-SEGMENT_USER_AGENT = "Segment.io/1.0"
-SETTINGS_EXAMPLE = "eyJjdXN0b21TZXR0aW5nT25lIjoiY3VzdG9tIHNldHRpbmcgdmFsdWUifQ=="
-
-_GOOD_LENGTH = "Content-Length: 348 (for a 348-byte body)"
-
-check("HDR001", "info", "Accept header missing",
-     bad="(no Accept header)", good="Accept: */*")
-check("HDR002", "info", "Cache-Control is not no-cache",
-     bad="Cache-Control: max-age=0", good="Cache-Control: no-cache")
-check("HDR003", "info", "Connection: close, where Segment keeps connections alive",
-     bad="Connection: close", good="Connection: Keep-Alive")
-check("HDR004", "warning", "Content-Length missing, e.g. a chunked body",
-     bad="Transfer-Encoding: chunked", good=_GOOD_LENGTH)
-check("HDR005", "error", "Content-Length is not a byte count or differs from the body received",
-     bad="Content-Length: 400 (for a 348-byte body)", good=_GOOD_LENGTH)
-check("HDR006", "warning", "Content-Type is missing or not JSON",
-     bad="Content-Type: text/plain", good="Content-Type: application/json")
-check("HDR007", "info", "User-Agent of another Segment sender, not of partner deliveries",
-     bad="User-Agent: Segment (Actions)", good=f"User-Agent: {SEGMENT_USER_AGENT}")
-check("HDR008", "info", "User-Agent missing or not Segment's: not sent by Segment",
-     bad="User-Agent: curl/8.0", good=f"User-Agent: {SEGMENT_USER_AGENT}")
-check("HDR009", "error", "Content-Length sent more than once",
-     bad="Content-Length: 348 (twice)", good="Content-Length: 348 (once)")
-check("HDR010", "warning", "Content-Type, Authorization or X-Segment-Settings sent more than once",
-     bad="Content-Type: application/json (twice)", good="Content-Type: application/json (once)")
-check("HDR011", "warning", "X-Segment-Settings is not base64 of a JSON object",
-     bad='X-Segment-Settings: {"customSettingOne":"value"}', good=f"X-Segment-Settings: {SETTINGS_EXAMPLE}")
 
 # Headers Segment sends once whose second copy leaves a server guessing which one counts.
 _ONCE = ("Content-Type", "Authorization", "X-Segment-Settings")

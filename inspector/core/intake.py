@@ -13,17 +13,9 @@ from typing import Any
 import orjson
 
 from .auth import auth_findings, decode_basic
-from .checks import check, finding, lint
+from .checks import finding, lint
 from .headers import check_headers
 from .model import BodyError, Event, Exchange, Finding, new_id
-
-
-check("REQ001", "error", "The method is not POST: Segment only POSTs",
-      bad="GET / HTTP/1.1", good="POST / HTTP/1.1")
-check("REQ002", "error", "The body is over the size limit (--max-body)",
-      bad="a 20 MiB body", good="a body under the limit (Segment caps events at 32 KB)")
-check("REQ003", "error", "The body is not a JSON payload: empty, malformed or not UTF-8",
-      bad='{"type": "track",}', good='{"type": "track", "event": "Signed Up"}')
 
 
 def parse_body(body: bytes) -> tuple[Any, BodyError | None]:

@@ -320,10 +320,10 @@ def test_forward_flags_are_checked(tmp_path, capsys, argv, words):
 def test_forward_comes_from_flags_and_config(tmp_path):
     import argparse
 
-    from inspector.cli import _policy
-    from inspector.config import Config
+    from inspector.cli.factory import make_policy
+    from inspector.cli.settings import Config, Settings
 
     config = Config(None, {"forward": "http://localhost:3000/s", "mirror": True})
-    assert _policy(argparse.Namespace(), config).forward == Forward("http://localhost:3000/s", True)
+    assert make_policy(Settings(argparse.Namespace(), config)).forward == Forward("http://localhost:3000/s", True)
     args = argparse.Namespace(forward="http://127.0.0.1:9/x", mirror=None)
-    assert _policy(args, Config(None, {})).forward == Forward("http://127.0.0.1:9/x")
+    assert make_policy(Settings(args, Config(None, {}))).forward == Forward("http://127.0.0.1:9/x")

@@ -1,4 +1,6 @@
-"""What the formats share: names made from untrusted text, a body's events, JSON written back.
+"""What the formats share: names made from untrusted text, JSON written back.
+
+An exchange's label (`track-Order Completed`, `batch-3`) comes from `core.naming`.
 
 File names and test ids come from what a request carried (event names, types), so
 they are reduced to a safe alphabet here, before any format uses them; `output.py`
@@ -13,8 +15,8 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote
 
-from ..intake import events_of, parse_body
 from ..model import Exchange
+from ..naming import event_label, exchange_label, parsed  # noqa: F401  (the formats import them from here)
 
 # Headers an HTTP client computes itself; sending them again would duplicate or contradict them.
 COMPUTED_HEADERS = frozenset({"content-length", "host", "transfer-encoding", "connection"})
@@ -37,35 +39,6 @@ def safe_name(text: str, limit: int = 60, fallback: str = "event") -> str:
     name = _SEPARATORS.sub(lambda m: "-" if "-" in m.group() else "_", name)
     name = name[:limit].strip("._-")
     return name or fallback
-
-
-def parsed(exchange: Exchange) -> tuple[Any, str | None]:
-    """The JSON value of the body, or None and why it is not JSON."""
-    if exchange.data is not None and exchange.body_error is None:
-        return exchange.data, None
-    data, error = parse_body(exchange.body)
-    return data, error.message if error else None
-
-
-def event_label(event: Any) -> str:
-    """`type-event name` of one event, for file names and test ids (unsafe characters kept)."""
-    if not isinstance(event, dict):
-        return "event"
-    kind = event.get("type") if isinstance(event.get("type"), str) else None
-    name = event.get("event") if kind == "track" else event.get("name")
-    parts = [part for part in (kind, name) if isinstance(part, str) and part]
-    return "-".join(parts) or "event"
-
-
-def exchange_label(exchange: Exchange) -> str:
-    """The label of a request: its event's, `batch-N` for a batch, `request` for a body that is not JSON."""
-    data, error = parsed(exchange)
-    if error is not None:
-        return "request"
-    events = events_of(data)
-    if isinstance(data, list):
-        return f"batch-{len(events)}"
-    return event_label(data)
 
 
 def unique(ids: list[str]) -> list[str]:

@@ -30,6 +30,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
+from inspector.core import naming
 from inspector.core.model import Summary, segment_outcome
 from inspector.core.text import inert
 
@@ -413,17 +414,7 @@ class ExchangeList(ScrollView, can_focus=True):
         name_width, user_width = _column_widths(width)
         status_text, status_style = self._status(summary)
         outcome = "" if summary.status is None else OUTCOME_WORD[segment_outcome(summary.status)]
-        if len(summary.types) > 1:
-            kind = f"batch({len(summary.types)})"
-        else:
-            kind = summary.types[0] if summary.types else ""
-        if not summary.types:
-            what = f"{summary.method} {summary.path}"
-        elif len(summary.names) == 1:
-            what = summary.names[0]
-        else:
-            what = ", ".join(dict.fromkeys(name for name in summary.names if name))
-        user = next((u or a for u, a in zip(summary.users, summary.anons) if u or a), "")
+        kind, what, user = naming.kind(summary), naming.title(summary), naming.person(summary)
         marks = ("●" if summary.id in self.marked else "") + (
             f"↻{summary.redelivery}" if summary.redelivery else "")
         return [

@@ -1,0 +1,42 @@
+"""The command line: the TUI by default, `serve` headless, `history`, `show`, `export`
+and `replay` over the kept history, `lint` for events in files, `send` to play Segment.
+
+Exit codes are an API (see README): 0 success, 1 nothing found or something Segment
+would not accept (`show`, `lint`, `export`, `replay`, `send`), 2 bad usage (flags, config file,
+query syntax, unreadable input), 3 the inspector could not run (address in use, data
+directory unusable, target down).
+
+`parser` is the grammar, `settings` what the user asked for (flags, config file,
+defaults), `factory` builds the running inspector; the commands are grouped by what
+they do: `serve` (serve, the TUI), `history` (history, show, export), `lint`, `send`
+(send, replay).
+"""
+
+from __future__ import annotations
+
+from .common import EXIT_FAILURE, EXIT_USAGE, RuntimeFailure, UsageError, warn
+from .history import export, history, show
+from .lines import line_of
+from .lint import lint
+from .parser import make_parser
+from .send import replay, send
+from .serve import serve, tui
+from .settings import ConfigError, Settings, load
+
+COMMANDS = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint,
+            "export": export, "replay": replay, "send": send}
+
+__all__ = ["COMMANDS", "line_of", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        settings = Settings(args, load(args.config, explicit=args.config is not None))
+        return COMMANDS[args.command](args, settings)
+    except (ConfigError, UsageError) as err:
+        warn(str(err))
+        return EXIT_USAGE
+    except RuntimeFailure as err:
+        warn(str(err))
+        return EXIT_FAILURE

@@ -1,0 +1,55 @@
+"""What the commands share: exit codes, the two errors, reading the history and the query."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..core.query import Query, QueryError, parse
+from ..core.store import History
+from ..core.text import inert
+
+EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+EXIT_LINT_ERRORS = EXIT_NOT_FOUND
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for: exit 2 with this message."""
+
+
+class RuntimeFailure(Exception):
+    """The inspector cannot run as asked: exit 3 with this message."""
+
+
+def warn(text: str) -> None:
+    print(f"segment-inspector: {text}", file=sys.stderr)
+
+
+def load_history(directory: Path) -> History:
+    """The history in `directory`, with any unreadable shard reported on stderr."""
+    store = History(directory).load()
+    for problem in store.problems:
+        warn(f"warning: {inert(problem)}")
+    return store
+
+
+def query(text: str) -> Query:
+    """Parse a query, or explain on stderr where it goes wrong and exit 2."""
+    try:
+        return parse(text)
+    except QueryError as err:
+        raise UsageError(f"query error: {err.message} at position {err.position}\n"
+                         f"  {inert(text)}\n  {' ' * len(inert(text[:err.position]))}^") from None
+
+
+def http_url(url: str, flag: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{flag}: {inert(url)!r} is not an http:// or https:// URL")
+    return url
+
+
+def left_out(exchange_id: str, reason: str) -> None:
+    warn(f"left out {exchange_id}: {inert(reason)}")

@@ -1,0 +1,153 @@
+"""The kept history: `history` lists, `show` prints one exchange in full, `export` writes them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from ..core.checks import finding_lines, with_urls
+from ..core.intake import parse_body
+from ..core.model import OUTCOME_TEXT, Exchange, segment_outcome
+from ..core.text import inert, inert_json
+from .common import (EXIT_NOT_FOUND, EXIT_OK, RuntimeFailure, UsageError, http_url, load_history, query,
+                     left_out)
+from .lines import line_of
+from .settings import Settings
+
+
+def history(args: argparse.Namespace, settings: Settings) -> int:
+    search = query(" ".join(args.query))
+    limit = settings["limit"]
+    as_json = bool(settings["json"])
+    store = load_history(settings.data_dir)
+    for summary in store.search(search, limit or None):
+        if as_json:
+            exchange = store.get(summary.id)
+            print(inert_json(with_urls(exchange.to_doc()) if exchange else {}))
+        else:
+            print(line_of(summary))
+    return EXIT_OK
+
+
+def show(args: argparse.Namespace, settings: Settings) -> int:
+    store = load_history(settings.data_dir)
+    exchange = store.get(args.id)
+    if exchange is None:
+        print(f"segment-inspector: no exchange {inert(args.id)!r} in the history", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if settings["json"]:
+        print(inert_json(with_urls(exchange.to_doc()), indent=True))
+    else:
+        _print_exchange(exchange, sys.stdout)
+    return EXIT_OK
+
+
+def matching(args: argparse.Namespace, settings: Settings) -> list[Exchange]:
+    """The exchanges matching the query, oldest first; with --limit N, the newest N."""
+    if args.limit < 0:
+        raise UsageError("--limit: must be 0 (all) or more")
+    search = query(" ".join(args.query))
+    store = load_history(settings.data_dir)
+    found = store.search(search, args.limit or None, newest_first=True)
+    return [exchange for exchange in (store.get(s.id) for s in reversed(found)) if exchange is not None]
+
+
+def export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the matching exchanges in one format: a file, a directory, or stdout."""
+    from ..core.exporters import FORMATS, ExportOptions, export as export_exchanges
+    from ..core.exporters.output import UnsafeName, write_export
+
+    options = ExportOptions(base_url=http_url(args.url or settings["public-url"] or settings.local_url, "--url"), redact=args.redact, pretty=args.pretty)
+    exchanges = matching(args, settings)
+    if not exchanges:
+        print("segment-inspector: no exchange matches: nothing exported", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    result = export_exchanges(exchanges, args.format, options)
+    for skipped in result.skipped:
+        left_out(skipped.exchange_id, skipped.reason)
+    if result.count == 0:
+        print(f"segment-inspector: none of the {len(exchanges)} matching exchanges can be exported "
+              f"as {args.format}: nothing written", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if args.out == "-":
+        data = result.joined()
+        if sys.stdout.isatty():  # a terminal gets escape sequences shown, a pipe gets the bytes
+            data = "\n".join(inert(line) for line in data.decode("utf-8", "replace").split("\n")).encode()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return EXIT_OK
+    out = Path(args.out) if args.out else Path(FORMATS[args.format].default_name)
+    try:
+        written = write_export(result, out, force=args.force)
+    except FileExistsError as err:
+        raise UsageError(f"not overwriting: {err.strerror}; --force overwrites") from None
+    except UnsafeName as err:
+        raise RuntimeFailure(str(err)) from None
+    except OSError as err:
+        raise RuntimeFailure(f"cannot write {err.filename or out}: {err.strerror or err}") from None
+    where = out if result.many or len(written) != 1 else written[0]
+    print(f"exported {result.count} request{'s' if result.count != 1 else ''} as {args.format} to {where}"
+          + (f" ({len(written)} files)" if result.many else ""))
+    return EXIT_OK
+
+
+def _print_exchange(exchange: Exchange, out: TextIO) -> None:
+    """`show`: everything about one exchange, as plain text with escapes made visible."""
+    write = lambda text="": print(inert(text), file=out)  # noqa: E731
+    answer = exchange.answer
+    write(f"exchange {exchange.id}  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(exchange.time))}"
+          f"  from {exchange.peer}  took {exchange.duration * 1000:.1f} ms")
+    write(f"{exchange.method} {exchange.path}{'?' + exchange.query if exchange.query else ''}")
+    write()
+    write("headers:")
+    for name, value in exchange.headers:
+        write(f"  {name}: {value}")
+    if exchange.auth is not None:
+        key = exchange.auth.key if exchange.auth.key is not None else "-"
+        write(f"auth: key {key!r}: {exchange.auth.message}")
+    if exchange.redelivery is not None:
+        r = exchange.redelivery
+        write(f"redelivery {r.n} of {r.first}, {r.since:.1f} s after it")
+    write()
+    size = f"{exchange.body_size} bytes" + (f", first {len(exchange.body)} kept" if exchange.truncated else "")
+    write(f"body ({size}):")
+    if exchange.body_error is not None:
+        write(f"  {exchange.body_error.message}")
+    body = exchange.body_text()
+    if exchange.body_error is None and exchange.data is None:
+        exchange.data, _ = parse_body(exchange.body)
+    if exchange.body_error is None and exchange.data is not None:
+        body = inert_json(exchange.data, indent=True)
+    for line in body.splitlines():
+        write(f"  {line}")
+    write()
+    if exchange.findings:
+        write("findings:")
+        for line in (line for f in exchange.findings for line in finding_lines(f)):
+            write(line)
+    else:
+        write("findings: none")
+    write()
+    if answer is not None:
+        chosen = answer.chosen_by + (f" ({answer.detail})" if answer.detail else "")
+        write(f"answered {answer.status}, chosen by {chosen}"
+              + (f", after {answer.delay:g} s" if answer.delay else ""))
+        if answer.body:
+            write(f"  {answer.body.decode('utf-8', 'replace')}")
+        write(f"Segment: {OUTCOME_TEXT[segment_outcome(answer.status)]}")
+    destination = exchange.destination
+    if destination is not None:
+        write()
+        took = f" in {destination.duration * 1000:.1f} ms"
+        if destination.status is None:
+            write(f"forwarded to {destination.url}: no answer{took}: {destination.error}")
+        else:
+            write(f"forwarded to {destination.url}: {destination.status}{took}")
+            for name, value in destination.headers:
+                write(f"  {name}: {value}")
+            if destination.body:
+                write(f"  {destination.body.decode('utf-8', 'replace')}")
+

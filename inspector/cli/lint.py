@@ -1,0 +1,57 @@
+"""`lint`: the events of files checked against the Segment Spec, as the receiver checks them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ..core.checks import finding_lines, lint as lint_body, with_urls
+from ..core.files import UnreadableError, read_events
+from ..core.model import SEVERITIES, Event
+from ..core.templates import fill
+from ..core.text import inert, inert_json
+from .common import EXIT_LINT_ERRORS, EXIT_OK, EXIT_USAGE
+from .settings import Settings
+
+
+def lint(args: argparse.Namespace, settings: Settings) -> int:
+    """Lint every event of every file; exit 1 if any has an error-severity finding."""
+    as_json = bool(settings["json"])
+    now = time.time()
+    counts = dict.fromkeys(SEVERITIES, 0)
+    events = 0
+    unreadable = False
+    for name in args.files:
+        try:
+            data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            if args.fill:
+                data = fill(data.decode("utf-8", "replace")).encode()
+            found = read_events(data, "stdin" if name == "-" else name)
+        except (OSError, UnreadableError) as err:
+            reason = f"{name}: {err.strerror}" if isinstance(err, OSError) else str(err)
+            print(f"segment-inspector: cannot lint {inert(reason)}", file=sys.stderr)
+            unreadable = True
+            continue
+        for where, event in found:
+            events += 1
+            findings = lint_body(event, now=now)
+            for f in findings:
+                counts[f.severity] += 1
+            view = Event.of(event)
+            if as_json:
+                print(inert_json(with_urls({"source": where, **view.to_doc(),
+                                            "findings": [f.to_doc() for f in findings]})))
+            elif findings:
+                title = " ".join(part for part in (view.type, view.event and repr(view.event)) if part)
+                print(inert(f"{where}  {title or 'event'}"))
+                for line in (line for f in findings for line in finding_lines(f)):
+                    print(inert(line))
+    if not as_json:
+        totals = ", ".join(f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}"
+                           for severity, n in counts.items())
+        print(f"{events} event{'s' if events != 1 else ''}: {totals}")
+    if unreadable:
+        return EXIT_USAGE
+    return EXIT_LINT_ERRORS if counts["error"] else EXIT_OK

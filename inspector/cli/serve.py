@@ -1,0 +1,89 @@
+"""The running inspector: `serve` headless, one line per exchange, and the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from .. import __version__
+from ..core.checks import with_urls
+from ..core.hub import Notice
+from ..core.text import inert, inert_json
+from .common import EXIT_FAILURE, EXIT_OK
+from .factory import make_inspector
+from .lines import line_of
+from .settings import Settings
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    inspector = make_inspector(settings)
+    hub, receiver = inspector.hub, inspector.receiver
+    as_json = bool(settings["json"])
+
+    lines: list[str] = []
+
+    def write_lines() -> None:
+        sys.stdout.write("".join(lines))
+        sys.stdout.flush()
+        lines.clear()
+
+    def show_line(notice: Notice) -> None:
+        """Queue the exchange's line; lines of one event-loop turn are written at once."""
+        if notice.kind != "recorded" or notice.summary is None:
+            return
+        if not lines:
+            asyncio.get_running_loop().call_soon(write_lines)
+        lines.append((inert_json(with_urls(notice.exchange.to_doc())) if as_json else line_of(notice.summary)) + "\n")
+
+    def show_tunnel(notice: Notice | None = None) -> None:
+        """A line on stderr when the public URL changes or goes: stdout stays one line per exchange."""
+        state = hub.tunnel
+        if (notice is not None and notice.kind != "tunnel") or state is None or state.status == "off":
+            return
+        text = (f"public URL {state.public_url}  (paste it into Segment's destination settings)"
+                if state.public_url else state.note)
+        print(f"segment-inspector: {inert(text)}", file=sys.stderr, flush=True)
+
+    hub.subscribe(show_line)
+    hub.subscribe(show_tunnel)
+
+    async def run() -> int:
+        try:
+            url = await receiver.start()
+        except OSError as err:
+            print(f"segment-inspector: cannot listen on {receiver.host}:{receiver.port}: "
+                  f"{err.strerror or err}", file=sys.stderr)
+            return EXIT_FAILURE
+        answer = hub.policy.default if hub.policy.forward is None else (
+            f"{hub.policy.default}, " if hub.policy.forward.mirror else "") + str(hub.policy.forward)
+        print(f"segment-inspector {__version__} receiving on {inert(url)}  "
+              f"(answer: {inert(str(answer))}; history: {inspector.directory}; Ctrl-C stops)",
+              file=sys.stderr if as_json else sys.stdout, flush=True)
+        show_tunnel()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        await receiver.stop()
+        return EXIT_OK
+
+    try:
+        return asyncio.run(run())
+    finally:
+        inspector.close()
+
+
+def tui(args: argparse.Namespace, settings: Settings) -> int:
+    """The TUI, with the receiver running on its event loop."""
+    inspector = make_inspector(settings)
+    from ..tui.app import InspectorApp  # the only place the command line touches Textual
+
+    app = InspectorApp(inspector.hub, receiver=inspector.receiver, keymap=settings["keys"])
+    try:
+        app.run()
+    finally:
+        inspector.close()
+    return EXIT_OK

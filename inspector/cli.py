@@ -26,12 +26,12 @@ from .core.checks import lint_event
 from .core.files import UnreadableError, read_events
 from .core.model import OUTCOME_TEXT, SEVERITIES, Event, Exchange, Summary, segment_outcome
 from .core.policy import Forward, Policy, parse_reply, parse_rule
-from .core.query import Query, QueryError, parse
+from .core.query import Query, QueryError, dash_queries, parse
 from .core.intake import parse_body
 from .core.hub import Hub, Notice, TunnelState
 from .core.store import History
 from .core.templates import TOKEN, fill
-from .core.text import inert, inert_json
+from .core.text import inert, inert_json, quiet_on_broken_pipe
 from .receiver import Receiver
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
@@ -193,12 +193,12 @@ def _load(directory: Path) -> History:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(dash_queries(sys.argv[1:] if argv is None else argv))
     try:
         config = load(args.config, explicit=args.config is not None)
         commands = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint,
                     "export": export, "replay": replay, "send": send}
-        return commands[args.command](args, config)
+        return quiet_on_broken_pipe(lambda: commands[args.command](args, config))
     except (ConfigError, UsageError) as err:
         print(f"segment-inspector: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -265,12 +265,14 @@ def _print_exchange(exchange: Exchange, out: TextIO) -> None:
         write(f"redelivery {r.n} of {r.first}, {r.since:.1f} s after it")
     write()
     size = f"{exchange.body_size} bytes" + (f", first {len(exchange.body)} kept" if exchange.truncated else "")
+    if exchange.decoded is not None:
+        size += f" as sent ({exchange.header('Content-Encoding')}), {len(exchange.decoded)} bytes decoded"
     write(f"body ({size}):")
     if exchange.body_error is not None:
         write(f"  {exchange.body_error.message}")
     body = exchange.body_text()
     if exchange.body_error is None and exchange.data is None:
-        exchange.data, _ = parse_body(exchange.body)
+        exchange.data, _ = parse_body(exchange.content)
     if exchange.body_error is None and exchange.data is not None:
         body = inert_json(exchange.data, indent=True)
     for line in body.splitlines():
@@ -510,7 +512,10 @@ def lint(args: argparse.Namespace, config: Config) -> int:
             data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             if args.fill:
                 data = fill(data.decode("utf-8", "replace")).encode()
-            found = read_events(data, "stdin" if name == "-" else name)
+            found = read_events(data, "stdin" if name == "-" else name, problems := [])
+            for problem in problems:
+                print(f"segment-inspector: cannot lint {inert(problem)}", file=sys.stderr)
+            unreadable = unreadable or bool(problems)
         except (OSError, UnreadableError) as err:
             reason = f"{name}: {err.strerror}" if isinstance(err, OSError) else str(err)
             print(f"segment-inspector: cannot lint {inert(reason)}", file=sys.stderr)

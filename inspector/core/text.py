@@ -4,7 +4,10 @@ that reorders what follows it (bidi controls, the "Trojan Source" trick)."""
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -58,3 +61,15 @@ def inert_json(value: Any, *, indent: bool = False) -> str:
     else:
         text = raw.decode("utf-8")
     return _JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def quiet_on_broken_pipe(run: Callable[[], int]) -> int:
+    """Run a command; when the reader of stdout goes away (`| head`), stop quietly with 1."""
+    try:
+        code = run()
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -41,12 +41,16 @@ SWEEP_EVERY = 1.0
 FIRST_BYTES = 1024  # of a refused request, this much is kept
 
 
+BACKLOG = 128  # asyncio accepts up to this many at once before any is admitted or closed
+
+
 def connection_cap() -> int:
-    """Connections allowed at once: the file limit less room for the history, TLS and the tunnel."""
+    """Connections allowed at once: the file limit less room for one burst of accepts, those
+    being closed, the history, TLS and the tunnel, so accept() never runs out of files."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY or soft > 65536:
         soft = 65536
-    return max(16, soft - max(64, soft // 8))
+    return max(16, soft - max(64, soft // 4) - BACKLOG)
 
 
 class Guard:
@@ -250,3 +254,18 @@ def guarded_server(server: web.Server, guard: Guard) -> None:
             return handler(self, loop=self._loop, **self._kwargs)
 
     server.__class__ = Guarded
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop, guard: Guard) -> None:
+    """asyncio logs a traceback each time accept() fails (out of files): make it a counted line."""
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if "accept" in str(context.get("message", "")):
+            guard.note("connections not accepted", f"{context.get('message')}: {context.get('exception')}")
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)

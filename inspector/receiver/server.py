@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 
@@ -9,7 +10,7 @@ from aiohttp import web
 
 from ..core.hub import Hub
 from .app import DEFAULT_MAX_BODY, make_app
-from .guard import IDLE_TIMEOUT, Guard, guarded_server
+from .guard import BACKLOG, IDLE_TIMEOUT, Guard, guarded_server, quiet_accept_errors
 from .limit import RateLimit
 
 DEFAULT_PORT = 8686  # not 4040: ngrok's own inspector listens there
@@ -39,8 +40,9 @@ class Receiver:
         await self._runner.setup()
         assert self._runner.server is not None
         guarded_server(self._runner.server, self.guard)
+        quiet_accept_errors(asyncio.get_running_loop(), self.guard)
         site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context,
-                           reuse_address=True)
+                           reuse_address=True, backlog=BACKLOG)
         try:
             await site.start()
         except BaseException:

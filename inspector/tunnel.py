@@ -15,7 +15,9 @@ missing, prints, and writes ngrok's own config file. So here:
 - the agent gets a config file of its own in our data directory, so ngrok's own
   config is only ever read (for the authtoken), never written;
 - pyngrok's logging goes nowhere, and the authtoken is removed from any text we
-  show (the agent repeats a rejected token in its error).
+  show (the agent repeats a rejected token in its error);
+- the authtoken reaches the agent in its environment (NGROK_AUTHTOKEN), never on
+  its command line, which every local user can read in `ps`.
 
 A watcher checks the agent every `Timing.poll` seconds (the process lives, its API
 answers and lists our endpoint) and hears its "session closed" log lines, marks the
@@ -25,6 +27,7 @@ tunnel down at once and starts a new agent with exponential backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -34,7 +37,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -151,6 +154,25 @@ def _exit_text(code: int) -> str:
     return f"exit code {code}"
 
 
+_environment_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _agent_environment(authtoken: str | None) -> Iterator[None]:
+    """NGROK_AUTHTOKEN set while the agent starts: pyngrok passes only argv, which `ps` shows."""
+    with _environment_lock:
+        before = os.environ.get("NGROK_AUTHTOKEN")
+        if authtoken:
+            os.environ["NGROK_AUTHTOKEN"] = authtoken
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("NGROK_AUTHTOKEN", None)
+            else:
+                os.environ["NGROK_AUTHTOKEN"] = before
+
+
 class Tunnel:
     """An ngrok HTTPS endpoint to the receiver, kept open while the inspector runs."""
 
@@ -259,6 +281,7 @@ class Tunnel:
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
         if not self.config_path.exists():
             self.config_path.write_text('version: "3"\n', encoding="utf-8")
+        os.chmod(self.config_path, 0o600)
 
     async def _start(self) -> str:
         self._attempt += 1
@@ -290,12 +313,13 @@ class Tunnel:
         assert self.ngrok_path is not None
         config = conf.PyngrokConfig(
             ngrok_path=str(self.ngrok_path), config_path=str(self.config_path),
-            auth_token=self._authtoken, region=self.region or None, monitor_thread=True,
+            region=self.region or None, monitor_thread=True,
             log_event_callback=on_log, startup_timeout=max(1, math.ceil(self.timing.start)),
             request_timeout=self.timing.call, start_new_session=True)
         # The monitor thread drains the agent's output (a full pipe would stall the agent);
         # get_process starts the agent without pyngrok's download-if-missing.
-        agent = process.get_process(config)
+        with _agent_environment(self._authtoken):
+            agent = process.get_process(config)
         if abandoned.is_set():  # the wait for it timed out meanwhile
             agent.proc.kill()
             raise AgentTimeout

@@ -14,6 +14,10 @@ they do: `serve` (serve, the TUI), `history` (history, show, export), `lint`, `s
 
 from __future__ import annotations
 
+import sys
+
+from ..core.query import dash_queries
+from ..core.text import quiet_on_broken_pipe
 from .common import EXIT_FAILURE, EXIT_USAGE, RuntimeFailure, UsageError, warn
 from .history import export, history, show
 from .lines import line_of
@@ -30,10 +34,10 @@ __all__ = ["COMMANDS", "line_of", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    args = make_parser().parse_args(dash_queries(sys.argv[1:] if argv is None else argv))
     try:
         settings = Settings(args, load(args.config, explicit=args.config is not None))
-        return COMMANDS[args.command](args, settings)
+        return quiet_on_broken_pipe(lambda: COMMANDS[args.command](args, settings))
     except (ConfigError, UsageError) as err:
         warn(str(err))
         return EXIT_USAGE

@@ -113,12 +113,14 @@ def _print_exchange(exchange: Exchange, out: TextIO) -> None:
         write(f"redelivery {r.n} of {r.first}, {r.since:.1f} s after it")
     write()
     size = f"{exchange.body_size} bytes" + (f", first {len(exchange.body)} kept" if exchange.truncated else "")
+    if exchange.decoded is not None:
+        size += f" as sent ({exchange.header('Content-Encoding')}), {len(exchange.decoded)} bytes decoded"
     write(f"body ({size}):")
     if exchange.body_error is not None:
         write(f"  {exchange.body_error.message}")
     body = exchange.body_text()
     if exchange.body_error is None and exchange.data is None:
-        exchange.data, _ = parse_body(exchange.body)
+        exchange.data, _ = parse_body(exchange.content)
     if exchange.body_error is None and exchange.data is not None:
         body = inert_json(exchange.data, indent=True)
     for line in body.splitlines():

@@ -11,8 +11,12 @@ class UnreadableError(ValueError):
     """Input that is neither JSON nor JSON Lines, with where it goes wrong."""
 
 
-def read_events(data: bytes, name: str) -> list[tuple[str, Any]]:
-    """`(where, event)` pairs: `name` for a single document, `name:LINE` for JSON Lines."""
+def read_events(data: bytes, name: str, problems: list[str] | None = None) -> list[tuple[str, Any]]:
+    """`(where, event)` pairs: `name` for a single document, `name:LINE` for JSON Lines.
+
+    With `problems`, a malformed line of a JSON Lines file is named there (with its
+    line number) and the other lines are still read; without, it raises.
+    """
     whole, error = parse_body(data)
     if error is None:
         events = events_of(whole)
@@ -27,10 +31,15 @@ def read_events(data: bytes, name: str) -> list[tuple[str, Any]]:
             continue
         value, line_error = parse_body(line)
         if line_error is not None:
-            if number == 1:
+            if problems is None and number == 1:
                 raise UnreadableError(f"{name}: not JSON or JSON Lines: {error.message}")
-            raise UnreadableError(f"{name}, line {number}: {line_error.message}")
+            if problems is None:
+                raise UnreadableError(f"{name}, line {number}: {line_error.message}")
+            problems.append(f"{name}, line {number}: {line_error.message}")
+            continue
         found.append((f"{name}:{number}", value))
+    if not found:
+        raise UnreadableError(f"{name}: not JSON or JSON Lines: {error.message}")
     return found
 
 

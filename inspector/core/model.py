@@ -274,6 +274,7 @@ class Exchange:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     body_size: int = 0  # bytes received; more than len(body) when only the head was kept
+    decoded: bytes | None = None  # the body with its Content-Encoding undone, when it has one
     body_error: BodyError | None = None
     events: list[Event] = field(default_factory=list)
     auth: Auth | None = None
@@ -294,8 +295,13 @@ class Exchange:
         """The first value of a header, by case-insensitive name."""
         return first_header(self.headers, name)
 
+    @property
+    def content(self) -> bytes:
+        """The body as the sender meant it: decoded when it came compressed."""
+        return self.body if self.decoded is None else self.decoded
+
     def body_text(self) -> str:
-        return self.body.decode("utf-8", "replace")
+        return self.content.decode("utf-8", "replace")
 
     def to_doc(self) -> dict[str, Any]:
         body = _body_doc(self.body)
@@ -314,6 +320,8 @@ class Exchange:
         }
         if self.destination is not None:  # absent, not null: older documents stay as they were
             doc["destination"] = self.destination.to_doc()
+        if self.decoded is not None:
+            doc["decoded"] = {**_body_doc(self.decoded), "size": len(self.decoded)}
         return doc
 
     @classmethod
@@ -332,6 +340,7 @@ class Exchange:
             answer=Answer.from_doc(doc["response"]) if doc.get("response") else None,
             destination=Destination.from_doc(doc["destination"]) if doc.get("destination") else None,
             duration=doc.get("duration", 0.0), held=doc.get("held", False),
+            decoded=_body_of(doc["decoded"]) if doc.get("decoded") else None,
         )
 
     def summary(self) -> Summary:
@@ -367,10 +376,11 @@ class Summary:
         answer = doc.get("response")
         auth = doc.get("auth")
         redelivery = doc.get("redelivery")
-        if "bodyBase64" in doc:
-            text = base64.b64decode(doc["bodyBase64"]).decode("utf-8", "replace")
+        content = doc.get("decoded") or doc
+        if "bodyBase64" in content:
+            text = base64.b64decode(content["bodyBase64"]).decode("utf-8", "replace")
         else:
-            text = doc.get("body", "")
+            text = content.get("body", "")
         return cls(
             id=doc["id"], time=doc["time"], method=doc["method"], path=doc["path"],
             status=answer["status"] if answer else None,

@@ -34,7 +34,7 @@ def parsed(exchange: Exchange) -> tuple[Any, str | None]:
     """The JSON value of the body, or None and why it is not JSON."""
     if exchange.data is not None and exchange.body_error is None:
         return exchange.data, None
-    data, error = parse_body(exchange.body)
+    data, error = parse_body(exchange.content)
     return data, error.message if error else None
 
 

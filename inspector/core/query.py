@@ -510,3 +510,20 @@ _FIELDS: dict[str, Callable[[_Parser, str, _Token], Match]] = {
     "has": _named(HAS),
     "is": _named(IS),
 }
+
+
+def dash_queries(argv: list[str], commands: tuple[str, ...] = ("history", "export", "replay")) -> list[str]:
+    """The command line with each query word that starts with `-` written `NOT word`.
+
+    argparse takes `-has:findings` for options (`-h`, then `as:findings`); `NOT` means the same
+    to the query language and is not mistaken for one.
+    """
+    command = next((i for i, arg in enumerate(argv) if arg in commands), None)
+    if command is None:
+        return argv
+    out = argv[: command + 1]
+    for arg in argv[command + 1:]:
+        if len(arg) > 2 and arg[0] == "-" and arg[1] != "-" and (arg[1].isalpha() or arg[1] in "(\"'"):
+            arg = "NOT " + arg[1:]
+        out.append(arg)
+    return out

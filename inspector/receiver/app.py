@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
+import orjson
 from aiohttp import web
 
 from ..core.hub import Hub
 from ..core.intake import build_exchange
 from ..core.checks import finding
-from ..core.model import Answer
+from ..core.model import Answer, Exchange, new_id
 from ..core.policy import Reply
 from .forward import Forwarder
+from .guard import BODY_TIMEOUT, Guard, peer_text
+from .limit import RateLimit
 
 HUB = web.AppKey("hub", Hub)
 MAX_BODY = web.AppKey("max_body", int)
+GUARD = web.AppKey("guard", Guard)
+LIMIT = web.AppKey("limit", RateLimit)
 
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
 # Of a body over the limit, the head is kept so the user can see what was sent.
@@ -26,13 +32,26 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
+class BodyTimeout(Exception):
+    """The body did not arrive within BODY_TIMEOUT seconds."""
+
+
 async def _read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
-    """The body, or only its head when it is over `limit`, and its full size."""
+    """The body, or only its head when it is over `limit`, and its full size.
+
+    Raises BodyTimeout (with what came) past BODY_TIMEOUT, and aiohttp's payload errors
+    for a body the parser cannot read (bad chunking).
+    """
     chunks: list[bytes] = []
     size = 0
     kept = 0
+    deadline = asyncio.get_running_loop().time() + BODY_TIMEOUT
     while True:
-        chunk = await request.content.readany()
+        try:
+            async with asyncio.timeout_at(deadline):
+                chunk = await request.content.readany()
+        except TimeoutError:
+            raise BodyTimeout(b"".join(chunks), size) from None
         if not chunk:
             break
         size += len(chunk)
@@ -61,21 +80,48 @@ def _headers(request: web.Request) -> list[tuple[str, str]]:
 
 def _peer(request: web.Request) -> str:
     peer = request.transport.get_extra_info("peername") if request.transport else None
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        host, port = peer[0], peer[1]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-    return request.remote or ""
+    return peer_text(peer) or request.remote or ""
 
 
-async def receive(request: web.Request) -> web.Response:
-    """Record the request, let the hub choose the answer, send it."""
-    started = time.perf_counter()
+def _plain(request: web.Request, body: bytes, size: int) -> Exchange:
+    """An exchange of what arrived, without reading it as an event (flood, broken body)."""
+    path, _, query = request.raw_path.partition("?")
+    now = time.time()
+    return Exchange(id=new_id(now), time=now, method=request.method, path=path, query=query,
+                    peer=_peer(request), headers=_headers(request), body=body, body_size=size)
+
+
+def _refuse(exchange: Exchange, status: int, code: str, message: str) -> Answer:
+    exchange.findings.append(finding(code, message))
+    exchange.answer = Answer(status, orjson.dumps({"message": message}), "error", "receiver")
+    return exchange.answer
+
+
+async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
+    """The exchange and its answer, and whether the connection must close after it."""
     hub = request.app[HUB]
-    body, size = await _read_body(request, request.app[MAX_BODY])
+    limiter = request.app[LIMIT]
+    if not limiter.admit(hub):
+        exchange = _plain(request, b"", request.content_length or 0)
+        return exchange, _refuse(exchange, 429, "WIRE004", limiter.message()), True
+    try:
+        # After CONNECT the rest of the stream is a tunnel, not a body: nothing to wait for.
+        body, size = (b"", 0) if request.method == "CONNECT" else \
+            await _read_body(request, request.app[MAX_BODY])
+    except BodyTimeout as late:
+        body, size = late.args
+        exchange = _plain(request, body, size)
+        request.app[GUARD].note(f"connection closed: no complete body within {BODY_TIMEOUT:g} s")
+        return exchange, _refuse(exchange, 408, "WIRE005", f"the body did not arrive within "
+                                 f"{BODY_TIMEOUT:g} s ({size} bytes came)"), True
+    except Exception as err:  # noqa: BLE001  (bad chunking, a body cut short: the client's doing)
+        exchange = _plain(request, b"", 0)
+        return exchange, _refuse(exchange, 400, "WIRE003", f"the body cannot be read: {err}"), True
     path, _, query = request.raw_path.partition("?")  # as sent: percent-escapes kept
     exchange = build_exchange(method=request.method, path=path,
                               query=query, peer=_peer(request),
-                              headers=_headers(request), body=body, body_size=size)
+                              headers=_headers(request), body=body, body_size=size,
+                              max_decoded=request.app[MAX_BODY])
     try:
         answer = await hub.answer(exchange)
     except Exception as err:  # a bug of ours must not cost the user the request
@@ -83,12 +129,33 @@ async def receive(request: web.Request) -> web.Response:
         reply = Reply(500, f"segment-inspector failed: {type(err).__name__}: {err}")
         answer = exchange.answer = Answer(reply.status, reply.body(), "error", "inspector")
         exchange.findings.append(finding("INSP001", reply.message or ""))
+    return exchange, answer, False
+
+
+async def receive(request: web.Request) -> web.Response:
+    """Record the request, let the hub choose the answer, send it."""
+    started = time.perf_counter()
+    hub = request.app[HUB]
+    exchange, answer, close = await _exchange(request)
+    close = close or request.method == "CONNECT"
     headers = dict(answer.headers)
     if answer.content_type:
         headers["Content-Type"] = answer.content_type
     response = web.Response(status=answer.status, body=answer.body or None, headers=headers)
     exchange.duration = time.perf_counter() - started
-    hub.record(exchange)
+    if answer.status == 429 and exchange.answer is answer and not request.app[LIMIT].keep_refused():
+        request.app[GUARD].note("request over the rate limit answered 429 (not kept)")
+        response.force_close()
+        return response
+    try:
+        hub.record(exchange)
+    except Exception as err:  # noqa: BLE001  (not kept: say so, and let Segment retry)
+        request.app[GUARD].note("a request could not be kept: answered 503", f"{type(err).__name__}: {err}")
+        response = web.json_response({"message": "segment-inspector could not keep this request; "
+                                                  "send it again"}, status=503)
+        close = True
+    if close:
+        response.force_close()
     return response
 
 
@@ -108,11 +175,14 @@ async def _forwarding(app: web.Application):  # type: ignore[no-untyped-def]
         hub.forwarder = None
 
 
-def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
+def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY, guard: Guard | None = None,
+             rate_limit: RateLimit | None = None) -> web.Application:
     """The receiver for `hub`; bodies over `max_body` bytes get 413 with their head kept."""
     app = web.Application(client_max_size=DRAIN_LIMIT)
     app[HUB] = hub
     app[MAX_BODY] = max_body
+    app[GUARD] = guard or Guard(hub)
+    app[LIMIT] = rate_limit or RateLimit()
     app.router.add_route("*", "/{tail:.*}", receive)
     app.on_shutdown.append(_release_held)
     app.cleanup_ctx.append(_forwarding)

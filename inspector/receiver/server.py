@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 
@@ -9,34 +10,46 @@ from aiohttp import web
 
 from ..core.hub import Hub
 from .app import DEFAULT_MAX_BODY, make_app
+from .guard import BACKLOG, IDLE_TIMEOUT, Guard, guarded_server, quiet_accept_errors
+from .limit import RateLimit
 
 DEFAULT_PORT = 8686  # not 4040: ngrok's own inspector listens there
 
 
 class Receiver:
     def __init__(self, hub: Hub, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-                 max_body: int = DEFAULT_MAX_BODY, ssl_context: ssl.SSLContext | None = None) -> None:
+                 max_body: int = DEFAULT_MAX_BODY, ssl_context: ssl.SSLContext | None = None,
+                 rate_limit: float | None = None, max_connections: int | None = None) -> None:
         self.hub = hub
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
-        self.app = make_app(hub, max_body=max_body)
+        self.guard = Guard(hub, cap=max_connections)
+        exposed = host not in ("127.0.0.1", "::1", "localhost")
+        self.app = make_app(hub, max_body=max_body, guard=self.guard,
+                            rate_limit=RateLimit(rate_limit, exposed=exposed))
         self._runner: web.AppRunner | None = None
         self.url = ""
 
     async def start(self) -> str:
         """Start listening; returns the URL, with the real port when 0 was asked."""
+        # The body is kept as received: intake decodes gzip, deflate and br itself.
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0,
-                                     handle_signals=False)
+                                     handle_signals=False, auto_decompress=False,
+                                     keepalive_timeout=IDLE_TIMEOUT)
         await self._runner.setup()
+        assert self._runner.server is not None
+        guarded_server(self._runner.server, self.guard)
+        quiet_accept_errors(asyncio.get_running_loop(), self.guard)
         site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context,
-                           reuse_address=True)
+                           reuse_address=True, backlog=BACKLOG)
         try:
             await site.start()
         except BaseException:
             await self._runner.cleanup()
             self._runner = None
             raise
+        self.guard.start()
         port = self._runner.addresses[0][1]
         scheme = "https" if self.ssl_context else "http"
         host = self.host if self.host not in ("0.0.0.0", "::", "") else socket.gethostname()
@@ -47,6 +60,7 @@ class Receiver:
     async def stop(self) -> None:
         """Release held requests, finish answers under way, stop listening."""
         self.hub.release_all()
+        await self.guard.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -8,6 +8,7 @@ import os
 import signal
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -28,12 +29,19 @@ async def test_the_tunnel_opens_and_its_url_reaches_the_hub(agent, hub, states, 
     assert hub.public_urls == [url]
     assert [s.status for s in states] == ["opening", "up"]
 
-    # the agent was started with our own config file, the token and the region
+    # the agent was started with our own config file and the region; the token is not on
+    # its command line, which any local user reads in `ps`
     [run] = agent.runs()
     config = tmp_path / "data" / "ngrok" / "ngrok.yml"
     assert run["argv"] == ["start", "--none", "--log", "stdout", "--config", str(config),
-                           "--authtoken", "tok-open-1", "--region", "eu"]
+                           "--region", "eu"]
     assert "tok-open-1" not in config.read_text()
+    assert config.stat().st_mode & 0o777 == 0o600
+    cmdline = (Path("/proc") / str(run["pid"]) / "cmdline").read_bytes()
+    assert b"ngrok" in cmdline and b"tok-open-1" not in cmdline
+    environ = (Path("/proc") / str(run["pid"]) / "environ").read_bytes().split(b"\0")
+    assert b"NGROK_AUTHTOKEN=tok-open-1" in environ  # readable only by our own user
+    assert os.environ.get("NGROK_AUTHTOKEN") != "tok-open-1"
     # and it forwards to the receiver
     [endpoint] = _endpoints(tunnel)
     assert endpoint["public_url"] == url and endpoint["upstream"] == {"url": UPSTREAM}

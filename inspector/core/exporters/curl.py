@@ -69,15 +69,18 @@ def curl_command(exchange: Exchange, base_url: str) -> str:
         sent.add(name.lower())
         parts += ["-H", quote(f"{name}: {value}" if value else f"{name};")]
     adds = list(_CURL_ADDS)
-    if exchange.body:
+    # An empty body sent with Content-Length: 0 is sent again as one, not as no body at all.
+    send_body = bool(exchange.body) or exchange.header("Content-Length") is not None
+    if send_body:
         adds.append("Content-Type")
         if len(exchange.body) > 1024:
             adds.append("Expect")
     parts += [item for name in adds if name.lower() not in sent for item in ("-H", quote(f"{name}:"))]
     if b"\0" in exchange.body or len(exchange.body) > MAX_ARGUMENT:
-        return f"printf {printf_format(exchange.body)} | " + " ".join([*parts, "--data-binary", "@-"])
-    if exchange.body:
-        parts += ["--data-raw", quote(exchange.body)]
+        # `--`: a body starting with `-` is the format, not an option of printf
+        return f"printf -- {printf_format(exchange.body)} | " + " ".join([*parts, "--data-binary", "@-"])
+    if send_body:
+        parts += ["--data-raw", quote(exchange.body) if exchange.body else "''"]
     return " ".join(parts)
 
 

@@ -89,7 +89,7 @@ def _error_at(error: BodyError, body: bytes, raw: list[str]) -> tuple[int, int] 
 
 def lay_out(exchange: Exchange) -> BodyLayout:
     """Everything BodyView draws for this body; pure, so it can run in a thread."""
-    body = exchange.body
+    body = exchange.content
     layout = BodyLayout(size=exchange.body_size)
     received = body.decode("utf-8", "replace").split("\n")
     layout.raw, layout.raw_cut, layout.raw_width = _cut([visible(line) for line in received])

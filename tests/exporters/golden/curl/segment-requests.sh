@@ -9,6 +9,6 @@ curl -q -sS -g --path-as-is -X 'POST' 'https://hooks.example.com/segment/' -H 'A
 # 3: POST batch-2 (01KDX000000000000000000003)
 curl -q -sS -g --path-as-is -X 'POST' 'https://hooks.example.com/segment/' -H 'Accept: */*' -H 'Authorization: Basic c2VnbWVudDo=' -H 'Cache-Control: no-cache' -H 'Content-Type: application/json' -H 'User-Agent: Segment.io/1.0' --data-raw '[{"type":"page","userId":"user-1","anonymousId":"anon-1","messageId":"msg-3","timestamp":"2026-01-01T12:00:02.000Z","properties":{"revenue":19.99},"name":"Home"},{"type":"screen","userId":"user-1","anonymousId":"anon-1","messageId":"msg-4","timestamp":"2026-01-01T12:00:02.000Z","properties":{"revenue":19.99},"name":"Dashboard"}]'
 # 4: POST request (01KDX000000000000000000004)
-printf '{"type":"track","event":"Bad \000 bytes","x":"\377"}' | curl -q -sS -g --path-as-is -X 'POST' 'https://hooks.example.com/segment/' -H 'Accept: */*' -H 'Authorization: Basic c2VnbWVudDo=' -H 'Cache-Control: no-cache' -H 'Content-Type: application/json' -H 'User-Agent: Segment.io/1.0' --data-binary @-
+printf -- '{"type":"track","event":"Bad \000 bytes","x":"\377"}' | curl -q -sS -g --path-as-is -X 'POST' 'https://hooks.example.com/segment/' -H 'Accept: */*' -H 'Authorization: Basic c2VnbWVudDo=' -H 'Cache-Control: no-cache' -H 'Content-Type: application/json' -H 'User-Agent: Segment.io/1.0' --data-binary @-
 # 5: GET request (01KDX000000000000000000005)
-curl -q -sS -g --path-as-is -X 'GET' 'https://hooks.example.com/segment/health?verbose=1&name=a%20b' -H 'User-Agent: probe/1.0' -H 'Accept: */*'
+curl -q -sS -g --path-as-is -X 'GET' 'https://hooks.example.com/segment/health?verbose=1&name=a%20b' -H 'User-Agent: probe/1.0' -H 'Accept: */*' -H 'Content-Type:' --data-raw ''

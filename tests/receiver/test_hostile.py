@@ -1,0 +1,320 @@
+"""What anyone on the internet can send: each defect found by a hostile-input run, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import brotli
+import orjson
+import pytest
+
+from inspector.cli import main
+from inspector.core.exporters import ExportOptions, export
+from inspector.core.hub import Hub, TunnelState
+from inspector.core.policy import Policy
+from inspector.core.query import parse
+from inspector.core.store import History
+from inspector.core.text import inert
+from inspector.receiver import Receiver
+from inspector.receiver import app as receiver_app
+from inspector.receiver.limit import DEFAULT_RATE, RateLimit
+
+from ..conftest import SEGMENT_HEADERS
+from ..factories import make_event
+
+
+async def until(condition, timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+def port_of(url: str) -> int:
+    return int(url.rstrip("/").rsplit(":", 1)[1])
+
+
+async def raw(url: str, data: bytes, timeout: float = 10.0) -> bytes:
+    """Send bytes exactly as given and read until the server closes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port_of(url))
+    writer.write(data)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+
+
+def only(history: History):
+    [summary] = history.search()
+    return history.get(summary.id)
+
+
+def codes(exchange) -> list[str]:
+    return [f.code for f in exchange.findings]
+
+
+# -- lone surrogates ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [
+    b'{"type": "track", "event": "\\ud800", "userId": "u", "messageId": "s1"}',
+    b'[{"type": "track", "event": "ok", "userId": "u", "messageId": "s2"}, {"type": "track", '
+    b'"event": "x", "userId": "\\udfff", "messageId": "s3", "properties": {"\\ud800": 1}}]',
+])
+async def test_lone_surrogates_are_answered_kept_flagged_shown_and_exported(inspector, tmp_path, capsys, body):
+    status, _, _ = await inspector.post(body)
+    assert status == 200
+    exchange = only(inspector.history)
+    assert exchange.body == body
+    assert "WIRE001" in codes(exchange)
+    assert inspector.history.search(parse("finding:WIRE001"))
+    assert main(["show", exchange.id, "--data-dir", str(tmp_path)]) == 0
+    shown = capsys.readouterr().out
+    assert "\\ud" in shown and "WIRE001" in shown
+    for name in ("json", "curl", "har", "jsonl"):
+        assert export([exchange], name, ExportOptions(base_url="http://127.0.0.1:1/")).count == 1
+    lint_file = tmp_path / "events.json"
+    lint_file.write_bytes(body)
+    assert main(["lint", "--json", str(lint_file)]) in (0, 1)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(f["code"] == "WIRE001" for line in lines for f in line["findings"])
+
+
+# -- Content-Encoding ----------------------------------------------------------------------
+
+
+EVENT = orjson.dumps(make_event(messageId="gz1"))
+
+
+@pytest.mark.parametrize("coding, encode", [
+    ("gzip", gzip.compress), ("deflate", zlib.compress),
+    ("deflate", lambda b: zlib.compress(b, wbits=-15) if sys.version_info >= (3, 11) else zlib.compress(b)),
+    ("br", brotli.compress),
+])
+async def test_compressed_bodies_are_decoded_checked_and_kept_as_sent(inspector, tmp_path, capsys, coding, encode):
+    sent = encode(EVENT)
+    status, _, _ = await inspector.post(sent, headers={**SEGMENT_HEADERS, "Content-Encoding": coding})
+    assert status == 200
+    exchange = only(inspector.history)
+    assert exchange.body == sent and exchange.decoded == EVENT
+    assert exchange.events[0].message_id == "gz1"
+    assert inspector.history.search(parse("message:gz1"))
+    assert main(["show", exchange.id, "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(sent)} bytes as sent ({coding}), {len(EVENT)} bytes decoded" in out
+    assert '"messageId": "gz1"' in out
+    script = export([exchange], "curl", ExportOptions(base_url="http://127.0.0.1:1/")).joined()
+    assert b"Content-Encoding: " + coding.encode() in script
+
+
+@pytest.mark.parametrize("coding, body", [
+    ("gzip", EVENT), ("deflate", b"not deflate"), ("br", b"\xff\xff"), ("compress", EVENT),
+    ("gzip", gzip.compress(b" " * (9 * 1024 * 1024))),  # over the 8 MiB limit once decoded
+])
+async def test_an_undecodable_body_gets_400_with_a_json_message_and_is_kept(inspector, coding, body):
+    status, headers, reply = await inspector.post(body, headers={**SEGMENT_HEADERS, "Content-Encoding": coding})
+    assert status == 400 and headers["Content-Type"].startswith("application/json")
+    assert "does not decode" in json.loads(reply)["message"]
+    exchange = only(inspector.history)
+    assert exchange.body == body and "WIRE002" in codes(exchange)
+
+
+# -- what the parser refuses --------------------------------------------------------------
+
+
+REFUSED = [
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}",
+    b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
+    b"post / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
+    b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n",
+    b"POST /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 20_000 + b"\r\n\r\n",
+    b"POST /\x01\x7f HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS hello to the HTTP port
+]
+
+
+@pytest.mark.parametrize("request_bytes", REFUSED, ids=range(len(REFUSED)))
+async def test_requests_the_parser_refuses_are_kept_and_logged_in_one_line(inspector, tmp_path, capsys, caplog,
+                                                                          request_bytes):
+    caplog.set_level(logging.DEBUG)
+    answer = await raw(inspector.url, request_bytes)
+    assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n")[0]
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["message"].startswith("request refused")
+    await until(lambda: len(inspector.history) == 1, what="the refused request to be kept")
+    exchange = only(inspector.history)
+    assert exchange.body == request_bytes[:1024] and exchange.peer.startswith("127.0.0.1:")
+    assert "WIRE003" in codes(exchange) and exchange.answer.status == 400
+    assert main(["history", "--data-dir", str(tmp_path)]) == 0
+    assert exchange.id in capsys.readouterr().out
+    assert not any(record.exc_info for record in caplog.records)
+    assert "Traceback" not in caplog.text
+
+
+# -- slow and greedy clients ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def guarded(tmp_path):
+    history = History(tmp_path).load()
+    history.start_session()
+    hub = Hub(history, Policy())
+    receivers = []
+
+    async def start(**options) -> Receiver:
+        receiver = Receiver(hub, port=0, **options)
+        await receiver.start()
+        receivers.append(receiver)
+        return receiver
+
+    yield start, hub, history
+    for receiver in receivers:
+        await receiver.stop()
+    history.close()
+
+
+async def test_a_client_slow_to_send_its_headers_is_closed(guarded, caplog):
+    start, _, _ = guarded
+    receiver = await start()
+    receiver.guard.header_timeout = 0.3
+    reader, writer = await asyncio.open_connection("127.0.0.1", port_of(receiver.url))
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+    await writer.drain()
+    assert await asyncio.wait_for(reader.read(), 15) == b""  # closed by the server
+    writer.close()
+    assert "no complete request headers" in caplog.text
+
+
+async def test_a_client_slow_to_send_its_body_gets_408_and_is_kept(guarded, monkeypatch):
+    start, _, history = guarded
+    monkeypatch.setattr(receiver_app, "BODY_TIMEOUT", 0.3)
+    receiver = await start()
+    answer = await raw(receiver.url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ty", 15)
+    assert b" 408 " in answer.split(b"\r\n")[0]
+    exchange = only(history)
+    assert "WIRE005" in codes(exchange) and exchange.body == b'{"ty'
+
+
+async def test_when_connections_are_full_the_oldest_waiting_one_makes_room(guarded):
+    start, _, history = guarded
+    receiver = await start(max_connections=5)
+    idle = [await asyncio.open_connection("127.0.0.1", port_of(receiver.url)) for _ in range(5)]
+    await until(lambda: len(receiver.guard.connections) == 5, what="five connections")
+    body = orjson.dumps(make_event())
+    answer = await raw(receiver.url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                                     b"Connection: close\r\n\r\n" % len(body) + body)
+    assert b" 200 " in answer.split(b"\r\n")[0]
+    assert len(history) == 1
+    assert await asyncio.wait_for(idle[0][0].read(), 5) == b""  # the oldest was closed
+    for _, writer in idle:
+        writer.close()
+
+
+async def test_over_the_rate_limit_requests_get_429_with_a_json_message_and_show(guarded):
+    start, _, history = guarded
+    receiver = await start(rate_limit=1)
+    body = orjson.dumps(make_event())
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
+    answers = [await raw(receiver.url, request) for _ in range(6)]
+    statuses = [answer.split(b"\r\n")[0].split(b" ")[1] for answer in answers]
+    assert b"200" in statuses and b"429" in statuses
+    refused = answers[statuses.index(b"429")]
+    assert "rate limit" in json.loads(refused.split(b"\r\n\r\n", 1)[1])["message"]
+    assert history.search(parse("status:429 finding:WIRE004"))
+
+
+def test_the_rate_limit_is_off_locally_and_on_once_a_tunnel_is_open(tmp_path):
+    hub = Hub(History(tmp_path), Policy())
+    limit = RateLimit()
+    assert limit.current(hub) == 0
+    hub.set_tunnel(TunnelState("off"))
+    assert limit.current(hub) == 0
+    for status in ("opening", "up", "external"):
+        hub.set_tunnel(TunnelState(status, "https://x.ngrok.app"))
+        assert limit.current(hub) == DEFAULT_RATE
+    assert RateLimit(0).current(hub) == 0
+    assert RateLimit(exposed=True).current(Hub(History(tmp_path), Policy())) == DEFAULT_RATE
+
+
+# -- what is shown ---------------------------------------------------------------------------------
+
+
+async def test_deep_nesting_big_integers_and_nan_are_shown_and_exported_as_sent(inspector, tmp_path, capsys):
+    deep = b'{"type": "track", "event": "Deep", "userId": "u", "messageId": "d1", "properties": {"x": ' \
+        + b"[" * 300 + b"]" * 300 + b', "big": 123456789012345678901234567890, "nan": NaN}}'
+    status, _, _ = await inspector.post(deep)
+    assert status == 200
+    exchange = only(inspector.history)
+    assert main(["show", exchange.id, "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "123456789012345678901234567890" in out and '"nan": NaN' in out and "e+29" not in out
+    assert main(["show", "--json", exchange.id, "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    for name in ("json", "curl", "har"):
+        assert export([exchange], name, ExportOptions(base_url="http://127.0.0.1:1/")).count == 1
+    for name in ("jsonl", "pytest"):  # formats that re-encode events name what they cannot hold
+        result = export([exchange], name, ExportOptions(base_url="http://127.0.0.1:1/"))
+        assert result.count == 1 or "NaN" in result.skipped[0].reason
+
+
+def test_bidi_controls_are_made_visible():
+    for char in ("\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+                 "\u200e", "\u200f", "\u061c"):
+        assert char not in inert(f"a{char}b")
+    assert inert("user\u202egnp.exe") == "user\\u202egnp.exe"
+
+
+@pytest.mark.parametrize("body", [b"-x\0", b"-" + b"a" * 70_000, b""])
+def test_curl_sends_again_a_body_starting_with_a_dash_or_empty(tmp_path, body):
+    from inspector.core.intake import build_exchange
+
+    exchange = build_exchange(method="POST", path="/", headers=[("Content-Length", str(len(body)))], body=body)
+    script = export([exchange], "curl", ExportOptions(base_url="http://127.0.0.1:1/")).joined().decode()
+    command = script.strip().splitlines()[-1]
+    if body:
+        # run the printf half: it must print the body exactly
+        printf = command.split(" | curl ")[0]
+        assert subprocess.run(["bash", "-c", printf], capture_output=True).stdout == body
+    else:
+        assert command.endswith("--data-raw ''")
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+def test_a_closed_pipe_ends_lint_quietly(tmp_path):
+    events = tmp_path / "many.jsonl"
+    events.write_bytes(b"\n".join(orjson.dumps(make_event(messageId=f"m{i}")) for i in range(5000)))
+    pipe = subprocess.run(f"{sys.executable} -m inspector lint --json {events} | head -1",
+                          shell=True, capture_output=True, cwd=Path(__file__).parents[2])
+    assert pipe.stdout.count(b"\n") == 1
+    assert b"Traceback" not in pipe.stderr and b"BrokenPipe" not in pipe.stderr
+
+
+async def test_history_accepts_a_query_starting_with_a_dash(inspector, tmp_path, capsys):
+    await inspector.post(orjson.dumps(make_event(messageId="clean")))
+    await inspector.post(b'{"type": "track"}')
+    assert main(["history", "-has:findings", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1
+    assert main(["history", "--data-dir", str(tmp_path), "-is:redelivery", "--json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_lint_reads_the_good_lines_and_names_the_bad_one(tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    good = orjson.dumps(make_event())
+    events.write_bytes(good + b"\n" + b'{"type": "track",\n' + good + b"\n")
+    assert main(["lint", str(events)]) == 2
+    out, err = capsys.readouterr()
+    assert "2 events" in out
+    assert f"{events}, line 2: malformed JSON" in err

@@ -66,6 +66,10 @@ def receiving_options(parser: argparse.ArgumentParser, default: object) -> None:
     add("--hold-timeout", type=float, default=default, metavar="SECONDS",
         help="how long a held request waits for a person (default 30)")
     add("--data-dir", default=default, help="where the history is kept")
+    add("--keep", default=default, metavar="SIZE",
+        help="keep at most this much history on disk, oldest sessions removed first (default 2GiB)")
+    add("--keep-days", type=float, default=default, metavar="N",
+        help="remove sessions older than N days at start")
     add("--forward", default=default, metavar="URL",
         help="relay every request to your endpoint and answer Segment with its answer, judged "
              "by Segment's contract")
@@ -183,12 +187,13 @@ def _history_dir(args: argparse.Namespace, config: Config) -> Path:
     return Path(_setting(args, config, "data-dir") or default_data_dir()).expanduser()
 
 
-def _load(directory: Path) -> History:
-    """The history in `directory`, with any unreadable shard reported on stderr."""
-    store = History(directory).load()
-    for problem in store.problems:
-        print(f"segment-inspector: warning: {inert(problem)}", file=sys.stderr)
-    return store
+def _warn(text: str) -> None:
+    print(f"segment-inspector: warning: {inert(text)}", file=sys.stderr, flush=True)
+
+
+def _load(directory: Path, **retention: Any) -> History:
+    """The history in `directory`, with damaged files and write failures reported on stderr."""
+    return History(directory, warn=_warn, **retention).load()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -380,7 +385,12 @@ def _inspector(args: argparse.Namespace, config: Config) -> tuple[History, Hub, 
     directory = _history_dir(args, config)
     ssl_context = _ssl_context(args, config, directory)
     try:
-        history = _load(directory)
+        retention = {"keep_bytes": parse_size(_setting(args, config, "keep", "2GiB")),
+                     "keep_days": _setting(args, config, "keep-days")}
+    except ValueError as err:
+        raise UsageError(f"--keep: {err}") from None
+    try:
+        history = _load(directory, **retention)
         history.start_session()
     except OSError as err:
         raise RuntimeFailure(f"cannot use the data directory {directory}: {err}") from None

@@ -29,6 +29,8 @@ OPTIONS: dict[str, tuple[type, ...]] = {
     "delay": (int, float),
     "data-dir": (str,),
     "max-body": (int, str),
+    "keep": (int, str),
+    "keep-days": (int, float),
     "hold-timeout": (int, float),
     "forward": (str,),
     "mirror": (bool,),

@@ -12,6 +12,7 @@ from ..core.intake import build_exchange
 from ..core.checks import check, finding
 from ..core.model import Answer
 from ..core.policy import Reply
+from ..core.store import HistoryUnavailable
 from .forward import Forwarder
 
 HUB = web.AppKey("hub", Hub)
@@ -91,7 +92,10 @@ async def receive(request: web.Request) -> web.Response:
         headers["Content-Type"] = answer.content_type
     response = web.Response(status=answer.status, body=answer.body or None, headers=headers)
     exchange.duration = time.perf_counter() - started
-    hub.record(exchange)
+    try:
+        hub.record(exchange)
+    except HistoryUnavailable as err:  # not on disk: Segment must not take it as delivered
+        return web.json_response({"message": str(err)}, status=503)
     return response
 
 

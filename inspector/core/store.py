@@ -51,6 +51,7 @@ DEFAULT_KEEP_BYTES = 2 * 1024**3
 REMEMBERED_MESSAGES = 100_000
 CACHED_SHARDS = 4
 MAX_BACKOFF = 30.0
+CLOSE_ATTEMPTS = 5
 # Non-ASCII characters whose lower case is ASCII: a byte search for a needle may miss them.
 _FOLDS_TO_ASCII = (b"\xe2\x84\xaa", b"\xc4\xb0")
 
@@ -631,11 +632,16 @@ class History:
             os.close(self._journal_fd)
             self._journal_fd, self._open = None, None
             self._path(self.session, self._number, ".jsonl").unlink(missing_ok=True)
-        try:
-            self.flush()
-        except OSError as err:
-            self.warn(f"the history's last shard is kept in its journal ({err.strerror or err}); "
-                      "it is folded in at the next start")
+        for attempt in range(CLOSE_ATTEMPTS):
+            try:
+                self.flush()
+                break
+            except OSError as err:
+                if attempt == CLOSE_ATTEMPTS - 1:
+                    self.warn(f"the history's last shards are kept in their journals ({err.strerror or err}); "
+                              "they are folded in at the next start")
+                else:
+                    time.sleep(0.1 * 2**attempt)
         if self._searcher is not None:
             self._searcher.shutdown(wait=False)
             self._searcher = None

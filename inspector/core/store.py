@@ -197,14 +197,20 @@ class History:
     def _path(self, session: str, number: int, suffix: str) -> Path:
         return self.root / session / f"{number:05d}{suffix}"
 
-    def _shard_documents(self, path: Path) -> list[dict[str, Any]]:
-        """The exchanges of a shard file, each bad record or bad file named once."""
+    def _read(self, path: Path) -> bytes | None:
+        """A file's bytes; None (named once if it exists) when it cannot be read."""
         try:
-            raw = path.read_bytes()
+            return path.read_bytes()
         except FileNotFoundError:
-            return []
+            return None
         except OSError as err:
             self._problem(f"{path}: unreadable ({err.strerror}), its exchanges are missing")
+            return None
+
+    def _shard_documents(self, path: Path) -> list[dict[str, Any]]:
+        """The exchanges of a shard file, each bad record or bad file named once."""
+        raw = self._read(path)
+        if raw is None:
             return []
         if not raw.strip():
             self._problem(f"{path}: empty, no exchanges in it")
@@ -225,13 +231,7 @@ class History:
         return docs
 
     def _journal_documents(self, path: Path) -> list[dict[str, Any]]:
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return []
-        except OSError as err:
-            self._problem(f"{path}: unreadable ({err.strerror}), its exchanges are missing")
-            return []
+        raw = self._read(path) or b""
         docs, bad = [], 0
         for _, doc in journal_lines(raw):
             if is_exchange(doc):

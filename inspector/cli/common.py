@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..core.query import Query, QueryError, parse
 from ..core.store import History
@@ -25,12 +26,13 @@ def warn(text: str) -> None:
     print(f"segment-inspector: {text}", file=sys.stderr)
 
 
-def load_history(directory: Path) -> History:
-    """The history in `directory`, with any unreadable shard reported on stderr."""
-    store = History(directory).load()
-    for problem in store.problems:
-        warn(f"warning: {inert(problem)}")
-    return store
+def _history_warning(text: str) -> None:
+    print(f"segment-inspector: warning: {inert(text)}", file=sys.stderr, flush=True)
+
+
+def load_history(directory: Path, **retention: Any) -> History:
+    """The history in `directory`, with damaged files and write failures reported on stderr."""
+    return History(directory, warn=_history_warning, **retention).load()
 
 
 def query(text: str) -> Query:

@@ -101,7 +101,11 @@ def make_inspector(settings: Settings) -> Inspector:
     directory = settings.data_dir
     ssl_context = _ssl_context(settings, directory)
     try:
-        history = load_history(directory)
+        retention = {"keep_bytes": parse_size(settings["keep"]), "keep_days": settings["keep-days"]}
+    except ValueError as err:
+        raise UsageError(f"--keep: {err}") from None
+    try:
+        history = load_history(directory, **retention)
         history.start_session()
     except OSError as err:
         raise RuntimeFailure(f"cannot use the data directory {directory}: {err}") from None

@@ -58,6 +58,10 @@ _TABLE = (
     Option("hold-timeout", (int, float), 30.0, "how long a held request waits for a person (default 30)",
            {"type": float, "metavar": "SECONDS"}),
     Option("data-dir", (str,), None, "where the history is kept"),
+    Option("keep", (int, str), "2GiB", "keep at most this much history on disk, oldest sessions removed "
+           "first (default 2GiB)", {"metavar": "SIZE"}),
+    Option("keep-days", (int, float), None, "remove sessions older than N days at start",
+           {"type": float, "metavar": "N"}),
     Option("forward", (str,), None, "relay every request to your endpoint and answer Segment with its "
            "answer, judged by Segment's contract", {"metavar": "URL"}),
     Option("mirror", (bool,), False, "with --forward: answer Segment from the policy, and forward a copy too",

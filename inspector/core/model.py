@@ -349,7 +349,11 @@ class Exchange:
 
 @dataclass(slots=True)
 class Summary:
-    """The flat facts the exchange list shows and the search language matches."""
+    """The flat facts the exchange list shows and the search language matches.
+
+    `text` (the body, lower-cased) is filled only where free text is searched (a rule
+    deciding an answer, a scan of the history's files): the history keeps no body in memory.
+    """
 
     id: str
     time: float
@@ -366,36 +370,16 @@ class Summary:
     severities: tuple[str, ...]
     redelivery: int
     held: bool
-    text: str  # the body, lower-cased, for free-text search
+    body: bool = False  # the body is not empty
+    text: str = ""
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> Summary:
+    def of(cls, doc: dict[str, Any], *, text: bool = True) -> Summary:
         """The record of an exchange, read straight from its stored document."""
-        events = doc.get("events") or []
-        findings = doc.get("findings") or []
-        answer = doc.get("response")
-        auth = doc.get("auth")
-        redelivery = doc.get("redelivery")
-        content = doc.get("decoded") or doc
-        if "bodyBase64" in content:
-            text = base64.b64decode(content["bodyBase64"]).decode("utf-8", "replace")
-        else:
-            text = content.get("body", "")
-        return cls(
-            id=doc["id"], time=doc["time"], method=doc["method"], path=doc["path"],
-            status=answer["status"] if answer else None,
-            types=tuple(e.get("type") or "" for e in events),
-            names=tuple(e.get("event") or "" for e in events),
-            users=tuple(e.get("userId") or "" for e in events),
-            anons=tuple(e.get("anonymousId") or "" for e in events),
-            messages=tuple(e.get("messageId") or "" for e in events),
-            key=auth.get("key") if auth else None,
-            codes=tuple(f["code"] for f in findings),
-            severities=tuple(f["severity"] for f in findings),
-            redelivery=redelivery["n"] if redelivery else 0,
-            held=bool(doc.get("held")),
-            text=text.lower(),
-        )
+        from .history.blocks import body_text, row_of, summary
+
+        exchange_id, time, facet, people = row_of(doc)
+        return summary(facet, exchange_id, time, people, body_text(doc).lower() if text else "")
 
     def count(self, severity: str) -> int:
         return self.severities.count(severity)

@@ -71,15 +71,40 @@ class QueryError(ValueError):
         self.position = position
 
 
+# What a Summary holds per exchange rather than per facet (see core/history/blocks.py).
+ROW_FIELDS = frozenset({"id", "time", "users", "anons", "messages", "text"})
+
+
 class Query:
-    """A parsed query; `matches` was compiled once, so it is cheap to call per summary."""
+    """A parsed query; `matches` was compiled once, so it is cheap to call per summary.
 
-    __slots__ = ("text", "matches", "_shown")
+    What the history uses to avoid calling it on every exchange: `span`, the arrival
+    times every match lies in (from since/until terms joined by AND at the top level);
+    `per_row`, whether anything else looks at per-exchange fields (else the verdict is
+    the same for all exchanges of one facet); `free_text`, whether the body is searched;
+    `needles`, words every match's body contains.
+    """
 
-    def __init__(self, text: str, matches: Match, shown: str) -> None:
+    __slots__ = ("text", "matches", "_shown", "span", "per_row", "free_text", "needles")
+
+    def __init__(self, text: str, matches: Match, shown: str, node: _Node | None = None) -> None:
         self.text = text
         self.matches: Match = matches
         self._shown = shown
+        parts = (node.parts or (node,)) if node is not None else ()
+        low, high = float("-inf"), float("inf")
+        rest: set[str] = set()
+        self.needles: tuple[str, ...] = ()
+        for part in parts:
+            if part.span is not None:
+                low, high = max(low, part.span[0]), min(high, part.span[1])
+            else:
+                rest |= part.uses
+            if part.needle:
+                self.needles += (part.needle,)
+        self.span = (low, high)
+        self.per_row = bool(rest & ROW_FIELDS)
+        self.free_text = node is not None and "text" in node.uses
 
     def __str__(self) -> str:
         """The query as understood: keywords spelled out, quotes and grouping normalised."""
@@ -92,7 +117,7 @@ class Query:
 def parse(text: str, *, now: Callable[[], float] = time.time) -> Query:
     """Read a query; an empty one matches everything."""
     node = _Parser(text, now).parse()
-    return Query(text, node.match, node.shown)
+    return Query(text, node.match, node.shown, node)
 
 
 def filter(summaries: Iterable[Summary], query: Query) -> Iterator[Summary]:
@@ -173,6 +198,10 @@ class _Node:
     shown: str
     kind: str = "term"  # "term", "not", "and", "or" or "all"
     negated: _Node | None = None  # for "not": what it negates, so that - - x is x
+    uses: frozenset[str] = frozenset()  # the Summary fields it reads
+    span: tuple[float, float] | None = None  # since/until: the arrival times it accepts
+    needle: str = ""  # a word or phrase: what the body must contain
+    parts: tuple[_Node, ...] = ()  # "and": the nodes joined, nested ANDs flattened
 
 
 _EVERYTHING = _Node(lambda s: True, "", "all")
@@ -182,13 +211,19 @@ def _all_of(nodes: list[_Node]) -> _Node:
     if len(nodes) == 1:
         return nodes[0]
     shown = " ".join(f"({n.shown})" if n.kind == "or" else n.shown for n in nodes)
-    return _Node(_every([n.match for n in nodes]), shown, "and")
+    parts = tuple(p for n in nodes for p in (n.parts or (n,)))
+    return _Node(_every([n.match for n in nodes]), shown, "and", uses=_uses(nodes), parts=parts)
+
+
+def _uses(nodes: list[_Node]) -> frozenset[str]:
+    return frozenset().union(*(n.uses for n in nodes))
 
 
 def _any_of(nodes: list[_Node]) -> _Node:
     if len(nodes) == 1:
         return nodes[0]
-    return _Node(_some([n.match for n in nodes]), " OR ".join(n.shown for n in nodes), "or")
+    return _Node(_some([n.match for n in nodes]), " OR ".join(n.shown for n in nodes), "or",
+                 uses=_uses(nodes))
 
 
 def _every(matches: list[Match]) -> Match:
@@ -225,7 +260,7 @@ def _not(node: _Node) -> _Node:
         return node.negated
     positive = node.match
     shown = f"-({node.shown})" if node.kind in ("and", "or") else f"-{node.shown}"
-    return _Node(lambda s: not positive(s), shown, "not", node)
+    return _Node(lambda s: not positive(s), shown, "not", node, node.uses)
 
 
 def _show(value: str, *, word: bool = False) -> str:
@@ -311,7 +346,8 @@ class _Parser:
             if not token.text:
                 raise QueryError("empty quotes", token.pos)
             needle = token.text.lower()
-            return _Node(lambda s: needle in s.text, _show(token.text, word=True))
+            return _Node(lambda s: needle in s.text, _show(token.text, word=True),
+                         uses=frozenset({"text"}), needle=needle)
         if token.kind == "field":
             return self.field(token)
         if token.kind in ("AND", "OR"):
@@ -347,7 +383,12 @@ class _Parser:
         if not token.text and not token.quoted:
             raise QueryError(f"'{token.name}{token.op}' needs a value", token.value_pos)
         match = build(self, name, token)
-        return _Node(match, f"{name}{token.op}{_show(token.text)}")
+        span = None
+        if name in ("since", "until"):
+            moment = _instant(self, token)
+            span = (moment, float("inf")) if name == "since" else (float("-inf"), moment)
+        return _Node(match, f"{name}{token.op}{_show(token.text)}",
+                     uses=frozenset({_READS.get(name, name)}), span=span)
 
 
 # Fields: each builds a match from a field token
@@ -467,7 +508,7 @@ HAS: dict[str, Match] = {
     "errors": lambda s: "error" in s.severities,
     "warnings": lambda s: "warning" in s.severities,
     "key": lambda s: bool(s.key),
-    "body": lambda s: bool(s.text),
+    "body": lambda s: s.body,
 }
 
 IS: dict[str, Match] = {
@@ -527,3 +568,9 @@ def dash_queries(argv: list[str], commands: tuple[str, ...] = ("history", "expor
             arg = "NOT " + arg[1:]
         out.append(arg)
     return out
+
+
+# The Summary field each query field reads, where the names differ.
+_READS = {"type": "types", "event": "names", "user": "users", "anon": "anons", "message": "messages",
+          "finding": "codes", "severity": "severities", "since": "time", "until": "time",
+          "has": "facet", "is": "facet"}

@@ -14,6 +14,7 @@ from ..core.intake import build_exchange
 from ..core.checks import finding
 from ..core.model import Answer, Exchange, new_id
 from ..core.policy import Reply
+from ..core.store import HistoryUnavailable
 from .forward import Forwarder
 from .guard import BODY_TIMEOUT, Guard, peer_text
 from .limit import RateLimit
@@ -149,6 +150,9 @@ async def receive(request: web.Request) -> web.Response:
         return response
     try:
         hub.record(exchange)
+    except HistoryUnavailable as err:  # not on disk: Segment must not take it as delivered
+        response = web.json_response({"message": str(err)}, status=503)
+        close = True
     except Exception as err:  # noqa: BLE001  (not kept: say so, and let Segment retry)
         request.app[GUARD].note("a request could not be kept: answered 503", f"{type(err).__name__}: {err}")
         response = web.json_response({"message": "segment-inspector could not keep this request; "

@@ -21,7 +21,7 @@ def make_summary(**overrides: object) -> Summary:
         id="01JDXYZ0000000000000000000", time=NOW - 60, method="POST", path="/v1/track",
         status=200, types=("track",), names=("Order Completed",), users=("u1",),
         anons=("a1",), messages=("m1",), key="writekey", codes=(), severities=(),
-        redelivery=0, held=False, text=BODY.lower(),
+        redelivery=0, held=False, body=True, text=BODY.lower(),
     )
     fields.update(overrides)
     return Summary(**fields)  # type: ignore[arg-type]
@@ -105,7 +105,7 @@ OPERATORS = [
     ("has:warnings", FINDINGS, {"codes": ("x",), "severities": ("error",)}),
     ("has:key", {}, {"key": None}),
     ("has:key", {}, {"key": ""}),
-    ("has:body", {}, {"text": ""}),
+    ("has:body", {}, {"body": False, "text": ""}),
     ("HAS:Findings", FINDINGS, {}),
     ("is:redelivery", {"redelivery": 1}, {}),
     ("is:held", {"held": True}, {}),

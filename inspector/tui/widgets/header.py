@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.text import Text
+from textual.content import Content
 from textual.widget import Widget
 
 from ...core.text import inert
@@ -55,7 +56,8 @@ class InspectorHeader(Widget):
     def show(self, state: HeaderState) -> None:
         if state != self.state:
             self.state = state
-            self.tooltip = None if state.public_url else inert(state.tunnel_note)
+            note = "\n".join(inert(line) for line in state.tunnel_note.splitlines())
+            self.tooltip = None if state.public_url else Content(note)
             self.refresh()
 
     def render(self) -> Text:

@@ -451,10 +451,11 @@ def serve(args: argparse.Namespace, config: Config) -> int:
 
 def tui(args: argparse.Namespace, config: Config) -> int:
     """The TUI, with the receiver running on its event loop."""
-    history, hub, receiver, _ = _inspector(args, config)
-    from .tui.app import InspectorApp  # the only place the command line touches Textual
+    from .tui.app import InspectorApp, checked_keymap  # the only place the command line touches Textual
 
-    app = InspectorApp(hub, receiver=receiver, keymap=config.get("keys", {}))
+    keymap = checked_keymap(config.get("keys", {}))
+    history, hub, receiver, _ = _inspector(args, config)
+    app = InspectorApp(hub, receiver=receiver, keymap=keymap)
     try:
         app.run()
     finally:

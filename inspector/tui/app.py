@@ -31,6 +31,8 @@ from ..replay import replay_exchanges
 from .commands import InspectorCommands
 from .screens.export import ExportChoice, ExportScreen
 from .screens.forward import OFF, ForwardScreen
+from .keys import keymap
+from .screens import Dialog
 from .screens.help import HelpScreen
 from .screens.hold import HoldChoice, HoldScreen
 from .screens.replay import ReplayChoice, ReplayResultScreen, ReplayScreen
@@ -39,7 +41,7 @@ from .screens.rules import RulesScreen
 from .screens.tester import EventTesterScreen
 from .widgets.detail.body import BodyView
 from .widgets.detail.pane import DetailPane
-from .widgets.exchange_list import WAITING, ExchangeList
+from .widgets.exchange_list import LEGEND, WAITING, ExchangeList
 from .widgets.header import HeaderState, InspectorHeader
 from .widgets.list_header import ListHeader
 from .widgets.search_bar import SearchBar
@@ -437,15 +439,37 @@ class InspectorApp(App[None]):
         self.tester_target = target
 
     def action_help(self) -> None:
-        keymap = {binding_id: key for binding_id, key in self.keymap.items()}
-        rows = []
-        for binding in [*self.BINDINGS, *ExchangeList.BINDINGS, *SearchBar.BINDINGS,
-                        *EventTesterScreen.BINDINGS]:
-            if isinstance(binding, Binding):
-                keys = keymap.get(binding.id or "", binding.key)
+        sections = []
+        for title, bindings in key_groups():
+            rows = []
+            for binding in bindings:
+                keys = self.keymap.get(binding.id or "", binding.key)
                 shown = ", ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))
-                rows.append((shown, binding.tooltip or binding.description or binding.action,
-                             binding.id or ""))
-        self.push_screen(HelpScreen(rows))
+                rows.append((shown, binding.tooltip or binding.description or binding.action, binding.id or ""))
+            sections.append((title, rows))
+        self.push_screen(HelpScreen(sections, LEGEND))
 
 
+def key_groups() -> list[tuple[str, list[Binding]]]:
+    """Every key, by where it works: for the help screen and for checking `[keys]`."""
+    def bindings(items) -> list[Binding]:
+        return [item for item in items if isinstance(item, Binding)]
+
+    main = [b for b in bindings(InspectorApp.BINDINGS) if b.id != "body.toggle_raw"]
+    return [
+        ("Main screen (tab / shift+tab move the focus: search, list, detail tabs, the open tab)", main),
+        ("Exchange list", bindings(ExchangeList.BINDINGS)),
+        ("Search box", bindings(SearchBar.BINDINGS)),
+        ("Detail pane (left/right on the tabs; enter on a finding shows it in the body)",
+         bindings(BodyView.BINDINGS)),
+        ("Rules screen", bindings(RulesScreen.BINDINGS)),
+        ("Event tester", bindings(EventTesterScreen.BINDINGS)),
+        ("Dialogs (enter submits, space toggles a checkbox)", bindings(Dialog.BINDINGS)),
+        ("Help", bindings(HelpScreen.BINDINGS)),
+    ]
+
+
+def checked_keymap(table: dict) -> dict[str, str]:
+    """The config file's `[keys]`, in either TOML form, checked: unknown ids and clashes are errors."""
+    groups = [group for _, group in key_groups()]
+    return keymap(table, [[binding for group in groups[:4] for binding in group], *groups[4:]])

@@ -66,6 +66,17 @@ and the p50 ratio moves with it; the mean is printed too. The machine is shared:
 "others" CPU is high, the app's process gets less than a core and every figure worsens.
 
 Targets: p50(traffic) <= 2 x p50(no traffic), and p95(traffic) under 100 ms.
+
+"A new arrival is on screen" (the "arrivals" case, run after the rounds above, or alone
+with `--arrivals-only`): the same prefilled list with a row selected (the newest, so
+the list follows new arrivals, as it does until the user moves the cursor), and paced
+traffic at --rate for --arrivals-seconds. Every arrival the hub records is timed (a hub
+subscriber in the app's process, perf_counter); the frame hook reads the userIds in the
+ExchangeList rows each frame repaints. An arrival counts as on screen at the first frame
+that shows it or a later arrival (at 1,000 events/s most arrivals are pushed past the top
+by newer ones between two frames: what matters is that the screen is not stale). Its
+latency is that frame's time minus its recording time. Target: p95 <= 300 ms.
+
 Everything stops by itself; nothing leaves 127.0.0.1.
 """
 
@@ -113,6 +124,7 @@ CPUS = os.cpu_count() or 1
 
 TARGET_RATIO = 2.0
 TARGET_P95_MS = 100.0
+TARGET_ARRIVAL_P95_MS = 300.0
 
 
 # -- the measured process (--run-case) ---------------------------------------------
@@ -477,6 +489,75 @@ async def run_case(m: Any, rate: float, presses: int, spacing: float, warmup: fl
     return result
 
 
+async def run_arrivals(m: Any, rate: float, seconds: float, work: Path) -> dict[str, Any]:
+    """Time from each arrival's recording to the first frame that shows it or a newer one."""
+    from textual._compositor import ChopsUpdate, LayoutUpdate
+
+    history = m.History(work).load()
+    history.start_session()
+    hub = m.Hub(history, m.Policy())
+    app = m.InspectorApp(hub, receiver=m.Receiver(hub, port=0))
+    recorded: dict[str, tuple[int, float]] = {}  # userId -> (arrival number, when recorded)
+    times: list[float] = []
+    shown_up_to = -1
+    latencies: list[float] = []
+    measuring = False
+
+    def on_notice(notice: Any) -> None:
+        if measuring and notice.kind == "recorded" and notice.exchange.body:
+            summary = notice.summary
+            if summary is not None and summary.users and summary.users[0]:
+                recorded[summary.users[0]] = (len(times), time.perf_counter())
+                times.append(recorded[summary.users[0]][1])
+
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            url = app.local_url
+            await finish_loadgen(await start_loadgen(url, PREFILL_RATE, PREFILL / PREFILL_RATE, "p"))
+            await wait_count(history, PREFILL)
+            await asyncio.sleep(0.3)
+            await pilot.pause()
+            exchanges = app.query_one(m.ExchangeList)
+            exchanges.action_newest()
+            await pilot.pause()
+            assert exchanges.selected is not None and exchanges.following
+            unsubscribe = hub.subscribe(on_notice)
+            original_display = app._display
+
+            def display(screen: Any, update: Any) -> None:
+                nonlocal shown_up_to
+                original_display(screen, update)
+                region = exchanges.content_region
+                rows = range(region.y, region.y + region.height)
+                if isinstance(update, LayoutUpdate):
+                    texts = [update.strips[y - update.region.y].text for y in rows
+                             if 0 <= y - update.region.y < len(update.strips)]
+                elif isinstance(update, ChopsUpdate):
+                    texts = [strip.text for y, chops in enumerate(update.chops) if y in rows
+                             for strip in chops.values() if strip is not None]
+                else:
+                    return
+                newest = max((recorded[word][0] for text in texts for word in text.split() if word in recorded),
+                             default=-1)
+                if newest > shown_up_to:
+                    now = time.perf_counter()
+                    latencies.extend((now - times[n]) * 1000 for n in range(shown_up_to + 1, newest + 1))
+                    shown_up_to = newest
+
+            app._display = display  # type: ignore[method-assign]
+            measuring = True
+            load = await start_loadgen(url, rate, seconds, "a")
+            result = {"loadgen": await finish_loadgen(load)}
+            await asyncio.sleep(1.0)  # the last arrivals reach the screen
+            await pilot.pause()
+            measuring = False
+            unsubscribe()
+    finally:
+        history.close()
+    result.update(latencies=latencies, recorded=len(times), shown=shown_up_to + 1, seconds=seconds)
+    return result
+
+
 # -- the driver: one process per case, report -----------------------------------------
 
 
@@ -538,7 +619,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_child(case: str, args: argparse.Namespace) -> dict[str, Any]:
     argv = [PYTHON, str(Path(__file__).resolve()), "--run-case", case, "--presses", str(args.presses),
-            "--spacing", str(args.spacing), "--rate", str(args.rate), "--warmup", str(args.warmup)]
+            "--spacing", str(args.spacing), "--rate", str(args.rate), "--warmup", str(args.warmup),
+            "--arrivals-seconds", str(args.arrivals_seconds)]
     if args.breakdown:
         argv.append("--breakdown")
     out = subprocess.run(argv, capture_output=True, text=True, timeout=300)
@@ -635,10 +717,21 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of traffic before pressing (default 1)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time the main thread's CPU per piece of app code (slightly perturbs the latencies)")
-    parser.add_argument("--run-case", choices=("idle", "traffic"),
+    parser.add_argument("--arrivals-seconds", type=float, default=10.0,
+                        help="seconds of traffic in the arrivals case (default 10)")
+    parser.add_argument("--arrivals-only", action="store_true", help="run only the arrivals case")
+    parser.add_argument("--run-case", choices=("idle", "traffic", "arrivals"),
                         help="run one case in this process and print CASE_JSON (used by the driver; for profilers)")
     args = parser.parse_args()
 
+    if args.run_case == "arrivals":
+        work = Path(tempfile.mkdtemp(prefix="inspector-tui-bench-"))
+        try:
+            r = asyncio.run(run_arrivals(import_app(), args.rate, args.arrivals_seconds, work))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print("CASE_JSON " + orjson.dumps(r).decode(), flush=True)
+        return 0
     if args.run_case:
         modules = import_app()
         breakdown = Breakdown() if args.breakdown else None
@@ -663,7 +756,7 @@ def main() -> int:
           f"bench/paced_loadgen.py); app {SIZE[0]}x{SIZE[1]} headless, one process per case, list prefilled "
           f"with {PREFILL}", flush=True)
     results: dict[str, list[dict[str, Any]]] = {"idle": [], "traffic": []}
-    for n in range(1, args.rounds + 1):
+    for n in range(1, 0 if args.arrivals_only else args.rounds + 1):
         for case in ("idle", "traffic"):
             r = run_child(case, args)
             results[case].append(r)
@@ -672,8 +765,24 @@ def main() -> int:
                   f"{percentile(f['total'], .5):6.1f} ms, p95 {percentile(f['total'], .95):6.1f} ms; "
                   f"{r['events_per_s']:5,.0f} events/s into the history; loop lag p95 "
                   f"{percentile(r['lags'], .95) * 1000:5.1f} ms; others' CPU {r['cpu_others_pct']:3.0f}%", flush=True)
-    report(results, args)
+    if not args.arrivals_only:
+        report(results, args)
+    report_arrivals(run_child("arrivals", args), args)
     return 0
+
+
+def report_arrivals(r: dict[str, Any], args: argparse.Namespace) -> None:
+    lat = r["latencies"]
+    g = r["loadgen"]
+    print()
+    print(f"A new arrival is on screen (ms from its recording to the first frame showing it or a newer one), "
+          f"a row selected, {args.rate:,.0f} events/s for {r['seconds']:g} s")
+    print(f"  arrivals recorded {r['recorded']:,}, caught up on screen {r['shown']:,}; "
+          f"p50 {percentile(lat, .5):.1f}  p95 {percentile(lat, .95):.1f}  max {max(lat, default=float('nan')):.1f}; "
+          f"generator issued {g['issued']:,} at {g['issued'] / g['seconds']:,.0f}/s, {g['ok']:,} 2xx")
+    p95 = percentile(lat, .95)
+    print(f"  target p95 <= {TARGET_ARRIVAL_P95_MS:.0f} ms: " + ("met" if p95 <= TARGET_ARRIVAL_P95_MS else "NOT met")
+          + ("" if r["shown"] == r["recorded"] else f"; {r['recorded'] - r['shown']} never caught up"))
 
 
 if __name__ == "__main__":

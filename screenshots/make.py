@@ -6,7 +6,8 @@ SVG next to this script. Run it from anywhere:
 
     .venv/bin/python screenshots/make.py [NAME ...]
 
-with no NAME, every picture is made: main, findings, headers, held, rules, search, help.
+with no NAME, every picture is made: main, findings, headers, held, rules, search, help,
+tester, and narrow (the main screen in an 80x24 terminal).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SIZE = (160, 45)
+# Pictures of a scene at another terminal size: name -> (scene, size).
+RESIZED = {"narrow": ("main", (80, 24))}
 
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 sys.path.insert(0, str(ROOT))
@@ -29,11 +32,12 @@ from tests.tui.scenes import SHOTS, make_scene_app, use_utc  # noqa: E402
 
 async def render(name: str) -> Path:
     """Run the app over a fresh copy of the scene, go to the picture's screen, save it."""
-    shot = SHOTS[name]
+    scene, size = RESIZED.get(name, (name, SIZE))
+    shot = SHOTS[scene]
     with tempfile.TemporaryDirectory(prefix="inspector-scene-") as directory:
         app = make_scene_app(directory, held=shot.held)
         try:
-            async with app.run_test(size=SIZE) as pilot:
+            async with app.run_test(size=size) as pilot:
                 await shot.setup(pilot)
                 app.save_screenshot(f"{name}.svg", path=str(HERE))
         finally:
@@ -42,12 +46,13 @@ async def render(name: str) -> Path:
 
 
 def main(names: list[str]) -> int:
-    unknown = [name for name in names if name not in SHOTS]
+    every = [*SHOTS, *RESIZED]
+    unknown = [name for name in names if name not in every]
     if unknown:
-        print(f"unknown picture {', '.join(unknown)}; choose from {', '.join(SHOTS)}", file=sys.stderr)
+        print(f"unknown picture {', '.join(unknown)}; choose from {', '.join(every)}", file=sys.stderr)
         return 2
     use_utc()
-    for name in names or list(SHOTS):
+    for name in names or every:
         print(asyncio.run(render(name)).relative_to(ROOT))
     return 0
 

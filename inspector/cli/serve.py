@@ -14,7 +14,7 @@ from ..core.text import inert, inert_json
 from .common import EXIT_FAILURE, EXIT_OK
 from .factory import make_inspector
 from .lines import line_of
-from .settings import Settings
+from .settings import ConfigError, Settings
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -78,10 +78,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def tui(args: argparse.Namespace, settings: Settings) -> int:
     """The TUI, with the receiver running on its event loop."""
-    inspector = make_inspector(settings)
-    from ..tui.app import InspectorApp  # the only place the command line touches Textual
+    from ..tui.app import InspectorApp, checked_keymap  # the only place the command line touches Textual
+    from ..tui.keys import KeymapError
 
-    app = InspectorApp(inspector.hub, receiver=inspector.receiver, keymap=settings["keys"])
+    try:
+        keymap = checked_keymap(settings["keys"] or {})
+    except KeymapError as err:
+        raise ConfigError(str(err)) from None
+    inspector = make_inspector(settings)
+    app = InspectorApp(inspector.hub, receiver=inspector.receiver, keymap=keymap)
     try:
         app.run()
     finally:

@@ -138,8 +138,6 @@ def load(path: Path | None, *, explicit: bool = False) -> Config:
             raise ConfigError(f"{where}: {key} must be {wanted}, not {type(value).__name__}")
         if isinstance(value, list) and not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{where}: {key} must be a list of strings")
-        if isinstance(value, dict) and not all(isinstance(item, str) for item in value.values()):
-            raise ConfigError(f"{where}: [{key}] maps binding ids to keys, such as answer.500 = \"f5\"")
     return Config(path, data)
 
 

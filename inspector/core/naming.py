@@ -19,10 +19,16 @@ def kind(summary: Summary) -> str:
 
 
 def title(summary: Summary) -> str:
-    """The event's name, a batch's distinct names; `METHOD /path` when the body held no event."""
+    """The event's name, a batch's distinct names; for a call without one, who it is about
+    (`delete USERID` for a delete); `METHOD /path` when the body held no event."""
     if not summary.types:
         return f"{summary.method} {summary.path}"
-    return ", ".join(dict.fromkeys(name for name in summary.names if name))
+    names = ", ".join(dict.fromkeys(name for name in summary.names if name))
+    if names:
+        return names
+    if summary.types == ("delete",):
+        return f"delete {next(iter(summary.users), '')}".rstrip()
+    return person(summary)
 
 
 def person(summary: Summary) -> str:

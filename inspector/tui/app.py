@@ -15,7 +15,7 @@ from collections.abc import Callable
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
 from ..core.exporters import DEFAULT_BASE_URL, ExportOptions, export
@@ -31,20 +31,25 @@ from ..replay import replay_exchanges
 from .commands import InspectorCommands
 from .screens.export import ExportChoice, ExportScreen
 from .screens.forward import OFF, ForwardScreen
+from .keys import keymap
+from .screens import Dialog
 from .screens.help import HelpScreen
 from .screens.hold import HoldChoice, HoldScreen
 from .screens.replay import ReplayChoice, ReplayResultScreen, ReplayScreen
 from .screens.response import ResponseScreen
 from .screens.rules import RulesScreen
 from .screens.tester import EventTesterScreen
+from .widgets.detail.body import BodyView
 from .widgets.detail.pane import DetailPane
-from .widgets.exchange_list import ExchangeList
+from .widgets.exchange_list import LEGEND, WAITING, ExchangeList
 from .widgets.header import HeaderState, InspectorHeader
+from .widgets.list_header import ListHeader
 from .widgets.search_bar import SearchBar
 
 # One key per status Segment documents. Shown in help; remappable by binding id.
 ANSWER_KEYS = {"2": 200, "3": 202, "4": 400, "5": 401, "6": 403, "7": 429, "0": 500, "9": 501, "8": 503}
 FLUSH_INTERVAL = 0.25
+WIDE = 140
 
 
 def _answer_bindings() -> list[Binding]:
@@ -63,13 +68,16 @@ class InspectorApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "segment-inspector"
     COMMANDS = App.COMMANDS | {InspectorCommands}
+    # Narrower than this, the list sits above the detail pane instead of beside it.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         *_answer_bindings(),
         Binding("r", "custom_answer", "Answer…", id="answer.custom"),
         Binding("A", "release_all", "Answer all held", show=False, id="answer.all_held"),
         Binding("h", "toggle_hold", "Hold", id="hold.toggle"),
         Binding("H", "hold_matching", "Hold matching…", show=False, id="hold.matching"),
-        Binding("R", "rules", "Rules", id="rules.open"),
+        Binding("R", "rules", "Rules", show=False, id="rules.open"),
         Binding("f", "forward", "Forward…", show=False, id="forward.set",
                 tooltip="forward requests to your endpoint (or mirror them); empty URL stops"),
         Binding("F", "forward_held", "Forward held", show=False, id="forward.held",
@@ -79,12 +87,20 @@ class InspectorApp(App[None]):
         Binding("c", "copy_body", "Copy body", show=False, id="copy.body"),
         Binding("C", "copy_curl", "Copy curl", show=False, id="copy.curl"),
         Binding("y", "copy_url", "Copy URL", show=False, id="copy.url"),
-        Binding("e", "export", "Export", id="export.open",
+        Binding("e", "export", "Export", show=False, id="export.open",
                 tooltip="export the selected, marked (m) or filtered exchanges as test fixtures"),
         Binding("p", "replay", "Replay", show=False, id="replay.selected",
                 tooltip="send the selected request again to a URL and compare the answers"),
-        Binding("t", "tester", "Tester", id="tester.open",
+        Binding("t", "tester", "Tester", show=False, id="tester.open",
                 tooltip="send one event, as Segment would, to our receiver or any URL"),
+        Binding("z", "maximize", "Maximize", id="pane.maximize",
+                tooltip="show only the focused pane (list or detail); z again shows both"),
+        Binding("right_square_bracket", "next_tab(1)", "Next tab", show=False, id="detail.next_tab",
+                tooltip="show the detail pane's next tab (Body, Headers, Auth, Findings, …)"),
+        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False,
+                id="detail.previous_tab", tooltip="show the detail pane's previous tab"),
+        *[Binding(b.key, "toggle_raw", b.description, show=False, id=b.id, tooltip=b.tooltip)
+          for b in BodyView.BINDINGS],  # from the list too, with the body view's key and id
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -109,8 +125,11 @@ class InspectorApp(App[None]):
     def compose(self) -> ComposeResult:
         yield InspectorHeader(id="header")
         yield SearchBar(id="search")
+        exchanges = ExchangeList(id="exchanges", clock=self.clock)
         with Horizontal(id="main"):
-            yield ExchangeList(id="exchanges", clock=self.clock)
+            with Vertical(id="list-pane"):
+                yield ListHeader(exchanges, id="columns")
+                yield exchanges
             yield DetailPane(id="detail")
         yield Footer()
 
@@ -210,6 +229,8 @@ class InspectorApp(App[None]):
 
     def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
         self.filter = message.query
+        self.query_one(ExchangeList).empty_text = (
+            f"no request matches {message.query.text}" if message.query is not None else WAITING)
         self._search(message.query)
         self._show_header()
 
@@ -315,6 +336,25 @@ class InspectorApp(App[None]):
 
     # -- the rest ---------------------------------------------------------------------
 
+    def action_maximize(self) -> None:
+        """Show only the pane with the focus, or both again."""
+        screen = self.screen
+        if screen.has_class("-list-only") or screen.has_class("-detail-only"):
+            screen.remove_class("-list-only", "-detail-only")
+            return
+        detail = self.query_one(DetailPane)
+        focused = self.focused
+        in_detail = focused is not None and detail in focused.ancestors_with_self
+        screen.add_class("-detail-only" if in_detail else "-list-only")
+        if not in_detail:
+            self.query_one(ExchangeList).focus()
+
+    def action_next_tab(self, step: int) -> None:
+        self.query_one(DetailPane).next_tab(step)
+
+    def action_toggle_raw(self) -> None:
+        self.query_one(DetailPane).toggle_raw()
+
     def action_toggle_order(self) -> None:
         exchanges = self.query_one(ExchangeList)
         exchanges.newest_first = not exchanges.newest_first
@@ -399,15 +439,37 @@ class InspectorApp(App[None]):
         self.tester_target = target
 
     def action_help(self) -> None:
-        keymap = {binding_id: key for binding_id, key in self.keymap.items()}
-        rows = []
-        for binding in [*self.BINDINGS, *ExchangeList.BINDINGS, *SearchBar.BINDINGS,
-                        *EventTesterScreen.BINDINGS]:
-            if isinstance(binding, Binding):
-                keys = keymap.get(binding.id or "", binding.key)
+        sections = []
+        for title, bindings in key_groups():
+            rows = []
+            for binding in bindings:
+                keys = self.keymap.get(binding.id or "", binding.key)
                 shown = ", ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))
-                rows.append((shown, binding.tooltip or binding.description or binding.action,
-                             binding.id or ""))
-        self.push_screen(HelpScreen(rows))
+                rows.append((shown, binding.tooltip or binding.description or binding.action, binding.id or ""))
+            sections.append((title, rows))
+        self.push_screen(HelpScreen(sections, LEGEND))
 
 
+def key_groups() -> list[tuple[str, list[Binding]]]:
+    """Every key, by where it works: for the help screen and for checking `[keys]`."""
+    def bindings(items) -> list[Binding]:
+        return [item for item in items if isinstance(item, Binding)]
+
+    main = [b for b in bindings(InspectorApp.BINDINGS) if b.id != "body.toggle_raw"]
+    return [
+        ("Main screen (tab / shift+tab move the focus: search, list, detail tabs, the open tab)", main),
+        ("Exchange list", bindings(ExchangeList.BINDINGS)),
+        ("Search box", bindings(SearchBar.BINDINGS)),
+        ("Detail pane (left/right on the tabs; enter on a finding shows it in the body)",
+         bindings(BodyView.BINDINGS)),
+        ("Rules screen", bindings(RulesScreen.BINDINGS)),
+        ("Event tester", bindings(EventTesterScreen.BINDINGS)),
+        ("Dialogs (enter submits, space toggles a checkbox)", bindings(Dialog.BINDINGS)),
+        ("Help", bindings(HelpScreen.BINDINGS)),
+    ]
+
+
+def checked_keymap(table: dict) -> dict[str, str]:
+    """The config file's `[keys]`, in either TOML form, checked: unknown ids and clashes are errors."""
+    groups = [group for _, group in key_groups()]
+    return keymap(table, [[binding for group in groups[:4] for binding in group], *groups[4:]])

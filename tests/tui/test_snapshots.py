@@ -50,13 +50,17 @@ def scene_app(tmp_path: Path) -> Iterator[Callable[..., InspectorApp]]:
         app.hub.history.close()
 
 
-def shoot(snap_compare, scene_app, name: str) -> bool:
+def shoot(snap_compare, scene_app, name: str, size: tuple[int, int] = SIZE) -> bool:
     shot = SHOTS[name]
-    return snap_compare(scene_app(held=shot.held), terminal_size=SIZE, run_before=shot.setup)
+    return snap_compare(scene_app(held=shot.held), terminal_size=size, run_before=shot.setup)
 
 
 def test_main_screen_lists_the_scene_and_shows_the_newest_body(snap_compare, scene_app):
     assert shoot(snap_compare, scene_app, "main")
+
+
+def test_main_screen_at_80x24_stacks_the_list_above_the_body(snap_compare, scene_app):
+    assert shoot(snap_compare, scene_app, "main", (80, 24))
 
 
 def test_findings_tab_of_the_vendor_named_purchase(snap_compare, scene_app):

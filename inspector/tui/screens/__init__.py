@@ -16,6 +16,20 @@ class Dialog(ModalScreen[T]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
+    COMPACT_BELOW = 30
+    """In a terminal shorter than this, fields lose their borders so the whole form fits."""
+
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        compact = self.app.size.height < self.COMPACT_BELOW
+        for field in self.query("Input, Select, RadioSet, Checkbox, Button"):
+            field.set_class(compact, "-textual-compact")
+
     def submit(self) -> None:
         raise NotImplementedError
 

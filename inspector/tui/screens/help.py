@@ -1,4 +1,4 @@
-"""Help: every key, what it does, and the id to remap it with in the config file."""
+"""Help: every key by where it works, what it does, the id to remap it with, and the list's symbols."""
 
 from __future__ import annotations
 
@@ -10,28 +10,42 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+Row = tuple[str, str, str]  # key, what it does, binding id
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
 
-    def __init__(self, bindings: list[tuple[str, str, str]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[Row]]], legend: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__()
-        self.bindings = bindings
+        self.sections = sections
+        self.legend = legend
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
-        table.add_column(Text("key"))
-        table.add_column(Text("does"))
-        table.add_column(Text("id (for [keys] in the config file)"), style="dim")
-        for key, description, binding_id in self.bindings:
-            table.add_row(Text(key, style="bold"), Text(description), Text(binding_id))
         intro = Text.assemble(
             ("segment-inspector", "bold"), " receives what Segment sends, checks it and answers it.\n",
             "Digits set the answer to new requests; on a held request they answer that request.\n",
-            "Remap a key in config.toml:  [keys]  answer.500 = \"f5\"\n")
+            "Remap a key in config.toml:  [keys]  answer.500 = \"f5\"  (or \"answer.500\" = \"f5\")")
         with VerticalScroll(id="dialog"):
             yield Static(intro, markup=False)
-            yield Static(table, markup=False)
+            for title, rows in self.sections:
+                table = Table(box=None, padding=(0, 2), show_header=False, title=Text(title, style="bold"),
+                              title_justify="left")
+                table.add_column(min_width=9)
+                table.add_column(ratio=1)
+                table.add_column(style="dim")
+                for key, description, binding_id in rows:
+                    table.add_row(Text(key, style="bold"), Text(description), Text(binding_id))
+                yield Static(table, markup=False)
+            if self.legend:
+                table = Table(box=None, padding=(0, 2), show_header=False,
+                              title=Text("The exchange list's columns and symbols", style="bold"),
+                              title_justify="left")
+                table.add_column(min_width=9)
+                table.add_column(ratio=1)
+                for symbol, meaning in self.legend:
+                    table.add_row(Text(symbol, style="bold"), Text(meaning))
+                yield Static(table, markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

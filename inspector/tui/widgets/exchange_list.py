@@ -3,8 +3,14 @@
 Segment can send thousands of requests a second and a session can hold 100,000 of them,
 so the list renders only the lines on screen (Textual's Line API) from a plain list of
 `Summary` records, and absorbs a batch of arrivals in time proportional to the batch.
-The cursor belongs to an exchange, not to a line: arrivals never move it, because the
-person at the keyboard is reading what it points at.
+Until the user moves the cursor, the list follows the newest arrival (cursor and view).
+Once the user has moved it, the cursor belongs to an exchange, not to a line: arrivals
+never move it, because the person at the keyboard is reading what it points at; how many
+newer arrivals are out of view is counted for the column header ("3 new ↑"), and `n`
+goes back to the newest and follows again.
+
+Column widths depend on the width only, never on the data: the event column takes what
+is spare; the user column, then the findings column, go before the event name is cut.
 
 Every field shown comes from an untrusted request, so lines are built from `Segment`s
 holding `inert()` text: nothing is parsed as markup and no escape sequence reaches the
@@ -29,15 +35,19 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
+from textual.widget import Widget
 
 from inspector.core import naming
 from inspector.core.model import Summary, segment_outcome
 from inspector.core.text import inert
 
+WAITING = "Waiting for requests…"
 OUTCOME_WORD = {"delivered": "ok", "retried": "retry", "dropped": "drop"}
 
-_TIME, _STATUS, _OUTCOME, _TYPE, _FINDINGS, _MARKS = 8, 9, 5, 10, 10, 4
-_FIXED = _TIME + _STATUS + _OUTCOME + _TYPE + _FINDINGS + _MARKS + 7  # 7 spaces between 8 columns
+_TIME, _ANSWER, _TYPE, _MARKS = 8, 9, 9, 3
+_USER, _USER_MAX, _FINDINGS = 20, 36, 8
+_EVENT_WANTED, _EVENT_MIN, _EVENT_MAX = 24, 16, 40
+_BASE = _TIME + _ANSWER + _TYPE + _MARKS + 4  # and one space after each of the first four
 _GAP = Segment(" ")
 
 _STATUS_STYLES = {
@@ -56,6 +66,23 @@ _SEVERITY_MARKS = (
 )
 _MARK_STYLE = Style(color="magenta")
 
+LEGEND = (
+    ("time", "when the request arrived (local time)"),
+    ("answer", "the status we answered, then what Segment does with it: ok (delivered), "
+               "retry (it sends again), drop (it gives up)"),
+    ("HELD 23s", "held: answer it with a digit or r; the default answer goes in 23 s"),
+    ("...", "not answered yet"),
+    ("type", "the call: track, identify, page, screen, group, alias, delete; batch(N) for N events"),
+    ("event", "the event name; for other calls what identifies them; METHOD /path for a request "
+              "with no event"),
+    ("user", "userId, else anonymousId (hidden first when the list is narrow)"),
+    ("findings", "2E 1W 3I: errors, warnings and notes found (hidden next)"),
+    ("●", "marked with m, for export"),
+    ("↻2", "Segment's 2nd redelivery of a messageId seen before"),
+    ("3 new ↑", "arrivals out of view since you moved the cursor; n jumps to the newest"),
+)
+"""What each column and symbol means, for the help screen and the README."""
+
 
 def _fit(text: str, width: int) -> str:
     """Untrusted text made inert and cut or padded to exactly `width` cells."""
@@ -67,13 +94,17 @@ def _fit(text: str, width: int) -> str:
     return set_cell_size(text, width)
 
 
-def _column_widths(width: int) -> tuple[int, int]:
-    """Widths of the event and user columns, which share what the fixed columns leave."""
-    spare = max(0, width - _FIXED)
-    name = min(48, max(12, spare * 3 // 5))
-    user = min(36, max(12, spare - name))
-    return name, user
-
+@functools.lru_cache(maxsize=64)
+def columns(width: int) -> tuple[int, int, int]:
+    """Widths of the event, user and findings columns (0: not shown) in this many cells."""
+    spare = max(0, width - _BASE)
+    findings = _FINDINGS if spare - _FINDINGS - 1 >= _EVENT_MIN else 0
+    spare -= findings + (1 if findings else 0)
+    user = 0
+    if spare - _USER - 1 >= _EVENT_WANTED:
+        user = min(_USER_MAX, max(_USER, spare - 1 - _EVENT_MAX))
+        spare -= user + 1
+    return spare, user, findings
 
 
 @functools.lru_cache(maxsize=1024)
@@ -96,10 +127,12 @@ class ExchangeList(ScrollView, can_focus=True):
                 tooltip="Select the first exchange shown (the newest when newest first)"),
         Binding("end", "last", "Last", show=False, id="list.last",
                 tooltip="Select the last exchange shown (the oldest when newest first)"),
-        Binding("o", "toggle_order", "Order", id="list.order",
+        Binding("o", "toggle_order", "Order", show=False, id="list.order",
                 tooltip="Show the newest or the oldest exchange first"),
         Binding("m", "toggle_mark", "Mark", show=False, id="list.mark",
                 tooltip="Mark or unmark the selected exchange, to export the marked ones"),
+        Binding("n", "newest", "Newest", show=False, id="list.newest",
+                tooltip="Select the newest exchange and follow new arrivals again"),
     ]
 
     COMPONENT_CLASSES = {
@@ -140,7 +173,7 @@ class ExchangeList(ScrollView, can_focus=True):
     newest_first: reactive[bool] = reactive(True, init=False)
     """Show the newest exchange on the first line."""
 
-    empty_text: reactive[str] = reactive("Waiting for requests…")
+    empty_text: reactive[str] = reactive(WAITING)
     """The hint shown while the list is empty (plain text, never markup)."""
 
     class Selected(Message):
@@ -169,6 +202,11 @@ class ExchangeList(ScrollView, can_focus=True):
         self.marked: set[str] = set()
         self._countdown: Timer | None = None
         self._clock = clock
+        self.following = True
+        """The cursor and the view go to each new arrival; off once the user moves the cursor."""
+        self._unseen = 0
+        self.header: Widget | None = None
+        """The widget showing the column headers, refreshed when the count of unseen arrivals changes."""
         self.set_reactive(ExchangeList.newest_first, newest_first)
         if empty_text is not None:
             self.set_reactive(ExchangeList.empty_text, empty_text)
@@ -183,6 +221,15 @@ class ExchangeList(ScrollView, can_focus=True):
         return self._rows[self._index[self._selected_id]]
 
     @property
+    def unseen(self) -> int:
+        """Arrivals since the user moved the cursor that are out of view on the newest side."""
+        if self.following or not self._unseen:
+            return 0
+        top = self.scroll_offset.y
+        outside = top if self.newest_first else len(self._rows) - top - self._page_height
+        return max(0, min(self._unseen, outside))
+
+    @property
     def row_count(self) -> int:
         """How many exchanges the list holds."""
         return len(self._rows)
@@ -193,8 +240,11 @@ class ExchangeList(ScrollView, can_focus=True):
         self._index = {summary.id: i for i, summary in enumerate(self._rows)}
         self.virtual_size = Size(0, len(self._rows))
         previous = self._selected_id
-        if previous not in self._index:
+        if self.following and self._rows:
+            self._selected_id = self._rows[-1].id
+        elif previous not in self._index:
             self._selected_id = self._rows[self._row_at(0)].id if self._rows else None
+        self._unseen = 0
         self._keep_cursor_visible(center=True)
         self.refresh()
         if self._selected_id != previous:
@@ -214,8 +264,18 @@ class ExchangeList(ScrollView, can_focus=True):
                 rows[position] = summary
                 selection_replaced = selection_replaced or summary.id == self._selected_id
         added = len(rows) - before
+        if added and self.following:
+            self._grow()
+            self._selected_id = rows[-1].id
+            self._keep_cursor_visible()
+            self.refresh()
+            self.post_message(self.Selected(self, self.selected))
+            return
         if added:
             self._follow_arrivals(before, added)
+            self._unseen += added
+            if self.header is not None:
+                self.header.refresh()
         self.refresh()
         if self._selected_id is None and rows:
             self._selected_id = rows[0].id
@@ -233,11 +293,23 @@ class ExchangeList(ScrollView, can_focus=True):
         self.refresh()
 
     def select(self, exchange_id: str) -> bool:
-        """Put the cursor on this exchange; False if the list does not hold it."""
+        """Put the cursor on this exchange, which stops following; False if the list does not hold it."""
         if exchange_id not in self._index:
             return False
         self._move_to(self._line_of(exchange_id))
+        self._follow(False)
         return True
+
+    def _follow(self, following: bool) -> None:
+        if following != self.following:
+            self.following = following
+            self._unseen = 0
+            if self.header is not None:
+                self.header.refresh()
+
+    @property
+    def _newest_line(self) -> int:
+        return 0 if self.newest_first else len(self._rows) - 1
 
     # -- lines and rows ----------------------------------------------------------------
 
@@ -257,6 +329,11 @@ class ExchangeList(ScrollView, can_focus=True):
     @property
     def _page_height(self) -> int:
         return self.scrollable_content_region.height
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._unseen and self.header is not None:
+            self.header.refresh()
 
     def _scroll_to_line(self, top: int) -> None:
         self.scroll_to(y=max(0, top), animate=False, force=True)
@@ -321,27 +398,36 @@ class ExchangeList(ScrollView, can_focus=True):
 
     # -- actions and events ------------------------------------------------------------
 
+    def _user_moves_to(self, line: int) -> None:
+        """A move the user made: following goes on at the newest line, off anywhere else."""
+        self._move_to(line)
+        self._follow(self._cursor_line == self._newest_line)
+
     def action_cursor_up(self) -> None:
         if self._cursor_line is not None:
-            self._move_to(self._cursor_line - 1)
+            self._user_moves_to(self._cursor_line - 1)
 
     def action_cursor_down(self) -> None:
         if self._cursor_line is not None:
-            self._move_to(self._cursor_line + 1)
+            self._user_moves_to(self._cursor_line + 1)
 
     def action_page_up(self) -> None:
         if self._cursor_line is not None:
-            self._move_to(self._cursor_line - max(1, self._page_height))
+            self._user_moves_to(self._cursor_line - max(1, self._page_height))
 
     def action_page_down(self) -> None:
         if self._cursor_line is not None:
-            self._move_to(self._cursor_line + max(1, self._page_height))
+            self._user_moves_to(self._cursor_line + max(1, self._page_height))
 
     def action_first(self) -> None:
-        self._move_to(0)
+        self._user_moves_to(0)
 
     def action_last(self) -> None:
-        self._move_to(len(self._rows) - 1)
+        self._user_moves_to(len(self._rows) - 1)
+
+    def action_newest(self) -> None:
+        self._user_moves_to(self._newest_line)
+        self._follow(True)
 
     def action_toggle_mark(self) -> None:
         if self._selected_id is not None:
@@ -353,6 +439,9 @@ class ExchangeList(ScrollView, can_focus=True):
 
     def watch_newest_first(self, newest_first: bool) -> None:
         """Flip the order, keeping the selected exchange on the same screen line."""
+        self._unseen = 0
+        if self.header is not None:
+            self.header.refresh()
         cursor = self._cursor_line
         if cursor is not None:
             old_line = len(self._rows) - 1 - cursor  # the line it had in the other order
@@ -366,13 +455,15 @@ class ExchangeList(ScrollView, can_focus=True):
             return
         line = self.scroll_offset.y + offset.y
         if line < len(self._rows):
-            self._move_to(line)
+            self._user_moves_to(line)
 
     def on_mount(self) -> None:
         self._update_countdown()
 
     def on_resize(self) -> None:
         self._keep_cursor_visible()
+        if self.header is not None:
+            self.header.refresh()
 
     def on_unmount(self) -> None:
         if self._countdown is not None:
@@ -411,32 +502,50 @@ class ExchangeList(ScrollView, can_focus=True):
 
     def _row_segments(self, summary: Summary, width: int) -> list[Segment]:
         """One exchange as segments of plain, inert text, column by column."""
-        name_width, user_width = _column_widths(width)
-        status_text, status_style = self._status(summary)
-        outcome = "" if summary.status is None else OUTCOME_WORD[segment_outcome(summary.status)]
+        event_width, user_width, findings_width = columns(width)
         kind, what, user = naming.kind(summary), naming.title(summary), naming.person(summary)
         marks = ("●" if summary.id in self.marked else "") + (
             f"↻{summary.redelivery}" if summary.redelivery else "")
-        return [
+        segments = [
             Segment(_clock(int(summary.time))), _GAP,
-            Segment(_fit(status_text, _STATUS), status_style), _GAP,
-            Segment(_fit(outcome, _OUTCOME), _OUTCOME_STYLES.get(outcome)), _GAP,
+            *self._answer(summary), _GAP,
             Segment(_fit(kind, _TYPE)), _GAP,
-            Segment(_fit(what, name_width)), _GAP,
-            Segment(_fit(user, user_width)), _GAP,
-            *self._finding_counts(summary), _GAP,
-            Segment(_fit(marks, _MARKS), _MARK_STYLE),
+            Segment(_fit(what, event_width)), _GAP,
         ]
+        if user_width:
+            segments += [Segment(_fit(user, user_width)), _GAP]
+        if findings_width:
+            segments += [*self._finding_counts(summary), _GAP]
+        segments.append(Segment(_fit(marks, _MARKS), _MARK_STYLE))
+        return segments
 
-    def _status(self, summary: Summary) -> tuple[str, Style | None]:
+    def header_strip(self, width: int) -> Strip:
+        """The column names for rows `width` cells wide, and how many arrivals are out of view."""
+        event_width, user_width, findings_width = columns(width)
+        names = [("time", _TIME), ("answer", _ANSWER), ("type", _TYPE), ("event", event_width),
+                 ("user", user_width), ("findings", findings_width)]
+        text = " ".join(_fit(name, size) for name, size in names if size)
+        unseen = self.unseen
+        if unseen:
+            note = f" {unseen:,} new {'↑' if self.newest_first else '↓'} n "
+            strip = Strip([Segment(_fit(text, max(0, width - cell_len(note)))),
+                           Segment(note, Style(reverse=True, bold=True))])
+        else:
+            strip = Strip([Segment(_fit(text, width))])
+        return strip.crop_extend(0, width, None)
+
+    def _answer(self, summary: Summary) -> list[Segment]:
+        """`200 ok`: our status and what Segment does then; `HELD 23s` while held."""
         if summary.status is not None:
-            return str(summary.status), _STATUS_STYLES.get(summary.status // 100)
+            outcome = OUTCOME_WORD[segment_outcome(summary.status)]
+            return [Segment(_fit(str(summary.status), 3), _STATUS_STYLES.get(summary.status // 100)),
+                    _GAP, Segment(_fit(outcome, _ANSWER - 4), _OUTCOME_STYLES.get(outcome))]
         deadline = self._deadlines.get(summary.id)
         if deadline is not None:
-            return f"HELD {max(0, math.ceil(deadline - self._clock()))}s", _HELD_STYLE
+            return [Segment(_fit(f"HELD {max(0, math.ceil(deadline - self._clock()))}s", _ANSWER), _HELD_STYLE)]
         if summary.held:
-            return "HELD", _HELD_STYLE
-        return "...", _WAITING_STYLE
+            return [Segment(_fit("HELD", _ANSWER), _HELD_STYLE)]
+        return [Segment(_fit("...", _ANSWER), _WAITING_STYLE)]
 
     @staticmethod
     def _finding_counts(summary: Summary) -> list[Segment]:

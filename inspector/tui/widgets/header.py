@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.text import Text
+from textual.content import Content
 from textual.widget import Widget
 
 from ...core.text import inert
@@ -28,8 +29,17 @@ class HeaderState:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def one_line(text: str) -> str:
+    """Untrusted or multi-line text as one line of inert text."""
+    return " ".join(inert(text).split())
+
+
 class InspectorHeader(Widget):
-    """Two lines at the top: the URLs, then the answer policy and the counts."""
+    """Two lines at the top: the URLs, then the answer policy and the counts.
+
+    Each line is cut at the width, never wrapped: a long tunnel message must not push
+    the status line out. The full message is the tooltip.
+    """
 
     DEFAULT_CSS = """
     InspectorHeader {
@@ -46,9 +56,18 @@ class InspectorHeader(Widget):
     def show(self, state: HeaderState) -> None:
         if state != self.state:
             self.state = state
+            note = "\n".join(inert(line) for line in state.tunnel_note.splitlines())
+            self.tooltip = None if state.public_url else Content(note)
             self.refresh()
 
     def render(self) -> Text:
+        width = max(1, self.content_region.width)
+        top, status = self._urls(), self._status()
+        for line in (top, status):
+            line.truncate(width, overflow="ellipsis")
+        return Text("\n", no_wrap=True).join([top, status])
+
+    def _urls(self) -> Text:
         s = self.state
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("segment-inspector ", style="bold")
@@ -58,20 +77,24 @@ class InspectorHeader(Widget):
         if s.public_url:
             text.append(inert(s.public_url), style="bold green")
         else:
-            text.append(inert(s.tunnel_note), style="yellow")
-        text.append("\n")
+            text.append(one_line(s.tunnel_note), style="yellow")
+        return text
+
+    def _status(self) -> Text:
+        s = self.state
+        text = Text(no_wrap=True, overflow="ellipsis")
         text.append("answer ", style="dim")
         text.append(inert(s.answer), style="bold")
         text.append(f"  rules {s.rules}", style="bold" if s.rules else "dim")
         text.append("  hold ", style="dim")
         text.append(inert(s.hold), style="bold magenta" if s.hold != "off" else "dim")
-        text.append(f"   this run: received {s.received:,}", style="")
+        if s.filter:
+            text.append("  filter ", style="dim")
+            text.append(one_line(s.filter), style="bold cyan")
+        text.append(f"   received {s.received:,}", style="")
         text.append(f"  held {s.held}", style="bold magenta" if s.held else "dim")
         text.append(f"  with errors {s.errors:,}", style="bold red" if s.errors else "dim")
         text.append(f"  history {s.history:,}", style="dim")
-        if s.filter:
-            text.append("  filter ", style="dim")
-            text.append(inert(s.filter), style="bold cyan")
         for note in s.notes:
-            text.append(f"  {inert(note)}", style="yellow")
+            text.append(f"  {one_line(note)}", style="yellow")
         return text

@@ -112,6 +112,23 @@ class DetailPane(Vertical):
             if view is not None:
                 self.query_one(view).show(exchange)
 
+    def next_tab(self, step: int) -> None:
+        """Open the tab `step` places after the open one, wrapping around."""
+        tabs = self.query_one(TabbedContent)
+        if not tabs.display:
+            return
+        panes = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
+
+    def toggle_raw(self) -> None:
+        """Open the Body tab and switch it between pretty JSON and the exact text received."""
+        tabs = self.query_one(TabbedContent)
+        if not tabs.display:
+            return
+        tabs.active = BODY_TAB
+        self._fill(BODY_TAB)
+        self.query_one(BodyView).action_toggle_raw()
+
     def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
         if message.pane.id is not None:
             self._fill(message.pane.id)

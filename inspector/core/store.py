@@ -136,7 +136,8 @@ class History:
         # orjson's result keeps its whole growth buffer (several times its length);
         # an exact copy keeps memory per exchange near the document's size.
         self._docs[summary.id] = bytes(memoryview(raw))
-        for message_id in summary.messages:
+        # A source call's events are delivered later with the same messageIds: not redeliveries.
+        for message_id in summary.messages if summary.kind != "source" else ():
             if message_id and message_id not in self._first_by_message:
                 self._first_by_message[message_id] = (summary.id, summary.time, 0)
             elif message_id:
@@ -167,6 +168,10 @@ class History:
                 if limit is not None and len(found) >= limit:
                     break
         return found
+
+    def deliveries(self, source_id: str) -> list[Summary]:
+        """The deliveries made of a source call's events, oldest first."""
+        return [summary for summary in self._summaries if summary.source == source_id]
 
     def redelivery(self, message_ids: list[str], now: float, exchange_id: str) -> Redelivery | None:
         """Mark each messageId as seen; say which earlier exchange this one repeats."""

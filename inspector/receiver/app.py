@@ -13,6 +13,7 @@ from ..core.checks import check, finding
 from ..core.model import Answer
 from ..core.policy import Reply
 from .forward import Forwarder
+from .tracking import TrackingOptions, install as install_tracking
 
 HUB = web.AppKey("hub", Hub)
 MAX_BODY = web.AppKey("max_body", int)
@@ -111,11 +112,13 @@ async def _forwarding(app: web.Application):  # type: ignore[no-untyped-def]
         hub.forwarder = None
 
 
-def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
+def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY,
+             tracking: TrackingOptions | None = None) -> web.Application:
     """The receiver for `hub`; bodies over `max_body` bytes get 413 with their head kept."""
     app = web.Application(client_max_size=DRAIN_LIMIT)
     app[HUB] = hub
     app[MAX_BODY] = max_body
+    install_tracking(app, hub, tracking)  # Segment's Tracking API paths, before the catch-all
     app.router.add_route("*", "/{tail:.*}", receive)
     app.on_shutdown.append(_release_held)
     app.cleanup_ctx.append(_forwarding)

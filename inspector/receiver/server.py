@@ -9,18 +9,20 @@ from aiohttp import web
 
 from ..core.hub import Hub
 from .app import DEFAULT_MAX_BODY, make_app
+from .tracking import TrackingOptions
 
 DEFAULT_PORT = 8686  # not 4040: ngrok's own inspector listens there
 
 
 class Receiver:
     def __init__(self, hub: Hub, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-                 max_body: int = DEFAULT_MAX_BODY, ssl_context: ssl.SSLContext | None = None) -> None:
+                 max_body: int = DEFAULT_MAX_BODY, ssl_context: ssl.SSLContext | None = None,
+                 tracking: TrackingOptions | None = None) -> None:
         self.hub = hub
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
-        self.app = make_app(hub, max_body=max_body)
+        self.app = make_app(hub, max_body=max_body, tracking=tracking)
         self._runner: web.AppRunner | None = None
         self.url = ""
 

@@ -28,11 +28,13 @@ from .core.model import OUTCOME_TEXT, SEVERITIES, Event, Exchange, Summary, segm
 from .core.policy import Forward, Policy, parse_reply, parse_rule
 from .core.query import Query, QueryError, parse
 from .core.intake import parse_body
+from .core.pipeline import links_text
 from .core.hub import Hub, Notice, TunnelState
 from .core.store import History
 from .core.templates import TOKEN, fill
 from .core.text import inert, inert_json
 from .receiver import Receiver
+from .receiver.tracking import options_from, tracking_flags
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 EXIT_LINT_ERRORS = EXIT_NOT_FOUND
@@ -83,6 +85,7 @@ def receiving_options(parser: argparse.ArgumentParser, default: object) -> None:
         help="receive over HTTPS with a certificate for localhost kept in the data directory")
     add("--cert", default=default, metavar="PEM", help="serve HTTPS with this certificate (with --key)")
     add("--key", default=default, metavar="PEM", help="the private key of --cert")
+    tracking_flags(add, default)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -170,6 +173,8 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--time-scale", type=float, default=1.0, metavar="F",
                       help="multiply every backoff wait by F (0.01: a 1 s wait takes 10 ms)")
     send.add_argument("--seed", type=int, help="seed the generated events and the backoff")
+    send.add_argument("--shared-secret", dest="send_secret", metavar="SECRET",
+                      help="sign each body as Segment's Webhooks destination does (X-Signature, HMAC-SHA1)")
     send.add_argument("--json", action="store_true", default=None, help="the report as one JSON document")
     return parser
 
@@ -322,7 +327,8 @@ def _policy(args: argparse.Namespace, config: Config) -> Policy:
     if mirror and not url:
         raise UsageError("--mirror: give the endpoint with --forward URL")
     forward = Forward(_http_url(url, "--forward"), mirror) if url else None
-    return Policy(default=default, rules=rules, api_keys=keys, forward=forward)
+    return Policy(default=default, rules=rules, api_keys=keys, forward=forward,
+                  shared_secret=_setting(args, config, "shared-secret"))
 
 
 def _ssl_context(args: argparse.Namespace, config: Config, directory: Path) -> Any:
@@ -385,9 +391,13 @@ def _inspector(args: argparse.Namespace, config: Config) -> tuple[History, Hub, 
     except OSError as err:
         raise RuntimeFailure(f"cannot use the data directory {directory}: {err}") from None
     hub = Hub(history, policy, hold_timeout=float(_setting(args, config, "hold-timeout", 30.0)))
+    try:
+        tracking = options_from(lambda name, default=None: _setting(args, config, name, default))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     receiver = Receiver(hub, host=_setting(args, config, "host", "127.0.0.1"),
                         port=_setting(args, config, "port", DEFAULT_PORT), max_body=max_body,
-                        ssl_context=ssl_context)
+                        ssl_context=ssl_context, tracking=tracking)
     return history, hub, _reachable(args, config, hub, receiver, directory), directory
 
 
@@ -495,6 +505,9 @@ def show(args: argparse.Namespace, config: Config) -> int:
         print(inert_json(exchange.to_doc(), indent=True))
     else:
         _print_exchange(exchange, sys.stdout)
+        deliveries = [d for d in (store.get(s.id) for s in store.deliveries(exchange.id)) if d is not None]
+        for line in links_text(exchange, deliveries):
+            print(inert(line))
     return EXIT_OK
 
 
@@ -729,11 +742,10 @@ def _send_text(report: Any) -> list[str]:
 
 def send(args: argparse.Namespace, config: Config) -> int:
     """Send Segment's traffic to --to; exit 0 if all was delivered, 1 on any failure, 3 if down."""
-    import json
     import random
 
     from .core.generate import stream
-    from .delivery import encode_settings
+    from .delivery import settings_header
     from .send import SendOptions, progress_line, send as send_events
 
     url = _http_url(args.to, "--to")
@@ -747,15 +759,10 @@ def send(args: argparse.Namespace, config: Config) -> int:
             raise UsageError(f"{flag}: must be more than 0")
     if args.count is not None and args.duration is not None:
         raise UsageError("--count and --duration: give one or the other")
-    settings = None
-    if args.settings is not None:
-        try:
-            parsed = json.loads(args.settings)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            raise UsageError("--settings: must be a JSON object, such as '{\"region\": \"eu\"}'")
-        settings = encode_settings(parsed)
+    try:
+        settings = None if args.settings is None else settings_header(args.settings)
+    except ValueError as err:
+        raise UsageError(f"--settings: {err}") from None
     rng = random.Random(args.seed)
     events, refill = _send_events(args, rng)
     if not events:
@@ -767,7 +774,7 @@ def send(args: argparse.Namespace, config: Config) -> int:
         if sys.stderr.isatty() else None
     options = SendOptions(url, api_key=args.send_key, settings=settings, concurrency=args.concurrency,
                           rate=args.rate, timeout=args.timeout, retries=args.retries,
-                          time_scale=args.time_scale, seed=args.seed)
+                          time_scale=args.time_scale, seed=args.seed, shared_secret=args.send_secret)
     report = asyncio.run(send_events(source, options, progress))
     if progress is not None:
         print(file=sys.stderr)

@@ -44,6 +44,14 @@ OPTIONS: dict[str, tuple[type, ...]] = {
     "tls": (bool,),
     "cert": (str,),
     "key": (str,),
+    "write-key": (list,),
+    "dedupe-window": (int, float, str),
+    "destination-name": (str,),
+    "deliver-to": (str,),
+    "deliver-api-key": (str,),
+    "settings": (str,),
+    "time-scale": (int, float),
+    "shared-secret": (str,),
 }
 
 

@@ -37,6 +37,20 @@ DEDUPE_WINDOW = 24 * 3600.0  # Segment's guaranteed minimum
 SUCCESS = b'{"success":true}'
 
 
+def parse_duration(value: int | float | str) -> float:
+    """`86400`, `90s`, `30m`, `24h`, `7d`: seconds, more than 0."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        scale = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:], None)
+        try:
+            value = float(text[:-1] if scale else text) * (scale or 1)
+        except ValueError:
+            raise ValueError(f"not a duration: {value!r} (try 24h, 30m or 90s)") from None
+    if value <= 0:
+        raise ValueError("must be more than 0")
+    return float(value)
+
+
 class Refused(Exception):
     """The Tracking API answers this status with `{"message": ...}` and keeps nothing of the call."""
 
@@ -56,6 +70,10 @@ class Call:
     context: Any = None
     integrations: Any = None
     call: str | None = None  # the call type a single-event path names
+
+    def typed(self) -> list[Any]:
+        """The events as sent, with the type a single-event path gives them."""
+        return [dict(event, type=self.call) for event in self.events] if self.call else self.events
 
 
 def read_call(path: str, data: Any, size: int, auth_key: str | None) -> Call:
@@ -230,9 +248,8 @@ def lint_call(call: Call, now: float) -> list[Finding]:
     """The Spec linter on each event of the call, as events (not as a partner body)."""
     findings: list[Finding] = []
     batch = call.call is None
-    for index, event in enumerate(call.events):
-        linted = dict(event, type=call.call) if call.call else event
-        findings += lint_event(linted, now=now, index=index if batch else None)
+    for index, event in enumerate(call.typed()):
+        findings += lint_event(event, now=now, index=index if batch else None)
     return findings
 
 
@@ -292,3 +309,18 @@ def trace(source: Exchange, deliveries: list[Exchange]) -> list[Trace]:
                 "failed": f"failed{retried}", "delivered": f"delivered{retried}", "dropped": f"dropped{retried}"}
         traces.append(Trace(fate.message_id, state, f"{what[state]}: {answer}", ids))
     return traces
+
+
+def links_text(exchange: Exchange, deliveries: list[Exchange]) -> list[str]:
+    """The lines `show` prints about where a source call's events went, or where a delivery came from."""
+    if exchange.link is not None:
+        link = exchange.link
+        return [f"delivery of event {link.message_id} of source call {link.source}, "
+                f"attempt {link.attempt} of at most {link.attempts}"]
+    if exchange.kind != "source":
+        return []
+    lines = [f"pipeline ({len(exchange.pipeline)} event{'s' if len(exchange.pipeline) != 1 else ''}):"]
+    for item in trace(exchange, deliveries):
+        lines.append(f"  {item.message_id}  {item.text}")
+        lines += [f"    delivery {delivery_id}" for delivery_id in item.deliveries]
+    return lines

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,14 +30,15 @@ from ..core.hub import Hub, Notice
 from ..core.intake import parse_body
 from ..core.model import Answer, Event, Exchange, Link, new_id
 from ..core.pipeline import (DEDUPE_WINDOW, MAX_BATCH, PATHS, SUCCESS, Dedupe, Refused, check_write_key, lint_call,
-                             process, read_call)
-from ..delivery import Attempt, Retrying, client, deliver
+                             parse_duration, process, read_call)
+from ..delivery import Attempt, Retrying, client, deliver, settings_header
 
 log = logging.getLogger(__name__)
 
 # Segment retried "nine times over the course of four hours" (segment.md §3.4, older wording).
 RETRIES = 9
 CONCURRENCY = 64  # deliveries in flight
+DESTINATION = "Segment Inspector"  # the destination's name in `integrations`, by default
 READ_LIMIT = 4 * MAX_BATCH  # bytes read, and bytes a compressed body may inflate to
 
 REFUSED = check("TRK001", "error", "The Tracking API refuses the call: not JSON, or over Segment's limits",
@@ -53,7 +55,7 @@ class TrackingOptions:
 
     write_keys: frozenset[str] = frozenset()  # empty: any key
     dedupe_window: float = DEDUPE_WINDOW
-    destination: str = "Segment Inspector"  # the name `integrations` turns on and off
+    destination: str = DESTINATION  # the name `integrations` turns on and off
     deliver_to: str | None = None  # None: this receiver's own partner side
     api_key: str = "segment"
     settings: str | None = None  # X-Segment-Settings, already base64
@@ -78,6 +80,15 @@ def inflate(body: bytes, encoding: str | None) -> bytes:
     if len(out) > READ_LIMIT:
         raise ValueError(f"the body inflates to more than {READ_LIMIT} bytes, over Segment's limits")
     return out
+
+
+async def _read(request: web.Request) -> bytes:
+    """The body, up to one byte past READ_LIMIT: more than that is refused unread."""
+    chunks, size = [], 0
+    while size <= READ_LIMIT and (chunk := await request.content.readany()):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:READ_LIMIT + 1]
 
 
 def _peer(request: web.Request) -> str:
@@ -111,7 +122,7 @@ class Tracking:
 
     async def receive(self, request: web.Request) -> web.Response:
         started, now = time.perf_counter(), time.time()
-        raw = await request.content.read(READ_LIMIT + 1)
+        raw = await _read(request)
         path, _, query = request.raw_path.partition("?")
         headers = [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in request.raw_headers]
         exchange = Exchange(id=new_id(now), time=now, method=request.method, path=path, query=query,
@@ -130,7 +141,7 @@ class Tracking:
             if exchange.body_error is not None:
                 raise Refused(400, exchange.body_error.message)
             call = read_call(path, exchange.data, exchange.body_size, exchange.auth.key if exchange.auth.ok else None)
-            exchange.events = [Event.of(event) for event in call.events]
+            exchange.events = [Event.of(event) for event in call.typed()]
             try:
                 check_write_key(call.write_key, self.options.write_keys)
             except Refused as refused:
@@ -253,3 +264,49 @@ def install(app: web.Application, hub: Hub, options: TrackingOptions | None = No
 
     app.on_shutdown.append(closing)
     return tracking
+
+
+def tracking_flags(add: Callable[..., Any], default: object) -> None:
+    """The command line's flags for the Tracking API and Segment's delivery."""
+    add("--write-key", action="append", default=default, metavar="KEY",
+        help="Tracking API: answer 401 unless a call carries this write key (repeatable; default: any)")
+    add("--dedupe-window", default=default, metavar="DURATION",
+        help="drop an event whose messageId was accepted this long before (default 24h, Segment's minimum)")
+    add("--destination-name", default=default, metavar="NAME",
+        help=f"the name `integrations` turns on and off (default {DESTINATION!r})")
+    add("--deliver-to", default=default, metavar="URL",
+        help="deliver the Tracking API's events to this endpoint (default: this inspector's partner side)")
+    add("--deliver-api-key", default=default, metavar="KEY",
+        help="the API key deliveries carry (default: the first --api-key, else segment)")
+    add("--settings", default=default, metavar="JSON",
+        help="a JSON object deliveries carry base64-encoded as X-Segment-Settings")
+    add("--time-scale", type=float, default=default, metavar="F",
+        help="multiply every delivery backoff wait by F (0.01: a 1 s wait takes 10 ms)")
+    add("--shared-secret", default=default, metavar="SECRET",
+        help="verify X-Signature as a Webhooks destination's receiver: a wrong or missing one gets 401")
+
+
+def options_from(setting: Callable[..., Any]) -> TrackingOptions:
+    """TrackingOptions from `setting(name, default)` (flags, then the config file); ValueError
+    names the flag that is wrong."""
+    deliver_to = setting("deliver-to")
+    if deliver_to is not None and not str(deliver_to).lower().startswith(("http://", "https://")):
+        raise ValueError(f"--deliver-to: {str(deliver_to)[:80]!r} is not an http:// or https:// URL")
+    try:
+        window = parse_duration(setting("dedupe-window", DEDUPE_WINDOW))
+    except ValueError as err:
+        raise ValueError(f"--dedupe-window: {err}") from None
+    scale = float(setting("time-scale", 1.0))
+    if scale <= 0:
+        raise ValueError("--time-scale: must be more than 0")
+    settings = setting("settings")
+    try:
+        header = None if settings is None else settings_header(settings)
+    except ValueError as err:
+        raise ValueError(f"--settings: {err}") from None
+    api_keys = setting("api-key", []) or []
+    return TrackingOptions(
+        write_keys=frozenset(setting("write-key", []) or []), dedupe_window=window,
+        destination=setting("destination-name") or DESTINATION, deliver_to=deliver_to,
+        api_key=setting("deliver-api-key") or (api_keys[0] if api_keys else "segment"), settings=header,
+        time_scale=scale)

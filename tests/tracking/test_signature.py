@@ -1,0 +1,100 @@
+"""Webhooks signatures: X-Signature is the hex HMAC-SHA1 of the body with the shared secret,
+and of JSON.stringify(body[0]) for an array body; the receiver answers 401 to a wrong one
+and `send --shared-secret` signs the same way."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import orjson
+import pytest
+from aiohttp import web
+
+from inspector.cli import main
+from inspector.core.hub import Hub
+from inspector.core.policy import Policy
+from inspector.core.store import History
+from inspector.receiver import Receiver
+
+from ..conftest import SEGMENT_HEADERS
+
+
+def hmac_hex(secret: str, data: bytes) -> str:
+    return hmac.new(secret.encode(), data, hashlib.sha1).hexdigest()
+
+
+EVENT = {"type": "track", "event": "Signed Up", "userId": "u1", "messageId": "m1", "properties": {"name": "Zoë"}}
+
+
+@pytest.fixture
+async def verifying(tmp_path):  # type: ignore[no-untyped-def]
+    import aiohttp
+
+    history = History(tmp_path).load()
+    history.start_session()
+    receiver = Receiver(Hub(history, Policy(shared_secret="s3cret")), host="127.0.0.1", port=0)
+    url = await receiver.start()
+    async with aiohttp.ClientSession() as session:
+        async def post(body: bytes, signature: str | None) -> tuple[int, object]:
+            headers = dict(SEGMENT_HEADERS, **({"X-Signature": signature} if signature is not None else {}))
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+            [summary] = history.search(limit=1)
+            return response.status, history.get(summary.id)
+        yield post
+    await receiver.stop()
+    history.close()
+
+
+async def test_right_signature_of_an_object_body_no_finding(verifying) -> None:
+    body = orjson.dumps(EVENT)
+    status, exchange = await verifying(body, hmac_hex("s3cret", body))
+    assert status == 200 and not [f for f in exchange.findings if f.code.startswith("SIG")]
+
+
+async def test_array_body_signed_over_its_first_event_as_json_stringify(verifying) -> None:
+    batch = [EVENT, dict(EVENT, messageId="m2")]
+    body = orjson.dumps(batch, option=orjson.OPT_INDENT_2)  # the body's own spacing does not matter
+    first = '{"type":"track","event":"Signed Up","userId":"u1","messageId":"m1","properties":{"name":"Zoë"}}'
+    status, exchange = await verifying(body, hmac_hex("s3cret", first.encode()))
+    assert status == 200 and not [f for f in exchange.findings if f.code.startswith("SIG")]
+    assert [e.message_id for e in exchange.events] == ["m1", "m2"]  # kept with each event
+    status, exchange = await verifying(body, hmac_hex("s3cret", body))  # the whole body: wrong
+    assert status == 401 and "SIG002" in [f.code for f in exchange.findings]
+
+
+@pytest.mark.parametrize("signature, code", [(None, "SIG001"), ("", "SIG001"), ("00" * 20, "SIG002")])
+async def test_missing_or_wrong_signature_401_with_a_finding(verifying, signature, code) -> None:
+    status, exchange = await verifying(orjson.dumps(EVENT), signature)
+    assert status == 401
+    assert [f.code for f in exchange.findings if f.code.startswith("SIG")] == [code]
+    assert exchange.answer.chosen_by == "signature"
+
+
+async def test_wrong_secret_is_wrong(verifying) -> None:
+    body = orjson.dumps(EVENT)
+    status, _ = await verifying(body, hmac_hex("other", body))
+    assert status == 401
+
+
+async def test_send_signs_with_the_shared_secret(tmp_path) -> None:
+    received: list[tuple[str, bytes]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        received.append((request.headers.get("X-Signature", ""), await request.read()))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/", receive)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    import asyncio
+
+    code = await asyncio.to_thread(main, ["send", "--to", f"http://127.0.0.1:{port}/", "--count", "5",
+                                          "--shared-secret", "s3cret", "--seed", "1"])
+    await runner.cleanup()
+    assert code == 0 and len(received) == 5
+    assert all(signature == hmac_hex("s3cret", body) for signature, body in received)

@@ -2,7 +2,8 @@
 does to each event before a destination receives it.
 
 The SDKs POST `{"batch": [...], "sentAt", "context", "integrations", "writeKey"?}` to
-`/v1/batch` (or `/v1/import`), or one event to `/v1/<call>` (segment.md §3.5). Segment
+`/v1/batch` (or `/v1/import`), or one event to `/v1/<call>` (segment.md §3.5);
+analytics.js uses `/v1/t`, `/v1/p`, ... and `/v1/b`. Segment
 answers 200 unless the body is not JSON or over its limits (32 KB an event, 500 KB a
 batch, 2500 events a batch), which get 400. Then, for each event in order: a `messageId`
 seen within the dedupe window (at least 24 h, segment.md §3.6) is dropped; an event
@@ -27,8 +28,10 @@ from .checks.answers import message_of
 from .model import Exchange, Fate, Finding, segment_outcome
 
 CALLS = ("track", "identify", "page", "screen", "group", "alias")
-BATCH_PATHS = ("/v1/batch", "/v1/import")
-PATHS = BATCH_PATHS + tuple(f"/v1/{call}" for call in CALLS)
+# analytics.js posts one event to `<apiHost>/<first letter of its type>`, a batch to `<apiHost>/b`.
+SHORT = {call[0]: call for call in CALLS}
+BATCH_PATHS = ("/v1/batch", "/v1/import", "/v1/b")
+PATHS = BATCH_PATHS + tuple(f"/v1/{call}" for call in (*CALLS, *SHORT))
 
 MAX_EVENT = 32 * 1024  # bytes of one event (http-api docs; analytics-python's MAX_MSG_SIZE)
 MAX_BATCH = 500 * 1024  # bytes of one batch request
@@ -99,7 +102,8 @@ def read_call(path: str, data: Any, size: int, auth_key: str | None) -> Call:
     else:
         if size > MAX_EVENT:
             raise Refused(400, f"the event is {size} bytes, over Segment's limit of 32 KB")
-        events, call = [data], path.rsplit("/", 1)[-1]
+        name = path.rsplit("/", 1)[-1]
+        events, call = [data], SHORT.get(name, name)
     body_key = data.get("writeKey")
     write_key = auth_key or (body_key if isinstance(body_key, str) and body_key else None)
     return Call(events, write_key, data.get("sentAt"), data.get("context"), data.get("integrations"), call)

@@ -198,3 +198,14 @@ async def test_own_partner_side_rules_drive_retries_and_show_links(tmp_path, cap
 
 def test_iso_is_segments_format() -> None:
     assert iso(0) == "1970-01-01T00:00:00.000Z"
+
+
+async def test_analytics_js_short_paths_and_write_key_in_the_body(tmp_path) -> None:
+    """analytics.js posts `text/plain` to /v1/<first letter> with writeKey in the body."""
+    async with open_local(tmp_path, TrackingOptions(write_keys=frozenset({"js"}))) as local:
+        page = {"type": "page", "name": "Home", "anonymousId": "a1", "writeKey": "js", "messageId": "ajs-1"}
+        status, _ = await local.call("/v1/p", page, key=None, headers={"Content-Type": "text/plain"})
+        assert status == 200
+        await local.until(lambda: len(local.delivered()) == 1, "delivered")
+        delivered = orjson.loads(local.delivered()[0].body)
+        assert delivered["type"] == "page" and "writeKey" not in delivered

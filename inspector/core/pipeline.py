@@ -16,7 +16,7 @@ for the client's clock skew) and are delivered one by one. Nothing here speaks H
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -328,3 +328,13 @@ def links_text(exchange: Exchange, deliveries: list[Exchange]) -> list[str]:
         lines.append(f"  {item.message_id}  {item.text}")
         lines += [f"    delivery {delivery_id}" for delivery_id in item.deliveries]
     return lines
+
+
+def jump_target(exchange: Exchange, deliveries_of: Callable[[str], list[Exchange]]) -> str | None:
+    """Where the jump key goes: a delivery's source call, a source call's first delivery."""
+    if exchange.link is not None:
+        return exchange.link.source
+    if exchange.kind == "source":
+        deliveries = deliveries_of(exchange.id)
+        return deliveries[0].id if deliveries else None
+    return None

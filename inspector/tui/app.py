@@ -23,6 +23,7 @@ from ..core.exporters.curl import curl_command
 from ..core.exporters.output import write_export
 from ..core.hub import Hub, Notice
 from ..core.model import Exchange, Summary
+from ..core.pipeline import jump_target
 from ..core.policy import Forward, Reply, Rule, reason
 from ..core.query import Query, parse
 from ..core.text import inert
@@ -85,6 +86,7 @@ class InspectorApp(App[None]):
                 tooltip="send the selected request again to a URL and compare the answers"),
         Binding("t", "tester", "Tester", id="tester.open",
                 tooltip="send one event, as Segment would, to our receiver or any URL"),
+        Binding("g", "jump", "Go to source/delivery", show=False, id="pipeline.jump"),
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -397,6 +399,13 @@ class InspectorApp(App[None]):
 
     def _keep_tester_target(self, target: tuple[str, str] | None) -> None:
         self.tester_target = target
+
+    def action_jump(self) -> None:
+        """From a delivery to its source call; from a source call to its first delivery."""
+        exchange = self._exchange(self.query_one(ExchangeList).selected)
+        target = jump_target(exchange, self.hub.deliveries) if exchange is not None else None
+        if target is None or not self.query_one(ExchangeList).select(target):
+            self.notify("no linked source call or delivery", severity="warning", markup=False)
 
     def action_help(self) -> None:
         keymap = {binding_id: key for binding_id, key in self.keymap.items()}

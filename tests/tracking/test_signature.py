@@ -98,3 +98,10 @@ async def test_send_signs_with_the_shared_secret(tmp_path) -> None:
     await runner.cleanup()
     assert code == 0 and len(received) == 5
     assert all(signature == hmac_hex("s3cret", body) for signature, body in received)
+
+
+async def test_auth_tab_shows_the_signature_verdict(verifying) -> None:
+    from inspector.tui.widgets.detail.auth import describe
+
+    _, wrong = await verifying(orjson.dumps(EVENT), "00" * 20)
+    assert "Signature ✗ X-Signature" in describe(wrong).plain

@@ -4,12 +4,12 @@ and `send --shared-secret` signs the same way."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 
 import orjson
 import pytest
-from aiohttp import web
 
 from inspector.cli import main
 from inspector.core.hub import Hub
@@ -18,6 +18,7 @@ from inspector.core.store import History
 from inspector.receiver import Receiver
 
 from ..conftest import SEGMENT_HEADERS
+from .conftest import Endpoint
 
 
 def hmac_hex(secret: str, data: bytes) -> str:
@@ -78,26 +79,11 @@ async def test_wrong_secret_is_wrong(verifying) -> None:
     assert status == 401
 
 
-async def test_send_signs_with_the_shared_secret(tmp_path) -> None:
-    received: list[tuple[str, bytes]] = []
-
-    async def receive(request: web.Request) -> web.Response:
-        received.append((request.headers.get("X-Signature", ""), await request.read()))
-        return web.json_response({})
-
-    app = web.Application()
-    app.router.add_post("/", receive)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    port = runner.addresses[0][1]
-    import asyncio
-
-    code = await asyncio.to_thread(main, ["send", "--to", f"http://127.0.0.1:{port}/", "--count", "5",
+async def test_send_signs_with_the_shared_secret(endpoint: Endpoint) -> None:
+    code = await asyncio.to_thread(main, ["send", "--to", endpoint.url, "--count", "5",
                                           "--shared-secret", "s3cret", "--seed", "1"])
-    await runner.cleanup()
-    assert code == 0 and len(received) == 5
-    assert all(signature == hmac_hex("s3cret", body) for signature, body in received)
+    assert code == 0 and len(endpoint.received) == 5
+    assert all(headers["X-Signature"] == hmac_hex("s3cret", body) for headers, body in endpoint.received)
 
 
 async def test_auth_tab_shows_the_signature_verdict(verifying) -> None:

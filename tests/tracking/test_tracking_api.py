@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
-import hmac
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 

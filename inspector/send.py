@@ -31,7 +31,8 @@ import orjson
 
 from .core.checks.answers import message_of
 from .core.model import Event
-from .delivery import SEGMENT_TIMEOUT, Attempt, Retrying, client, deliver
+from .core.signature import HEADER as SIGNATURE, sign
+from .delivery import SEGMENT_TIMEOUT, Attempt, Retrying, client, deliver, segment_headers
 
 RESERVOIR = 10_000  # latency samples kept for the percentiles
 FAILURES_KEPT = 20
@@ -48,6 +49,7 @@ class SendOptions:
     retries: int = 0
     time_scale: float = 1.0
     seed: int | None = None
+    shared_secret: str | None = None  # sign each body as the Webhooks destination does (X-Signature)
 
 
 class Latencies:
@@ -191,9 +193,14 @@ class Sender:
 
     async def _deliver(self, session: aiohttp.ClientSession, event: Any) -> None:
         view = Event.of(event)
-        attempts = await deliver(session, self.options.url, orjson.dumps(event), self.retrying,
+        body, headers = orjson.dumps(event), None
+        if self.options.shared_secret is not None:
+            headers = {**segment_headers(self.options.api_key, self.options.settings),
+                       SIGNATURE: sign(body, event, self.options.shared_secret)}
+        attempts = await deliver(session, self.options.url, body, self.retrying,
                                  on_attempt=self._count, stop=lambda: self.stop, api_key=self.options.api_key,
-                                 settings=self.options.settings, events=[view], timeout=self.options.timeout)
+                                 settings=self.options.settings, headers=headers, events=[view],
+                                 timeout=self.options.timeout)
         report, last = self.report, attempts[-1]
         report.retries += len(attempts) - 1
         report.events += 1

@@ -16,6 +16,7 @@ from ..core.policy import Forward, Policy, parse_reply, parse_rule
 from ..core.store import History
 from ..core.text import inert
 from ..receiver import Receiver
+from ..receiver.tracking import options_from
 from .common import RuntimeFailure, UsageError, http_url, load_history
 from .settings import Settings, parse_size
 
@@ -46,7 +47,8 @@ def make_policy(settings: Settings) -> Policy:
     if mirror and not url:
         raise UsageError("--mirror: give the endpoint with --forward URL")
     forward = Forward(http_url(url, "--forward"), mirror) if url else None
-    return Policy(default=default, rules=rules, api_keys=keys, forward=forward)
+    return Policy(default=default, rules=rules, api_keys=keys, forward=forward,
+                  shared_secret=settings["shared-secret"])
 
 
 def _ssl_context(settings: Settings, directory: Path) -> Any:
@@ -110,6 +112,10 @@ def make_inspector(settings: Settings) -> Inspector:
     except OSError as err:
         raise RuntimeFailure(f"cannot use the data directory {directory}: {err}") from None
     hub = Hub(history, policy, hold_timeout=float(settings["hold-timeout"]))
+    try:
+        tracking = options_from(lambda name, default=None: settings[name] or default)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     receiver = Receiver(hub, host=settings["host"], port=settings["port"], max_body=max_body,
-                        ssl_context=ssl_context)
+                        ssl_context=ssl_context, tracking=tracking)
     return Inspector(history, hub, _reachable(settings, hub, receiver, directory), directory)

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from ..core.checks import finding_lines, with_urls
 from ..core.intake import parse_body
+from ..core.pipeline import links_text
 from ..core.model import OUTCOME_TEXT, Exchange, segment_outcome
 from ..core.text import inert, inert_json
 from .common import (EXIT_NOT_FOUND, EXIT_OK, RuntimeFailure, UsageError, http_url, load_history, query,
@@ -42,6 +43,9 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
         print(inert_json(with_urls(exchange.to_doc()), indent=True))
     else:
         _print_exchange(exchange, sys.stdout)
+        deliveries = [d for d in (store.get(s.id) for s in store.deliveries(exchange.id)) if d is not None]
+        for line in links_text(exchange, deliveries):
+            print(inert(line))
     return EXIT_OK
 
 

@@ -105,6 +105,8 @@ def make_parser() -> argparse.ArgumentParser:
     send.add_argument("--time-scale", type=float, default=1.0, metavar="F",
                       help="multiply every backoff wait by F (0.01: a 1 s wait takes 10 ms)")
     send.add_argument("--seed", type=int, help="seed the generated events and the backoff")
+    send.add_argument("--shared-secret", dest="send_secret", metavar="SECRET",
+                      help="sign each body as Segment's Webhooks destination does (X-Signature, HMAC-SHA1)")
     send.add_argument("--json", action="store_true", default=None, help="the report as one JSON document")
     return parser
 

@@ -129,11 +129,10 @@ def _send_text(report: Any) -> list[str]:
 
 def send(args: argparse.Namespace, settings: Settings) -> int:
     """Send Segment's traffic to --to; exit 0 if all was delivered, 1 on any failure, 3 if down."""
-    import json
     import random
 
     from ..core.generate import stream
-    from ..delivery import encode_settings
+    from ..delivery import settings_header
     from ..send import SendOptions, progress_line, send as send_events
 
     url = http_url(args.to, "--to")
@@ -147,15 +146,10 @@ def send(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"{flag}: must be more than 0")
     if args.count is not None and args.duration is not None:
         raise UsageError("--count and --duration: give one or the other")
-    encoded = None
-    if args.settings is not None:
-        try:
-            parsed = json.loads(args.settings)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            raise UsageError("--settings: must be a JSON object, such as '{\"region\": \"eu\"}'")
-        encoded = encode_settings(parsed)
+    try:
+        encoded = None if args.settings is None else settings_header(args.settings)
+    except ValueError as err:
+        raise UsageError(f"--settings: {err}") from None
     rng = random.Random(args.seed)
     events, refill = _send_events(args, rng)
     if not events:
@@ -167,7 +161,7 @@ def send(args: argparse.Namespace, settings: Settings) -> int:
         if sys.stderr.isatty() else None
     options = SendOptions(url, api_key=args.send_key, settings=encoded, concurrency=args.concurrency,
                           rate=args.rate, timeout=args.timeout, retries=args.retries,
-                          time_scale=args.time_scale, seed=args.seed)
+                          time_scale=args.time_scale, seed=args.seed, shared_secret=args.send_secret)
     report = asyncio.run(send_events(source, options, progress))
     if progress is not None:
         print(file=sys.stderr)

@@ -77,6 +77,22 @@ _TABLE = (
            {"action": "store_true"}),
     Option("cert", (str,), None, "serve HTTPS with this certificate (with --key)", {"metavar": "PEM"}),
     Option("key", (str,), None, "the private key of --cert", {"metavar": "PEM"}),
+    Option("write-key", (list,), (), "Tracking API: answer 401 unless a call carries this write key "
+           "(repeatable; default: any)", {"action": "append", "metavar": "KEY"}),
+    Option("dedupe-window", (int, float, str), None, "drop an event whose messageId was accepted this long "
+           "before (default 24h, Segment's minimum)", {"metavar": "DURATION"}),
+    Option("destination-name", (str,), None, "the name `integrations` turns on and off (default "
+           "'Segment Inspector')", {"metavar": "NAME"}),
+    Option("deliver-to", (str,), None, "deliver the Tracking API's events to this endpoint (default: this "
+           "inspector's partner side)", {"metavar": "URL"}),
+    Option("deliver-api-key", (str,), None, "the API key deliveries carry (default: the first --api-key, "
+           "else segment)", {"metavar": "KEY"}),
+    Option("settings", (str,), None, "a JSON object deliveries carry base64-encoded as X-Segment-Settings",
+           {"metavar": "JSON"}),
+    Option("time-scale", (int, float), None, "multiply every delivery backoff wait by F (0.01: a 1 s wait "
+           "takes 10 ms)", {"type": float, "metavar": "F"}),
+    Option("shared-secret", (str,), None, "verify X-Signature as a Webhooks destination's receiver: a wrong "
+           "or missing one gets 401", {"metavar": "SECRET"}),
     Option("json", (bool,), False),
     Option("limit", (int,), 100),
     Option("keys", (dict,), None),

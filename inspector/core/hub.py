@@ -238,3 +238,8 @@ class Hub:
 
     def get(self, exchange_id: str) -> Exchange | None:
         return self.history.get(exchange_id)
+
+    def deliveries(self, source_id: str) -> list[Exchange]:
+        """The deliveries of a source call's events (Tracking API), oldest first."""
+        found = (self.history.get(summary.id) for summary in self.history.deliveries(source_id))
+        return [exchange for exchange in found if exchange is not None]

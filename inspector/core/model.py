@@ -262,6 +262,42 @@ class Redelivery:
 
 
 @dataclass(slots=True)
+class Link:
+    """A delivery's place in the pipeline: the source call and event it carries, and which
+    attempt of how many Segment would make it is."""
+
+    source: str  # the id of the source call
+    message_id: str
+    attempt: int = 1
+    attempts: int = 1
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"source": self.source, "messageId": self.message_id, "attempt": self.attempt,
+                "attempts": self.attempts}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Link:
+        return cls(doc["source"], doc.get("messageId", ""), doc.get("attempt", 1), doc.get("attempts", 1))
+
+
+@dataclass(slots=True)
+class Fate:
+    """What Segment did with one event of a source call when it arrived: "delivering",
+    "deduplicated", "filtered" (by integrations) or "invalid" (answered 200, then dropped)."""
+
+    message_id: str
+    fate: str
+    detail: str = ""
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"messageId": self.message_id, "fate": self.fate, "detail": self.detail}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Fate:
+        return cls(doc.get("messageId", ""), doc.get("fate", ""), doc.get("detail", ""))
+
+
+@dataclass(slots=True)
 class Exchange:
     """One request as received, what we made of it, and what we answered."""
 
@@ -285,6 +321,9 @@ class Exchange:
     duration: float = 0.0  # seconds from arrival to the answer sent
     session: str = ""
     held: bool = False
+    kind: str = ""  # "": a request to the partner receiver; "source": a Tracking API call; "delivery": sent on
+    link: Link | None = None  # a delivery's source call
+    pipeline: list[Fate] = field(default_factory=list)  # a source call's events, what became of them
     data: Any = None  # the parsed body; derived, not stored
 
     @property
@@ -322,6 +361,12 @@ class Exchange:
             doc["destination"] = self.destination.to_doc()
         if self.decoded is not None:
             doc["decoded"] = {**_body_doc(self.decoded), "size": len(self.decoded)}
+        if self.kind:
+            doc["kind"] = self.kind
+        if self.link is not None:
+            doc["link"] = self.link.to_doc()
+        if self.pipeline:
+            doc["pipeline"] = [fate.to_doc() for fate in self.pipeline]
         return doc
 
     @classmethod
@@ -341,6 +386,8 @@ class Exchange:
             destination=Destination.from_doc(doc["destination"]) if doc.get("destination") else None,
             duration=doc.get("duration", 0.0), held=doc.get("held", False),
             decoded=_body_of(doc["decoded"]) if doc.get("decoded") else None,
+            kind=doc.get("kind", ""), link=Link.from_doc(doc["link"]) if doc.get("link") else None,
+            pipeline=[Fate.from_doc(f) for f in doc.get("pipeline", [])],
         )
 
     def summary(self) -> Summary:
@@ -372,6 +419,8 @@ class Summary:
     held: bool
     body: bool = False  # the body is not empty
     text: str = ""
+    kind: str = ""  # see Exchange.kind
+    source: str = ""  # a delivery's source call
 
     @classmethod
     def of(cls, doc: dict[str, Any], *, text: bool = True) -> Summary:

@@ -22,6 +22,7 @@ from .auth import UNKNOWN_KEY
 from .checks import finding, shown
 from .model import Exchange, Summary
 from .query import Query, QueryError, parse
+from .signature import verdict
 
 # The statuses Segment documents for partner endpoints (partners/direct-destination.md).
 PRESETS = (200, 202, 400, 401, 403, 429, 500, 501, 503)
@@ -145,6 +146,7 @@ class Policy:
     api_keys: frozenset[str] = frozenset()
     hold: Hold | None = None
     forward: Forward | None = None
+    shared_secret: str | None = None  # verify X-Signature as a Webhooks receiver does
 
     @property
     def forwarding(self) -> bool:
@@ -191,6 +193,11 @@ class Policy:
                                                  "one of those given with --api-key",
                                                  "header:Authorization"))
                 return Decision(Reply(401, "unknown API key"), "api key", "unknown")
+        if self.shared_secret is not None:
+            wrong = verdict(exchange.headers, exchange.body, exchange.data, self.shared_secret)
+            if wrong is not None:
+                exchange.findings.append(wrong)
+                return Decision(Reply(401, "invalid X-Signature"), "signature", wrong.code)
         if exchange.body_error is not None:
             return Decision(Reply(400, exchange.body_error.message), "error", "body")
         return None

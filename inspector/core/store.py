@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from .history.blocks import Block, Facets, is_exchange, row_of, summary
+from .history.blocks import KIND, Block, Facets, is_exchange, row_of, summary
 from .history.files import (FILE_MODE, journal_lines, make_dir, read_json, size_of, tighten,
                             write_atomic)
 from .model import Exchange, Redelivery, Summary, new_id
@@ -398,6 +398,16 @@ class History:
         raw = raw.lower()
         return all(needle in raw for needle in needles)
 
+    def deliveries(self, source_id: str) -> list[Summary]:
+        """The deliveries made of a source call's events, oldest first."""
+        found = []
+        for block in list(self._blocks):
+            if block.count and block.last_id >= source_id:
+                self._columns(block)
+                found += (block.summary(row, self.facets) for row in range(block.count)
+                          if block.source(row) == source_id)
+        return found
+
     # -- redelivery -------------------------------------------------------------------
 
     def redelivery(self, message_ids: list[str], now: float, exchange_id: str) -> Redelivery | None:
@@ -430,8 +440,10 @@ class History:
         rows: list[tuple[str, float, list[str]]] = []
         for block in reversed(self._blocks):
             self._columns(block)
+            # A source call's events are delivered later with the same messageIds: not redeliveries.
             rows += ((block.id(row), block.times[row], block.messages(row))
-                     for row in range(block.count - 1, -1, -1))
+                     for row in range(block.count - 1, -1, -1)
+                     if self.facets.rows[block.facets[row]][KIND] != "source")
             if len(rows) >= REMEMBERED_MESSAGES:
                 break
         for exchange_id, when, messages in reversed(rows):

@@ -5,8 +5,8 @@ never imports aiohttp, so this package lives beside it.
 """
 
 from .request import (MAX_ANSWER, SEGMENT_TIMEOUT, Attempt, attempt, client, encode_settings, request,
-                      segment_headers, why)
+                      segment_headers, settings_header, why)
 from .retries import Retrying, backoff, deliver
 
 __all__ = ["MAX_ANSWER", "SEGMENT_TIMEOUT", "Attempt", "Retrying", "attempt", "backoff", "client", "deliver",
-           "encode_settings", "request", "segment_headers", "why"]
+           "encode_settings", "request", "segment_headers", "settings_header", "why"]

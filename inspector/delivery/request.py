@@ -54,10 +54,22 @@ def encode_settings(settings: dict[str, Any]) -> str:
     return base64.b64encode(orjson.dumps(settings)).decode("ascii")
 
 
-def client(limit: int = 0) -> aiohttp.ClientSession:
-    """A session as Segment's: no cookies kept, at most `limit` connections (0: no limit)."""
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit, ttl_dns_cache=60),
-                                 cookie_jar=aiohttp.DummyCookieJar())
+def settings_header(text: str) -> str:
+    """The X-Segment-Settings value of `--settings JSON`; ValueError unless it is a JSON object."""
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ValueError("must be a JSON object, such as '{\"region\": \"eu\"}'")
+    return encode_settings(parsed)
+
+
+def client(limit: int = 0, *, verify: bool = True) -> aiohttp.ClientSession:
+    """A session as Segment's: no cookies kept, at most `limit` connections (0: no limit).
+    `verify=False` accepts any certificate: only for the inspector's own receiver."""
+    connector = aiohttp.TCPConnector(limit=limit, ttl_dns_cache=60, ssl=verify)
+    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
 
 def why(err: BaseException, timeout: float) -> str:

@@ -18,6 +18,7 @@ from ..core.store import HistoryUnavailable
 from .forward import Forwarder
 from .guard import BODY_TIMEOUT, Guard, peer_text
 from .limit import RateLimit
+from .tracking import TrackingOptions, install as install_tracking
 
 HUB = web.AppKey("hub", Hub)
 MAX_BODY = web.AppKey("max_body", int)
@@ -180,13 +181,15 @@ async def _forwarding(app: web.Application):  # type: ignore[no-untyped-def]
 
 
 def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY, guard: Guard | None = None,
-             rate_limit: RateLimit | None = None) -> web.Application:
+             rate_limit: RateLimit | None = None,
+             tracking: TrackingOptions | None = None) -> web.Application:
     """The receiver for `hub`; bodies over `max_body` bytes get 413 with their head kept."""
     app = web.Application(client_max_size=DRAIN_LIMIT)
     app[HUB] = hub
     app[MAX_BODY] = max_body
     app[GUARD] = guard or Guard(hub)
     app[LIMIT] = rate_limit or RateLimit()
+    install_tracking(app, hub, tracking)  # Segment's Tracking API paths, before the catch-all
     app.router.add_route("*", "/{tail:.*}", receive)
     app.on_shutdown.append(_release_held)
     app.cleanup_ctx.append(_forwarding)

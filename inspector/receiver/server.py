@@ -12,6 +12,7 @@ from ..core.hub import Hub
 from .app import DEFAULT_MAX_BODY, make_app
 from .guard import BACKLOG, IDLE_TIMEOUT, Guard, guarded_server, quiet_accept_errors
 from .limit import RateLimit
+from .tracking import TrackingOptions
 
 DEFAULT_PORT = 8686  # not 4040: ngrok's own inspector listens there
 
@@ -19,7 +20,8 @@ DEFAULT_PORT = 8686  # not 4040: ngrok's own inspector listens there
 class Receiver:
     def __init__(self, hub: Hub, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                  max_body: int = DEFAULT_MAX_BODY, ssl_context: ssl.SSLContext | None = None,
-                 rate_limit: float | None = None, max_connections: int | None = None) -> None:
+                 rate_limit: float | None = None, max_connections: int | None = None,
+                 tracking: TrackingOptions | None = None) -> None:
         self.hub = hub
         self.host = host
         self.port = port
@@ -27,7 +29,7 @@ class Receiver:
         self.guard = Guard(hub, cap=max_connections)
         exposed = host not in ("127.0.0.1", "::1", "localhost")
         self.app = make_app(hub, max_body=max_body, guard=self.guard,
-                            rate_limit=RateLimit(rate_limit, exposed=exposed))
+                            rate_limit=RateLimit(rate_limit, exposed=exposed), tracking=tracking)
         self._runner: web.AppRunner | None = None
         self.url = ""
 

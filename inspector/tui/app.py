@@ -23,6 +23,7 @@ from ..core.exporters.curl import curl_command
 from ..core.exporters.output import write_export
 from ..core.hub import Hub, Notice
 from ..core.model import Exchange, Summary
+from ..core.pipeline import jump_target
 from ..core.policy import Forward, Reply, Rule, reason
 from ..core.query import Query, parse
 from ..core.text import inert
@@ -101,6 +102,7 @@ class InspectorApp(App[None]):
                 id="detail.previous_tab", tooltip="show the detail pane's previous tab"),
         *[Binding(b.key, "toggle_raw", b.description, show=False, id=b.id, tooltip=b.tooltip)
           for b in BodyView.BINDINGS],  # from the list too, with the body view's key and id
+        Binding("g", "jump", "Go to source/delivery", show=False, id="pipeline.jump"),
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -437,6 +439,13 @@ class InspectorApp(App[None]):
 
     def _keep_tester_target(self, target: tuple[str, str] | None) -> None:
         self.tester_target = target
+
+    def action_jump(self) -> None:
+        """From a delivery to its source call; from a source call to its first delivery."""
+        exchange = self._exchange(self.query_one(ExchangeList).selected)
+        target = jump_target(exchange, self.hub.deliveries) if exchange is not None else None
+        if target is None or not self.query_one(ExchangeList).select(target):
+            self.notify("no linked source call or delivery", severity="warning", markup=False)
 
     def action_help(self) -> None:
         sections = []

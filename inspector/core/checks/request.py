@@ -66,3 +66,16 @@ CODES: dict[str, str] = {
 UNKNOWN_KEY = check("AUTH008", "error", "The API key is not one the inspector accepts (--api-key)",
                     bad="Authorization: Basic d3Jvbmc6 (wrong:)", good="Authorization: Basic "
                     "cmlnaHQ6 (right:, with --api-key right)").code
+
+# Segment's Tracking API (`/v1/...`) and the Webhooks destination's signature.
+TRACKING_REFUSED = check("TRK001", "error", "The Tracking API refuses the call: not JSON, or over Segment's limits",
+                bad='POST /v1/batch {"batch": "not an array"}',
+                good='POST /v1/batch {"batch": [{"type": "track", "event": "Signed Up", "userId": "u1"}]}').code
+UNKNOWN_WRITE_KEY = check("TRK002", "error", "The write key is not one the inspector accepts (--write-key)",
+                          bad="Authorization: Basic d3Jvbmc6 (wrong:)",
+                          good="Authorization: Basic cmlnaHQ6 (right:, with --write-key right)").code
+SIGNATURE_MISSING = check("SIG001", "error", "X-Signature is missing, though a shared secret is set (--shared-secret)",
+                bad="(no X-Signature header)", good="X-Signature: 5f2b0e... (hex HMAC-SHA1 of the body)").code
+SIGNATURE_WRONG = check("SIG002", "error", "X-Signature is not the HMAC-SHA1 of the body with the shared secret",
+              bad="X-Signature: 0000 (not the body's HMAC)",
+              good="X-Signature: hex HMAC-SHA1(shared secret, body; for an array, JSON.stringify(body[0]))").code

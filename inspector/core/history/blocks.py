@@ -19,9 +19,10 @@ from typing import Any, Callable
 from ..model import Summary
 
 ID_SIZE = 26
-Facet = tuple  # (method, path, status, types, names, key, codes, severities, redelivery, held, body)
+Facet = tuple  # (method, path, status, types, names, key, codes, severities, redelivery, held, body, kind)
 FACET_FIELDS = ("method", "path", "status", "types", "names", "key", "codes", "severities",
-                "redelivery", "held", "body")
+                "redelivery", "held", "body", "kind")
+KIND = FACET_FIELDS.index("kind")
 # Separators inside a row's people string; stripped from the values themselves.
 _EVENT, _KIND = "\x1e", "\x1f"
 _CLEAN = str.maketrans({_EVENT: "\ufffd", _KIND: "\ufffd"})
@@ -57,9 +58,11 @@ def row_of(doc: dict[str, Any]) -> tuple[str, float, Facet, str]:
              _interned(_text(f.get("code")) for f in findings),
              _interned(_text(f.get("severity")) for f in findings),
              redelivery.get("n", 0) if isinstance(redelivery, dict) else 0,
-             bool(doc.get("held")), body)
-    people = _KIND.join(_EVENT.join(_text(e.get(name)).translate(_CLEAN) for e in events)
-                        for name in ("userId", "anonymousId", "messageId"))
+             bool(doc.get("held")), body, sys.intern(_text(doc.get("kind"))))
+    link = doc.get("link")
+    source = _text(link.get("source")) if isinstance(link, dict) else ""
+    people = _KIND.join([*(_EVENT.join(_text(e.get(name)).translate(_CLEAN) for e in events)
+                           for name in ("userId", "anonymousId", "messageId")), source.translate(_CLEAN)])
     return doc["id"], float(doc["time"]), facet, people
 
 
@@ -107,13 +110,15 @@ class Facets:
 
 
 def summary(facet: Facet, exchange_id: str, time: float, people: str, text: str = "") -> Summary:
-    method, path, status, types, names, key, codes, severities, redelivery, held, body = facet
-    if types and people:  # a facet's stand-in (for a verdict) has no people
-        users, anons, messages = (tuple(part.split(_EVENT)) for part in people.split(_KIND))
+    method, path, status, types, names, key, codes, severities, redelivery, held, body, kind = facet
+    parts = people.split(_KIND) if people else []
+    source = parts[3] if len(parts) > 3 else ""
+    if types and parts:  # a facet's stand-in (for a verdict) has no people
+        users, anons, messages = (tuple(part.split(_EVENT)) for part in parts[:3])
     else:
         users = anons = messages = ()
     return Summary(exchange_id, time, method, path, status, types, names, users, anons, messages,
-                   key, codes, severities, redelivery, held, body, text)
+                   key, codes, severities, redelivery, held, body, text, kind, source)
 
 
 class Block:
@@ -193,7 +198,12 @@ class Block:
 
     def messages(self, row: int) -> list[str]:
         """The messageIds of a row's events."""
-        return self.row_people(row).rpartition(_KIND)[2].split(_EVENT)
+        return self.row_people(row).split(_KIND)[2].split(_EVENT)
+
+    def source(self, row: int) -> str:
+        """The source call a delivery was made of, or ""."""
+        parts = self.row_people(row).split(_KIND)
+        return parts[3] if len(parts) > 3 else ""
 
     def summary(self, row: int, table: Facets) -> Summary:
         return summary(table.rows[self.facets[row]], self.id(row), self.times[row], self.row_people(row))
@@ -239,7 +249,7 @@ class Block:
 
 
 def _facet(values: list[Any]) -> Facet:
-    method, path, status, types, names, key, codes, severities, redelivery, held, body = values
+    method, path, status, types, names, key, codes, severities, redelivery, held, body, *rest = values
     return (sys.intern(method), sys.intern(path), status, _interned(types), _interned(names),
             sys.intern(key) if key is not None else None, _interned(codes), _interned(severities),
-            int(redelivery), bool(held), bool(body))
+            int(redelivery), bool(held), bool(body), sys.intern(str(rest[0]) if rest else ""))

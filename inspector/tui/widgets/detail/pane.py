@@ -18,6 +18,7 @@ from .body import BodyView
 from .destination import DestinationView
 from .findings import FindingsView
 from .headers import HEADER_PATH, HeadersView
+from .pipeline import PipelineView
 from .response import ResponseView
 
 HINT = "Select an exchange to see its body, headers, auth, findings and our response."
@@ -28,6 +29,7 @@ AUTH_TAB = "detail-auth"
 FINDINGS_TAB = "detail-findings"
 RESPONSE_TAB = "detail-response"
 DESTINATION_TAB = "detail-destination"
+PIPELINE_TAB = "detail-pipeline"
 
 
 def findings_title(count: int) -> Content:
@@ -79,6 +81,9 @@ class DetailPane(Vertical):
             with TabPane(Content("Destination"), id=DESTINATION_TAB):
                 with VerticalScroll(classes="detail-scroll"):
                     yield DestinationView()
+            with TabPane(Content("Pipeline"), id=PIPELINE_TAB):
+                with VerticalScroll(classes="detail-scroll"):
+                    yield PipelineView()
 
     def on_mount(self) -> None:
         self.show(None)
@@ -108,7 +113,7 @@ class DetailPane(Vertical):
             self.query_one(FindingsView).show(exchange.findings if exchange is not None else None)
         else:
             view = {HEADERS_TAB: HeadersView, AUTH_TAB: AuthView, RESPONSE_TAB: ResponseView,
-                    DESTINATION_TAB: DestinationView}.get(tab)
+                    DESTINATION_TAB: DestinationView, PIPELINE_TAB: PipelineView}.get(tab)
             if view is not None:
                 self.query_one(view).show(exchange)
 

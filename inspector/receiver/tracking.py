@@ -1,0 +1,287 @@
+"""Segment's HTTP Tracking API on the receiver's port, and Segment's delivery of each event.
+
+The SDKs (analytics-python's `host=`, analytics-node's `host`, analytics.js's `apiHost`)
+POST to `/v1/batch`, `/v1/import` or `/v1/<call>`; every other path stays the partner
+receiver. Each source call is kept in the history (kind "source") before it is answered
+`{"success": true}`; its events then go through `inspector.core.pipeline` (dedupe,
+integrations, envelope) and are delivered one by one, in the background, through
+`inspector.delivery` with Segment's headers and retries: to `deliver_to`, or by default
+to this receiver's own partner side, whose records are then linked to the source call.
+A delivery elsewhere is kept as its own record (kind "delivery"), linted and judged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from ..core.auth import decode_basic
+from ..core.checks import finding, lint_event
+from ..core.checks.request import TRACKING_REFUSED as REFUSED, UNKNOWN_WRITE_KEY
+from ..core.hub import Hub, Notice
+from ..core.intake import parse_body
+from ..core.model import Answer, Event, Exchange, Link, new_id
+from ..core.pipeline import (DEDUPE_WINDOW, MAX_BATCH, PATHS, SUCCESS, Dedupe, Refused, check_write_key, lint_call,
+                             parse_duration, process, read_call)
+from ..delivery import Attempt, Retrying, client, deliver, settings_header
+
+log = logging.getLogger(__name__)
+
+# Segment retried "nine times over the course of four hours" (segment.md §3.4, older wording).
+RETRIES = 9
+CONCURRENCY = 64  # deliveries in flight
+DESTINATION = "Segment Inspector"  # the destination's name in `integrations`, by default
+READ_LIMIT = 4 * MAX_BATCH  # bytes read, and bytes a compressed body may inflate to
+
+
+
+@dataclass(slots=True)
+class TrackingOptions:
+    """How the inspector plays Segment between a source and a destination."""
+
+    write_keys: frozenset[str] = frozenset()  # empty: any key
+    dedupe_window: float = DEDUPE_WINDOW
+    destination: str = DESTINATION  # the name `integrations` turns on and off
+    deliver_to: str | None = None  # None: this receiver's own partner side
+    api_key: str = "segment"
+    settings: str | None = None  # X-Segment-Settings, already base64
+    time_scale: float = 1.0
+    retries: int = RETRIES
+    concurrency: int = CONCURRENCY
+
+
+def inflate(body: bytes, encoding: str | None) -> bytes:
+    """The body without its Content-Encoding (gzip, deflate), for a body still encoded (aiohttp's
+    parser usually inflates it already); ValueError when it is not what it says."""
+    coding = (encoding or "identity").strip().lower()
+    still_gzip = coding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b"
+    still_deflate = coding == "deflate" and body[:1] == b"\x78"
+    if not (still_gzip or still_deflate):
+        return body
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
+    try:
+        out = inflater.decompress(body, READ_LIMIT + 1)
+    except zlib.error as err:
+        raise ValueError(f"the body is not valid {coding}: {err}") from None
+    if len(out) > READ_LIMIT:
+        raise ValueError(f"the body inflates to more than {READ_LIMIT} bytes, over Segment's limits")
+    return out
+
+
+async def _read(request: web.Request) -> bytes:
+    """The body, up to one byte past READ_LIMIT: more than that is refused unread."""
+    chunks, size = [], 0
+    while size <= READ_LIMIT and (chunk := await request.content.readany()):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:READ_LIMIT + 1]
+
+
+def _peer(request: web.Request) -> str:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else request.remote or ""
+
+
+def own_url(request: web.Request) -> str:
+    """This receiver's partner side, by the address the call came in on (not its Host)."""
+    local = request.transport.get_extra_info("sockname") if request.transport else None
+    host, port = (local[0], local[1]) if isinstance(local, tuple) else ("127.0.0.1", request.url.port)
+    host = f"[{host}]" if ":" in str(host) else host
+    return f"{request.scheme}://{host}:{port}/"
+
+
+class Tracking:
+    """The Tracking API's handler and Segment's deliveries, for one receiver."""
+
+    def __init__(self, hub: Hub, options: TrackingOptions | None = None) -> None:
+        self.hub = hub
+        self.options = options or TrackingOptions()
+        self.dedupe = Dedupe(self.options.dedupe_window)
+        self.retrying = Retrying(self.options.retries, self.options.time_scale)
+        self._expected: dict[str, Link] = {}  # messageId -> the attempt under way to our own receiver
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sessions: dict[bool, aiohttp.ClientSession] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self._unsubscribe = hub.subscribe(self._arrived)
+
+    # -- the Tracking API --------------------------------------------------------
+
+    async def receive(self, request: web.Request) -> web.Response:
+        started, now = time.perf_counter(), time.time()
+        raw = await _read(request)
+        path, _, query = request.raw_path.partition("?")
+        headers = [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in request.raw_headers]
+        exchange = Exchange(id=new_id(now), time=now, method=request.method, path=path, query=query,
+                            peer=_peer(request), headers=headers, body=raw, body_size=len(raw), kind="source")
+        exchange.auth = decode_basic(exchange.header("Authorization"))
+        deliveries: list[dict[str, Any]] = []
+        try:
+            if len(raw) > READ_LIMIT:
+                raise Refused(400, f"the body is over {READ_LIMIT} bytes, over Segment's limit of 500 KB")
+            try:
+                exchange.body = inflate(raw, exchange.header("Content-Encoding"))
+            except ValueError as err:
+                raise Refused(400, str(err)) from None
+            exchange.body_size = len(exchange.body)
+            exchange.data, exchange.body_error = parse_body(exchange.body)
+            if exchange.body_error is not None:
+                raise Refused(400, exchange.body_error.message)
+            call = read_call(path, exchange.data, exchange.body_size, exchange.auth.key if exchange.auth.ok else None)
+            exchange.events = [Event.of(event) for event in call.typed()]
+            try:
+                check_write_key(call.write_key, self.options.write_keys)
+            except Refused as refused:
+                exchange.findings.append(finding(UNKNOWN_WRITE_KEY, refused.message, "header:Authorization"))
+                raise
+            exchange.findings += lint_call(call, now)
+            outcome = process(call, now, self.dedupe, self.options.destination)
+            exchange.pipeline, deliveries = outcome.fates, outcome.deliver
+            exchange.answer = Answer(200, SUCCESS, "tracking api", f"{len(deliveries)} of {len(call.events)} "
+                                     "events to deliver")
+        except Refused as refused:
+            if refused.status == 400:
+                exchange.findings.append(finding(REFUSED, refused.message, "$"))
+            exchange.answer = Answer(refused.status, orjson.dumps({"message": refused.message}), "tracking api",
+                                     refused.message)
+        exchange.duration = time.perf_counter() - started
+        try:
+            self.hub.record(exchange)  # on disk before Segment's answer: nothing acknowledged is lost
+        except OSError as err:
+            log.error("cannot keep a source call: %s", err)
+            return web.json_response({"message": f"cannot keep the call: {err.strerror or err}"}, status=503)
+        if deliveries:
+            target = self.options.deliver_to or own_url(request)
+            for event in deliveries:
+                self._spawn(self._deliver(exchange.id, event, target, self.options.deliver_to is None))
+        answer = exchange.answer
+        return web.Response(status=answer.status, body=answer.body, content_type="application/json")
+
+    # -- delivering ----------------------------------------------------------------
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _session(self, own: bool) -> aiohttp.ClientSession:
+        session = self._sessions.get(own)
+        if session is None or session.closed:
+            session = self._sessions[own] = client(self.options.concurrency, verify=not own)
+        return session
+
+    async def _deliver(self, source: str, event: dict[str, Any], url: str, own: bool) -> None:
+        """Deliver one event until Segment would stop; each attempt is linked to the source call."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.options.concurrency)
+        body = orjson.dumps(event)
+        link = Link(source, event["messageId"], 1, self.options.retries + 1)
+        view = Event.of(event)
+
+        def attempted(attempt: Attempt) -> None:
+            if not own:
+                self._keep(attempt, replace(link), event)
+            link.attempt += 1
+            if own:
+                self._expected[link.message_id] = link
+
+        async with self._slots:
+            if own:
+                self._expected[link.message_id] = link
+            try:
+                await deliver(self._session(own), url, body, self.retrying, on_attempt=attempted,
+                              api_key=self.options.api_key, settings=self.options.settings, events=[view])
+            except Exception:  # a bug of ours must not take the receiver down with it
+                log.exception("delivering %s failed", link.message_id)
+            finally:
+                if self._expected.get(link.message_id) is link:
+                    del self._expected[link.message_id]
+
+    def _arrived(self, notice: Notice) -> None:
+        """A delivery reaching our own partner side: link it to its source call."""
+        exchange = notice.exchange
+        if notice.kind != "arrived" or exchange is None or len(exchange.events) != 1:
+            return
+        link = self._expected.get(exchange.events[0].message_id or "")
+        if link is not None:
+            exchange.link = replace(link)
+
+    def _keep(self, attempt: Attempt, link: Link, event: dict[str, Any]) -> None:
+        """An attempt to another endpoint, kept as a record: linted as delivered, its answer judged."""
+        exchange, destination = attempt.exchange, attempt.destination
+        exchange.time = time.time() - destination.duration
+        exchange.id = new_id(exchange.time)
+        exchange.kind, exchange.link, exchange.data = "delivery", link, event
+        exchange.duration = destination.duration
+        exchange.findings = lint_event(event, now=exchange.time) + exchange.findings
+        if destination.status is not None:
+            exchange.answer = Answer(destination.status, destination.body, "destination", destination.url,
+                                     content_type=destination.header("Content-Type") or "")
+        try:
+            self.hub.record(exchange)
+        except OSError as err:
+            log.error("cannot keep a delivery: %s", err)
+
+    async def settle(self) -> None:
+        """Wait until every delivery under way is finished (tests, benchmarks)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        self._unsubscribe()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+
+
+TRACKING = web.AppKey("tracking", Tracking)
+
+
+def install(app: web.Application, hub: Hub, options: TrackingOptions | None = None) -> Tracking:
+    """Serve the Tracking API's paths on `app`; register before the partner receiver's catch-all."""
+    tracking = app[TRACKING] = Tracking(hub, options)
+    for path in PATHS:
+        app.router.add_post(path, tracking.receive)
+
+    async def closing(_: web.Application) -> None:
+        await tracking.close()
+
+    app.on_shutdown.append(closing)
+    return tracking
+
+
+def options_from(setting: Callable[..., Any]) -> TrackingOptions:
+    """TrackingOptions from `setting(name, default)` (flags, then the config file); ValueError
+    names the flag that is wrong."""
+    deliver_to = setting("deliver-to")
+    if deliver_to is not None and not str(deliver_to).lower().startswith(("http://", "https://")):
+        raise ValueError(f"--deliver-to: {str(deliver_to)[:80]!r} is not an http:// or https:// URL")
+    try:
+        window = parse_duration(setting("dedupe-window", DEDUPE_WINDOW))
+    except ValueError as err:
+        raise ValueError(f"--dedupe-window: {err}") from None
+    scale = float(setting("time-scale", 1.0))
+    if scale <= 0:
+        raise ValueError("--time-scale: must be more than 0")
+    settings = setting("settings")
+    try:
+        header = None if settings is None else settings_header(settings)
+    except ValueError as err:
+        raise ValueError(f"--settings: {err}") from None
+    api_keys = setting("api-key", []) or []
+    return TrackingOptions(
+        write_keys=frozenset(setting("write-key", []) or []), dedupe_window=window,
+        destination=setting("destination-name") or DESTINATION, deliver_to=deliver_to,
+        api_key=setting("deliver-api-key") or (api_keys[0] if api_keys else "segment"), settings=header,
+        time_scale=scale)

@@ -1,0 +1,93 @@
+"""Webhooks signatures: X-Signature is the hex HMAC-SHA1 of the body with the shared secret,
+and of JSON.stringify(body[0]) for an array body; the receiver answers 401 to a wrong one
+and `send --shared-secret` signs the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+
+import orjson
+import pytest
+
+from inspector.cli import main
+from inspector.core.hub import Hub
+from inspector.core.policy import Policy
+from inspector.core.store import History
+from inspector.receiver import Receiver
+
+from ..conftest import SEGMENT_HEADERS
+from .conftest import Endpoint
+
+
+def hmac_hex(secret: str, data: bytes) -> str:
+    return hmac.new(secret.encode(), data, hashlib.sha1).hexdigest()
+
+
+EVENT = {"type": "track", "event": "Signed Up", "userId": "u1", "messageId": "m1", "properties": {"name": "Zoë"}}
+
+
+@pytest.fixture
+async def verifying(tmp_path):  # type: ignore[no-untyped-def]
+    import aiohttp
+
+    history = History(tmp_path).load()
+    history.start_session()
+    receiver = Receiver(Hub(history, Policy(shared_secret="s3cret")), host="127.0.0.1", port=0)
+    url = await receiver.start()
+    async with aiohttp.ClientSession() as session:
+        async def post(body: bytes, signature: str | None) -> tuple[int, object]:
+            headers = dict(SEGMENT_HEADERS, **({"X-Signature": signature} if signature is not None else {}))
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+            [summary] = history.search(limit=1)
+            return response.status, history.get(summary.id)
+        yield post
+    await receiver.stop()
+    history.close()
+
+
+async def test_right_signature_of_an_object_body_no_finding(verifying) -> None:
+    body = orjson.dumps(EVENT)
+    status, exchange = await verifying(body, hmac_hex("s3cret", body))
+    assert status == 200 and not [f for f in exchange.findings if f.code.startswith("SIG")]
+
+
+async def test_array_body_signed_over_its_first_event_as_json_stringify(verifying) -> None:
+    batch = [EVENT, dict(EVENT, messageId="m2")]
+    body = orjson.dumps(batch, option=orjson.OPT_INDENT_2)  # the body's own spacing does not matter
+    first = '{"type":"track","event":"Signed Up","userId":"u1","messageId":"m1","properties":{"name":"Zoë"}}'
+    status, exchange = await verifying(body, hmac_hex("s3cret", first.encode()))
+    assert status == 200 and not [f for f in exchange.findings if f.code.startswith("SIG")]
+    assert [e.message_id for e in exchange.events] == ["m1", "m2"]  # kept with each event
+    status, exchange = await verifying(body, hmac_hex("s3cret", body))  # the whole body: wrong
+    assert status == 401 and "SIG002" in [f.code for f in exchange.findings]
+
+
+@pytest.mark.parametrize("signature, code", [(None, "SIG001"), ("", "SIG001"), ("00" * 20, "SIG002")])
+async def test_missing_or_wrong_signature_401_with_a_finding(verifying, signature, code) -> None:
+    status, exchange = await verifying(orjson.dumps(EVENT), signature)
+    assert status == 401
+    assert [f.code for f in exchange.findings if f.code.startswith("SIG")] == [code]
+    assert exchange.answer.chosen_by == "signature"
+
+
+async def test_wrong_secret_is_wrong(verifying) -> None:
+    body = orjson.dumps(EVENT)
+    status, _ = await verifying(body, hmac_hex("other", body))
+    assert status == 401
+
+
+async def test_send_signs_with_the_shared_secret(endpoint: Endpoint) -> None:
+    code = await asyncio.to_thread(main, ["send", "--to", endpoint.url, "--count", "5",
+                                          "--shared-secret", "s3cret", "--seed", "1"])
+    assert code == 0 and len(endpoint.received) == 5
+    assert all(headers["X-Signature"] == hmac_hex("s3cret", body) for headers, body in endpoint.received)
+
+
+async def test_auth_tab_shows_the_signature_verdict(verifying) -> None:
+    from inspector.tui.widgets.detail.auth import describe
+
+    _, wrong = await verifying(orjson.dumps(EVENT), "00" * 20)
+    assert "Signature ✗ X-Signature" in describe(wrong).plain

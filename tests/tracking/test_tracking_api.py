@@ -1,0 +1,208 @@
+"""The Tracking API's answers, limits and envelope, and Segment's delivery with retries, over real HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from inspector.cli import main
+from inspector.core.pipeline import MAX_BATCH, MAX_EVENT, iso, parse_time, trace
+from inspector.core.policy import Policy
+from inspector.receiver.tracking import TrackingOptions
+
+from .conftest import Endpoint, Local, open_local
+
+
+def track(**extra: object) -> dict:
+    return {"type": "track", "event": "Signed Up", "userId": "u1", "messageId": f"m-{uuid.uuid4()}", **extra}
+
+
+async def test_answers_success_and_keeps_the_call(local: Local) -> None:
+    status, body = await local.call("/v1/track", {"event": "Signed Up", "userId": "u1"})
+    assert (status, body) == (200, {"success": True})
+    source = local.exchanges("source")[0]
+    assert source.answer.status == 200 and source.events[0].type == "track"
+    await local.until(lambda: len(local.delivered()) == 1, "delivered")
+    delivered = orjson.loads(local.delivered()[0].body)
+    assert delivered["type"] == "track" and delivered["messageId"].startswith("api-")
+    assert delivered["timestamp"] == delivered["receivedAt"]  # no timestamp sent: arrival time
+
+
+@pytest.mark.parametrize("path, body, raw, message", [
+    ("/v1/track", None, b'{"event": "Signed Up",', "malformed JSON"),
+    ("/v1/batch", None, b"", "empty body"),
+    ("/v1/batch", {"batch": "nope"}, None, '"batch": an array'),
+    ("/v1/batch", {"batch": [track(), 3]}, None, "event 1 of the batch is not a JSON object"),
+    ("/v1/track", track(properties={"blob": "x" * MAX_EVENT}), None, "over Segment's limit of 32 KB"),
+    ("/v1/batch", {"batch": [track(properties={"blob": "x" * (MAX_EVENT + 1)})]}, None,
+     "event 0 of the batch is"),
+    ("/v1/batch", {"batch": [track(properties={"blob": "x" * 30_000}) for _ in range(18)]}, None,
+     "over Segment's limit of 500 KB"),
+    ("/v1/batch", {"batch": [track() for _ in range(2501)]}, None, "2501 events"),
+])
+async def test_400_with_a_message_for_what_segment_refuses(local: Local, path, body, raw, message) -> None:
+    status, answer = await local.call(path, body, raw=raw)
+    assert status == 400 and message in answer["message"]
+    source = local.exchanges("source")[0]
+    assert source.answer.status == 400 and "TRK001" in [f.code for f in source.findings]
+    assert source.pipeline == [] and local.delivered() == []
+
+
+async def test_limits_are_segments_exactly(local: Local) -> None:
+    """An event of exactly 32 KB and a batch just under 500 KB are accepted."""
+    event = track(properties={"blob": ""})
+    event["properties"]["blob"] = "x" * (MAX_EVENT - len(orjson.dumps(event)))
+    assert len(orjson.dumps(event)) == MAX_EVENT
+    assert (await local.call("/v1/track", event, raw=orjson.dumps(event)))[0] == 200
+    batch = {"batch": [track(properties={"blob": "x" * 30_000}) for _ in range(16)]}
+    assert len(orjson.dumps(batch)) < MAX_BATCH
+    assert (await local.call("/v1/batch", batch))[0] == 200
+
+
+async def test_write_keys_401_for_others_basic_or_body(tmp_path) -> None:
+    async with open_local(tmp_path, TrackingOptions(write_keys=frozenset({"right"}))) as local:
+        assert (await local.call("/v1/track", track(), key="right"))[0] == 200
+        assert (await local.call("/v1/batch", {"batch": [track()], "writeKey": "right"}, key=None))[0] == 200
+        status, body = await local.call("/v1/track", track(), key="wrong")
+        assert status == 401 and "unknown write key 'wrong'" in body["message"]
+        status, body = await local.call("/v1/track", track(), key=None)
+        assert status == 401 and "no write key" in body["message"]
+        refused = [e for e in local.exchanges("source") if e.answer.status == 401]
+        assert len(refused) == 2 and all("TRK002" in [f.code for f in e.findings] for e in refused)
+
+
+async def test_gzip_body_read(local: Local) -> None:
+    event = track()
+    status, _ = await local.call("/v1/batch", None, headers={"Content-Encoding": "gzip"},
+                                 raw=gzip.compress(orjson.dumps({"batch": [event]})))
+    assert status == 200
+    await local.until(lambda: len(local.delivered()) == 1, "the gzipped event delivered")
+    assert local.delivered()[0].events[0].message_id == event["messageId"]
+
+
+async def test_skew_correction_with_a_client_clock_hours_ahead(local: Local) -> None:
+    """The client's clock is 5 hours ahead: the event happened 10 s before it was sent."""
+    now = datetime.now(UTC)
+    client_sent = now + timedelta(hours=5)
+    happened = client_sent - timedelta(seconds=10)
+    event = track(timestamp=happened.isoformat())
+    assert (await local.call("/v1/batch", {"batch": [event], "sentAt": client_sent.isoformat(),
+                                           "context": {"library": {"name": "test", "version": "1"}}}))[0] == 200
+    await local.until(lambda: len(local.delivered()) == 1, "delivered")
+    delivered = orjson.loads(local.delivered()[0].body)
+    received = parse_time(delivered["receivedAt"])
+    assert abs(received - now) < timedelta(seconds=30)
+    assert parse_time(delivered["timestamp"]) == received - timedelta(seconds=10)
+    assert delivered["originalTimestamp"] == happened.isoformat()
+    assert delivered["sentAt"] == client_sent.isoformat()
+    assert delivered["context"]["library"] == {"name": "test", "version": "1"}  # batch context applied
+    assert not [f for f in local.delivered()[0].findings if f.code == "SPEC016"]  # not in the future
+
+
+async def test_integrations_destination_off_and_invalid_events_not_delivered(local: Local) -> None:
+    off, anonymous, nameless, kept = track(), track(userId=None), track(event=None), track()
+    off["integrations"] = {"Segment Inspector": False}
+    status, _ = await local.call("/v1/batch", {"batch": [off, anonymous, nameless, kept]})
+    assert status == 200
+    await local.until(lambda: len(local.delivered()) == 1, "one delivered")
+    await local.tracking.settle()
+    source = local.exchanges("source")[0]
+    assert [fate.fate for fate in source.pipeline] == ["filtered", "invalid", "invalid", "delivering"]
+    assert local.delivered()[0].events[0].message_id == kept["messageId"]
+    states = [item.state for item in trace(source, local.hub.deliveries(source.id))]
+    assert states == ["filtered", "invalid", "invalid", "delivered"]
+
+
+async def test_dedupe_window_forgets(tmp_path) -> None:
+    async with open_local(tmp_path, TrackingOptions(dedupe_window=0.05)) as local:
+        event = track()
+        await local.call("/v1/track", event)
+        await local.until(lambda: len(local.delivered()) == 1, "first delivered")
+        first = local.delivered()[0].time
+        await local.until(lambda: datetime.now(UTC).timestamp() > first + 0.1, "the window passed")
+        await local.call("/v1/track", event)
+        await local.until(lambda: len(local.delivered()) == 2, "delivered again after the window")
+
+
+async def test_retries_of_a_failing_destination(tmp_path, endpoint: Endpoint) -> None:
+    endpoint.statuses = [503, 500, 429]
+    options = TrackingOptions(deliver_to=endpoint.url, time_scale=0.001, api_key="dest-key",
+                              settings="eyJhIjoxfQ==")
+    async with open_local(tmp_path, options) as local:
+        event = track()
+        assert (await local.call("/v1/track", event))[0] == 200
+        await local.until(lambda: len(endpoint.received) == 4, "three retries, then delivered")
+        await local.tracking.settle()
+        bodies = [orjson.loads(body) for _, body in endpoint.received]
+        assert {b["messageId"] for b in bodies} == {event["messageId"]}  # the same event every time
+        headers = endpoint.received[0][0]
+        assert headers["Authorization"] == "Basic ZGVzdC1rZXk6"  # dest-key:
+        assert headers["X-Segment-Settings"] == "eyJhIjoxfQ==" and headers["User-Agent"] == "Segment.io/1.0"
+        attempts = local.exchanges("delivery")
+        assert [a.answer.status for a in attempts] == [503, 500, 429, 200]
+        assert [a.link.attempt for a in attempts] == [1, 2, 3, 4]
+        source = local.exchanges("source")[0]
+        [item] = trace(source, local.hub.deliveries(source.id))
+        assert item.state == "delivered" and item.text.startswith("delivered after 3 retries: 200")
+        assert not [f for f in attempts[-1].findings if f.severity == "error"]
+
+
+async def test_a_destination_that_keeps_failing_fails_with_its_message(tmp_path, endpoint: Endpoint) -> None:
+    endpoint.statuses = [500] * 3 + [400]
+    options = TrackingOptions(deliver_to=endpoint.url, time_scale=0.001, retries=2)
+    async with open_local(tmp_path, options) as local:
+        first, second = track(), track()
+        await local.call("/v1/track", first)
+        await local.until(lambda: len(endpoint.received) == 3, "retries used up")
+        await local.tracking.settle()
+        await local.call("/v1/track", second)
+        await local.until(lambda: len(endpoint.received) == 4, "dropped at once")
+        await local.tracking.settle()
+        traces = [trace(s, local.hub.deliveries(s.id))[0] for s in local.exchanges("source")]
+        assert [t.state for t in traces] == ["failed", "dropped"]
+        assert traces[0].text.startswith("failed after 2 retries: 500") and "failing with 500" in traces[0].text
+        assert "failing with 400" in traces[1].text
+
+
+async def test_own_partner_side_rules_drive_retries_and_show_links(tmp_path, capsys) -> None:
+    """Delivered to its own partner side, a --rule answering 503 makes Segment retry; `show`
+    lists each event's fate on the source call and the source call on each delivery."""
+    from inspector.core.policy import parse_rule
+
+    policy = Policy(rules=[parse_rule('event:"Order Completed" => 503')])
+    async with open_local(tmp_path, TrackingOptions(time_scale=0.001, retries=1), policy) as local:
+        ok, failing = track(), track(event="Order Completed")
+        await local.call("/v1/batch", {"batch": [ok, failing]})
+        await local.until(lambda: len(local.delivered()) == 3, "one delivery, and two attempts of the other")
+        await local.tracking.settle()
+        source = local.exchanges("source")[0]
+        assert all(d.link.source == source.id for d in local.delivered())
+        assert not any(d.redelivery for d in local.delivered() if d.link.attempt == 1)
+        local.history.flush()
+        data_dir = str(local.history.directory)
+    assert main(["show", source.id, "--data-dir", data_dir]) == 0
+    out = capsys.readouterr().out
+    assert f"{ok['messageId']}  delivered: 200" in out
+    assert f"{failing['messageId']}  failed after 1 retry: 503" in out
+    delivery = next(d for d in local.delivered() if d.events[0].message_id == ok["messageId"])
+    assert main(["show", delivery.id, "--data-dir", data_dir]) == 0
+    assert f"of source call {source.id}, attempt 1 of at most 2" in capsys.readouterr().out
+
+
+def test_iso_is_segments_format() -> None:
+    assert iso(0) == "1970-01-01T00:00:00.000Z"
+
+
+async def test_analytics_js_short_paths_and_write_key_in_the_body(tmp_path) -> None:
+    """analytics.js posts `text/plain` to /v1/<first letter> with writeKey in the body."""
+    async with open_local(tmp_path, TrackingOptions(write_keys=frozenset({"js"}))) as local:
+        page = {"type": "page", "name": "Home", "anonymousId": "a1", "writeKey": "js", "messageId": "ajs-1"}
+        status, _ = await local.call("/v1/p", page, key=None, headers={"Content-Type": "text/plain"})
+        assert status == 200
+        await local.until(lambda: len(local.delivered()) == 1, "delivered")
+        delivered = orjson.loads(local.delivered()[0].body)
+        assert delivered["type"] == "page" and "writeKey" not in delivered

@@ -549,6 +549,7 @@ async def tester(pilot: Pilot) -> None:
     templates.highlighted = [label for label, _ in screen.templates].index("Order Completed · E-commerce v2")
     templates.action_select()
     editor = screen.query_one("#event", TextArea)
+    editor.cursor_blink = False  # the cursor is drawn however long the machine takes to get here
     await pilot_until(pilot, lambda: "Order Completed" in editor.text
                       and str(screen.query_one("#lint", Static).content) == str(lint_text(editor.text)),
                       what="the picked event is linted")

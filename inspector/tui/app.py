@@ -179,13 +179,16 @@ class InspectorApp(App[None]):
         notices, self._pending = self._pending, []
         changed: dict[str, tuple[Exchange, Summary]] = {}
         for notice in notices:
+            exchange = notice.exchange
+            if exchange is None:
+                continue
             if notice.kind == "recorded" and notice.summary is not None:
                 self.received += 1
                 if "error" in notice.summary.severities:
                     self.with_errors += 1
-                changed[notice.exchange.id] = (notice.exchange, notice.summary)
+                changed[exchange.id] = (exchange, notice.summary)
             elif notice.kind == "held":
-                changed[notice.exchange.id] = (notice.exchange, notice.exchange.summary())
+                changed[exchange.id] = (exchange, exchange.summary())
         exchanges = self.query_one(ExchangeList)
         if changed:
             summaries = [summary for _, summary in changed.values()]
@@ -259,8 +262,11 @@ class InspectorApp(App[None]):
     def action_custom_answer(self) -> None:
         held = self._selected_held()
         title = "Answer the held request" if held is not None else "Answer new requests with"
-        self.push_screen(ResponseScreen(title, self.hub.default),
-                         lambda reply: reply is not None and self._answer(reply))
+        def chosen(reply: Reply | None) -> None:
+            if reply is not None:
+                self._answer(reply)
+
+        self.push_screen(ResponseScreen(title, self.hub.default), chosen)
 
     def action_release_all(self) -> None:
         count = self.hub.release_all(self.hub.default, "hold")
@@ -355,7 +361,11 @@ class InspectorApp(App[None]):
         exchanges = self.query_one(ExchangeList)
         counts = {"selected": int(exchanges.selected is not None), "marked": len(exchanges.marked),
                   "filtered": exchanges.row_count}
-        self.push_screen(ExportScreen(counts), lambda choice: choice and self._export(choice))
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self._export(choice)
+
+        self.push_screen(ExportScreen(counts), chosen)
 
     @work(thread=True, group="export")
     def _export(self, choice: ExportChoice) -> None:

@@ -18,7 +18,7 @@ class RulesScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="rules.close"),
-        Binding("space", "toggle", "Enable/disable", id="rules.toggle"),
+        Binding("space", "toggle_rule", "Enable/disable", id="rules.toggle"),
         Binding("delete,d", "remove", "Remove", id="rules.remove"),
         Binding("K", "move(-1)", "Move up", id="rules.up"),
         Binding("J", "move(1)", "Move down", id="rules.down"),
@@ -58,7 +58,7 @@ class RulesScreen(ModalScreen[None]):
         index = self.query_one(ListView).index
         return index if index is not None and index < len(self.hub.rules) else None
 
-    def action_toggle(self) -> None:
+    def action_toggle_rule(self) -> None:
         index = self._selected()
         if index is not None:
             self.hub.toggle_rule(index)

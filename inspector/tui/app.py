@@ -158,8 +158,7 @@ class InspectorApp(App[None]):
             return
         self._pending.append(notice)
         if not self._waking:
-            self._waking = True
-            self.post_message(self.NoticesPending())
+            self._waking = self.post_message(self.NoticesPending())
 
     def on_inspector_app_notices_pending(self) -> None:
         self._apply_notices()

@@ -30,7 +30,7 @@ before, so it is the moment the terminal would have delivered the key, however b
 event loop is. Presses alternate j/k (cursor down/up, so the selection moves back and
 forth) about every 100 ms: the gaps are drawn uniformly from 70-130 ms (seeded, the same
 in both cases), because a fixed 100 ms would lock every press to one phase of the app's
-own 100 ms flush timer and make a run's figures depend on that phase; each press also
+own throttle of arrivals and make a run's figures depend on that phase; each press also
 waits for the previous one to be shown (or 2 s) plus 20 ms.
 
 "Shown on screen": in headless mode Textual still composes every frame. The screen's
@@ -118,7 +118,7 @@ SIZE = (160, 45)
 LAG_PERIOD = 0.010
 SHOW_TIMEOUT = 2.0
 MIN_GAP = 0.020
-JITTER = 0.3  # press gaps vary +-30%, so presses do not lock to the app's 100 ms flush
+JITTER = 0.3  # press gaps vary +-30%, so presses do not lock to the app's throttle of arrivals
 TICKS = os.sysconf("SC_CLK_TCK")
 CPUS = os.cpu_count() or 1
 
@@ -390,7 +390,7 @@ class Breakdown:
         self.wrap(Screen, "_on_timer_update", "frame: Textual layout + compose (Screen._on_timer_update, rest)")
         self.wrap(ExchangeList, "render_line", "frame: ExchangeList.render_line")
         self.wrap(BodyView, "render_line", "frame: BodyView.render_line")
-        self.wrap(InspectorApp, "_flush", "InspectorApp._flush (arrivals into the list, every 100 ms)")
+        self.wrap(InspectorApp, "_apply_notices", "InspectorApp._apply_notices (arrivals into the list)")
         self.wrap(InspectorApp, "on_exchange_list_selected", "InspectorApp.on_exchange_list_selected (DetailPane.show)")
         self.wrap(receiver_app, "build_exchange", "request: build_exchange (parse + lint)")
         self.wrap(Hub, "record", "request: Hub.record (History.add + notices)")
@@ -426,9 +426,9 @@ async def run_case(m: Any, rate: float, presses: int, spacing: float, warmup: fl
             assert url.startswith("http://127.0.0.1:"), url
             await finish_loadgen(await start_loadgen(url, PREFILL_RATE, PREFILL / PREFILL_RATE, "p"))
             await wait_count(history, PREFILL)
-            await asyncio.sleep(0.3)  # the app applies arrivals every 100 ms
-            await pilot.pause()
             exchanges = app.query_one(m.ExchangeList)
+            while exchanges.row_count < PREFILL:  # arrivals of a burst are merged, then applied
+                await pilot.pause(0.02)
             assert app.focused is exchanges, app.focused
             assert exchanges.row_count == PREFILL, exchanges.row_count
             exchanges.select(exchanges._rows[PREFILL // 2].id)

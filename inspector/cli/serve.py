@@ -56,10 +56,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"segment-inspector: cannot listen on {receiver.host}:{receiver.port}: "
                   f"{err.strerror or err}", file=sys.stderr)
             return EXIT_FAILURE
-        answer = hub.policy.default if hub.policy.forward is None else (
-            f"{hub.policy.default}, " if hub.policy.forward.mirror else "") + str(hub.policy.forward)
         print(f"segment-inspector {__version__} receiving on {inert(url)}  "
-              f"(answer: {inert(str(answer))}; history: {inspector.directory}; Ctrl-C stops)",
+              f"(answer: {inert(hub.answering())}; history: {inspector.directory}; Ctrl-C stops)",
               file=sys.stderr if as_json else sys.stdout, flush=True)
         show_tunnel()
         stop = asyncio.Event()

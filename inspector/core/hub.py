@@ -1,9 +1,11 @@
 """The hub: the one object every UI talks to.
 
 The receiver hands each request to `answer()` and then `record()`; UIs `subscribe()`
-to what happens, list and `resolve()` held requests, change the policy and search
-the history. Nothing here knows about HTTP servers or terminals: forwarding to the
-user's endpoint goes through the injected `forwarder` (the receiver's aiohttp client).
+to what happens, list and `resolve()` held requests, change how we answer and search
+the history, only through the methods here: each change is announced to every
+subscriber, so two UIs never disagree. Nothing here knows about HTTP servers or
+terminals: forwarding to the user's endpoint goes through the injected `forwarder`
+(the receiver's aiohttp client).
 """
 
 from __future__ import annotations
@@ -11,26 +13,33 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import orjson
 
 from .checks.answers import Limits, judge, redelivery_finding
 from .model import Answer, Destination, Exchange, Summary
-from .policy import Forward, Hold, Policy, Reply
+from .policy import Forward, Hold, Policy, Reply, Rule
 from .query import Query
 from .store import History
 
 
+NoticeKind = Literal["arrived", "held", "released", "recorded", "tunnel",
+                     "answer", "rules", "holding", "forward", "urls"]
+
+
 @dataclass(slots=True)
 class Notice:
-    """What just happened: `kind` is "arrived", "held", "released", "recorded" or "tunnel".
+    """What just happened.
 
-    A recorded exchange comes with the summary the history made of it. A "tunnel"
-    notice is about no exchange (`exchange` is None): read `Hub.tunnel`.
+    About an exchange: "arrived", "held", "released", "recorded" (with the summary the
+    history made of it). About no exchange (`exchange` is None), read the hub for the
+    new state: "tunnel" (`Hub.tunnel`), "answer" (the default answer), "rules",
+    "holding" (whether new requests are held), "forward", "urls" (the receiving URLs).
     """
 
-    kind: str
+    kind: NoticeKind
     exchange: Exchange | None
     summary: Summary | None = None
 
@@ -75,6 +84,7 @@ class Hub:
         self._subscribers: list[Subscriber] = []
         self._held: dict[str, _Held] = {}
         self.public_urls: list[str] = []
+        self.local_url = ""
         self.tunnel: TunnelState | None = None
 
     # -- subscribing -------------------------------------------------------------
@@ -84,16 +94,28 @@ class Hub:
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
 
-    def _notify(self, kind: str, exchange: Exchange | None, summary: Summary | None = None) -> None:
+    def _notify(self, kind: NoticeKind, exchange: Exchange | None = None,
+                summary: Summary | None = None) -> None:
         notice = Notice(kind, exchange, summary)
         for subscriber in list(self._subscribers):
             subscriber(notice)
+
+    # -- where Segment sends requests ------------------------------------------------
 
     def set_tunnel(self, state: TunnelState) -> None:
         """The tunnel changed: keep its state, its URL as the public one, and tell the UIs."""
         self.tunnel = state
         self.public_urls = [state.public_url] if state.public_url else []
-        self._notify("tunnel", None)
+        self._notify("tunnel")
+
+    def set_local_url(self, url: str) -> None:
+        """The receiver listens at `url`."""
+        self.local_url = url
+        self._notify("urls")
+
+    def receiving_url(self) -> str:
+        """The URL to give Segment: the public one when there is one, else the local one."""
+        return self.public_urls[0] if self.public_urls else self.local_url
 
     # -- the receiver's side -----------------------------------------------------
 
@@ -187,18 +209,84 @@ class Hub:
         """Keep an answered exchange and tell the UIs."""
         self._notify("recorded", exchange, self.history.add(exchange))
 
-    # -- the UIs' side -----------------------------------------------------------
+    # -- the UIs' side: how new requests are answered -----------------------------
+
+    @property
+    def default(self) -> Reply:
+        """What a request no rule, hold or forward answers gets."""
+        return self.policy.default
+
+    def set_default(self, reply: Reply) -> None:
+        self.policy.default = reply
+        self._notify("answer")
+
+    @property
+    def api_keys(self) -> frozenset[str]:
+        return self.policy.api_keys
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules in the order they apply; change them with the methods below."""
+        return tuple(self.policy.rules)
+
+    def add_rule(self, rule: Rule) -> None:
+        """Add a rule after the others: it answers what no earlier rule matches."""
+        self.policy.rules.append(rule)
+        self._notify("rules")
+
+    def remove_rule(self, index: int) -> None:
+        del self.policy.rules[index]
+        self._notify("rules")
+
+    def toggle_rule(self, index: int) -> None:
+        """Enable a disabled rule, disable an enabled one."""
+        rule = self.policy.rules[index]
+        self.policy.rules[index] = replace(rule, enabled=not rule.enabled)
+        self._notify("rules")
+
+    def move_rule(self, index: int, step: int) -> int:
+        """Move a rule `step` places (negative: earlier); returns where it is now."""
+        rules = self.policy.rules
+        target = max(0, min(index + step, len(rules) - 1))
+        rules.insert(target, rules.pop(index))
+        self._notify("rules")
+        return target
+
+    @property
+    def forward(self) -> Forward | None:
+        """Where requests are forwarded (or mirrored) to; None when they are not."""
+        return self.policy.forward
+
+    def set_forward(self, forward: Forward | None) -> None:
+        self.policy.forward = forward
+        self._notify("forward")
+
+    def answering(self) -> str:
+        """How new requests are answered, in a few words: "200", "forward to URL"..."""
+        forward = self.policy.forward
+        if forward is None:
+            return str(self.policy.default)
+        return (f"{self.policy.default}, " if forward.mirror else "") + str(forward)
+
+    @property
+    def holding(self) -> Hold | None:
+        """Which new requests are held for a person; None when none are."""
+        return self.policy.hold
 
     def start_holding(self, query: Query | None = None, *, count: int | None = None,
                       timeout: float | None = None, fallback: Reply | None = None) -> Hold:
         """Hold requests (those `query` matches, the next `count` of them) for a person."""
         self.policy.hold = Hold(query, self.hold_timeout if timeout is None else timeout,
                                 count, fallback)
+        self._notify("holding")
         return self.policy.hold
 
     def stop_holding(self) -> None:
         """New requests are answered by the policy again; held ones stay held."""
         self.policy.hold = None
+        self._notify("holding")
+
+    # -- the UIs' side: held requests --------------------------------------------
 
     def held(self) -> list[tuple[Exchange, float]]:
         """Held exchanges, oldest first, with the time at which each falls back."""
@@ -233,11 +321,39 @@ class Hub:
                 count += 1
         return count
 
-    def search(self, query: Query | None = None, limit: int | None = None) -> list[Summary]:
-        return self.history.search(query, limit)
+    # -- the UIs' side: what was received ----------------------------------------
+
+    def search(self, query: Query | None = None, limit: int | None = None, *,
+               newest_first: bool = True, held: bool = False) -> list[Summary]:
+        """Stored exchanges the query matches; with `held`, also the requests held now
+        (they are the newest: not stored until answered)."""
+        found = self.history.search(query, limit, newest_first)
+        if not held:
+            return found
+        # A snapshot: the search may run in a thread while requests arrive.
+        waiting = [held.exchange.summary() for held in list(self._held.values())]
+        waiting = [summary for summary in waiting if query is None or query.matches(summary)]
+        found = waiting[::-1] + found if newest_first else found + waiting
+        return found if limit is None else found[:limit]
 
     def get(self, exchange_id: str) -> Exchange | None:
-        return self.history.get(exchange_id)
+        """An exchange by id, held or stored (stored ones also by a unique id prefix)."""
+        held = self._held.get(exchange_id)
+        return held.exchange if held is not None else self.history.get(exchange_id)
+
+    def held_exchange(self, exchange_id: str) -> Exchange | None:
+        """The exchange if it is held right now, else None."""
+        held = self._held.get(exchange_id)
+        return held.exchange if held is not None else None
+
+    def stored(self) -> int:
+        """How many exchanges the history keeps."""
+        return len(self.history)
+
+    @property
+    def problems(self) -> list[str]:
+        """Files of the history that could not be read: their exchanges are missing."""
+        return self.history.problems
 
     def deliveries(self, source_id: str) -> list[Exchange]:
         """The deliveries of a source call's events (Tracking API), oldest first."""

@@ -1,8 +1,10 @@
 """The TUI: watch Segment's requests arrive and answer them from the keyboard.
 
 The app owns the receiver (started on its own event loop in on_mount, stopped in
-on_unmount) and subscribes to the hub. Hub notices are queued and applied every
-100 ms, so a burst of requests costs the screen one update, not one per request.
+on_unmount) and talks to the core only through the hub. The first hub notice after a
+quiet spell wakes the app at once, so a single request shows without delay; notices
+that follow within THROTTLE are merged, so a burst costs the screen one update, not
+one per request.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Footer, Input
 
 from ..core.exporters import DEFAULT_BASE_URL, ExportOptions, export
@@ -49,7 +52,8 @@ from .widgets.search_bar import SearchBar
 
 # One key per status Segment documents. Shown in help; remappable by binding id.
 ANSWER_KEYS = {"2": 200, "3": 202, "4": 400, "5": 401, "6": 403, "7": 429, "0": 500, "9": 501, "8": 503}
-FLUSH_INTERVAL = 0.25
+THROTTLE = 0.25
+"""After applying notices, the app waits this long before applying the next ones."""
 WIDE = 140
 
 
@@ -122,7 +126,11 @@ class InspectorApp(App[None]):
         self.replay_url = ""
         self.tester_target: tuple[str, str] | None = None
         self._pending: list[Notice] = []
+        self._waking = False  # a wake-up is posted or the throttle runs: notices just queue
         self._unsubscribe: Callable[[], None] | None = None
+
+    class NoticesPending(Message):
+        """The hub said something while the app was quiet: apply it now."""
 
     def compose(self) -> ComposeResult:
         yield InspectorHeader(id="header")
@@ -140,7 +148,7 @@ class InspectorApp(App[None]):
             self.set_keymap(self.keymap)
         self._unsubscribe = self.hub.subscribe(self._queue)
         exchanges = self.query_one(ExchangeList)
-        exchanges.set_rows(self.hub.history.search(newest_first=False))
+        exchanges.set_rows(self.hub.search(newest_first=False))
         exchanges.focus()
         if self.receiver is not None:
             try:
@@ -149,10 +157,10 @@ class InspectorApp(App[None]):
                 self.notes = (f"cannot listen on {self.receiver.host}:{self.receiver.port}: "
                               f"{err.strerror or err}",)
                 self.notify(self.notes[0], severity="error", markup=False, timeout=30)
-        for problem in self.hub.history.problems:
+        if self.local_url:
+            self.hub.set_local_url(self.local_url)
+        for problem in self.hub.problems:
             self.notify(inert(problem), severity="warning", markup=False, timeout=30)
-        # On the main screen, so the flushing ends with the widgets it updates.
-        self.screen.set_interval(FLUSH_INTERVAL, self._apply_notices)
         self._show_header()
         gc.freeze()  # the history and the widgets live as long as the app: keep GC passes short
 
@@ -165,19 +173,42 @@ class InspectorApp(App[None]):
     # -- applying what the hub says ---------------------------------------------------
 
     def _queue(self, notice: Notice) -> None:
+        """Called by the hub, on this app's event loop. An arrival shows once it is held
+        or recorded: waking for it would only start the throttle before those come."""
+        if notice.kind == "arrived":
+            return
         self._pending.append(notice)
+        if not self._waking:
+            self._waking = self.post_message(self.NoticesPending())
+
+    def on_inspector_app_notices_pending(self) -> None:
+        self._apply_notices()
+        self.set_timer(THROTTLE, self._end_throttle)
+
+    def _end_throttle(self) -> None:
+        """Apply what came during the throttle, and throttle again; else go quiet."""
+        if self._pending:
+            self._apply_notices()
+            self.set_timer(THROTTLE, self._end_throttle)
+        else:
+            self._waking = False
 
     def _apply_notices(self) -> None:
+        if not self.query(ExchangeList):
+            return  # closing: the main screen is gone
         notices, self._pending = self._pending, []
         changed: dict[str, tuple[Exchange, Summary]] = {}
         for notice in notices:
+            exchange = notice.exchange
+            if exchange is None:
+                continue
             if notice.kind == "recorded" and notice.summary is not None:
                 self.received += 1
                 if "error" in notice.summary.severities:
                     self.with_errors += 1
-                changed[notice.exchange.id] = (notice.exchange, notice.summary)
+                changed[exchange.id] = (exchange, notice.summary)
             elif notice.kind == "held":
-                changed[notice.exchange.id] = (notice.exchange, notice.exchange.summary())
+                changed[exchange.id] = (exchange, exchange.summary())
         exchanges = self.query_one(ExchangeList)
         if changed:
             summaries = [summary for _, summary in changed.values()]
@@ -192,8 +223,7 @@ class InspectorApp(App[None]):
             self._show_header()
 
     def _show_header(self) -> None:
-        policy = self.hub.policy
-        hold = policy.hold
+        hold = self.hub.holding
         if hold is None:
             hold_text = "off"
         else:
@@ -205,24 +235,13 @@ class InspectorApp(App[None]):
         tunnel = self.hub.tunnel
         why = {"tunnel_note": tunnel.note} if tunnel is not None and tunnel.note else {}
         self.query_one(InspectorHeader).show(HeaderState(
-            local_url=self.local_url, public_url=public, **why, answer=self._answer_text(),
-            rules=sum(rule.enabled for rule in policy.rules), hold=hold_text, received=self.received,
-            held=len(self.hub.held()), errors=self.with_errors, history=len(self.hub.history),
+            local_url=self.local_url, public_url=public, **why, answer=inert(self.hub.answering()),
+            rules=sum(rule.enabled for rule in self.hub.rules), hold=hold_text, received=self.received,
+            held=len(self.hub.held()), errors=self.with_errors, history=self.hub.stored(),
             filter=self.filter.text if self.filter is not None else "", notes=self.notes))
 
-    def _answer_text(self) -> str:
-        forward = self.hub.policy.forward
-        if forward is None:
-            return str(self.hub.policy.default)
-        return (f"{self.hub.policy.default}, " if forward.mirror else "") + inert(str(forward))
-
     def _exchange(self, summary: Summary | None) -> Exchange | None:
-        if summary is None:
-            return None
-        for exchange, _ in self.hub.held():
-            if exchange.id == summary.id:
-                return exchange
-        return self.hub.get(summary.id)
+        return self.hub.get(summary.id) if summary is not None else None
 
     def on_exchange_list_selected(self, message: ExchangeList.Selected) -> None:
         self.query_one(DetailPane).show(self._exchange(message.summary))
@@ -238,9 +257,7 @@ class InspectorApp(App[None]):
 
     @work(thread=True, exclusive=True, group="search")
     def _search(self, query: Query | None) -> None:
-        found = self.hub.history.search(query, newest_first=False)
-        held = [exchange.summary() for exchange, _ in self.hub.held()]
-        found += [s for s in held if query is None or query.matches(s)]
+        found = self.hub.search(query, newest_first=False, held=True)
         self.call_from_thread(self.query_one(ExchangeList).set_rows, found)
 
     def action_search(self) -> None:
@@ -250,16 +267,14 @@ class InspectorApp(App[None]):
 
     def _selected_held(self) -> Exchange | None:
         selected = self.query_one(ExchangeList).selected
-        if selected is None:
-            return None
-        return next((exchange for exchange, _ in self.hub.held() if exchange.id == selected.id), None)
+        return self.hub.held_exchange(selected.id) if selected is not None else None
 
     def _answer(self, reply: Reply) -> None:
         held = self._selected_held()
         if held is not None and self.hub.resolve(held.id, reply):
             self.notify(f"answered the held request with {reply}", markup=False)
         else:
-            self.hub.policy.default = reply
+            self.hub.set_default(reply)
             self.notify(f"new requests are answered {reply}", markup=False)
         self._show_header()
 
@@ -269,16 +284,19 @@ class InspectorApp(App[None]):
     def action_custom_answer(self) -> None:
         held = self._selected_held()
         title = "Answer the held request" if held is not None else "Answer new requests with"
-        self.push_screen(ResponseScreen(title, self.hub.policy.default),
-                         lambda reply: reply is not None and self._answer(reply))
+        def chosen(reply: Reply | None) -> None:
+            if reply is not None:
+                self._answer(reply)
+
+        self.push_screen(ResponseScreen(title, self.hub.default), chosen)
 
     def action_release_all(self) -> None:
-        count = self.hub.release_all(self.hub.policy.default, "hold")
+        count = self.hub.release_all(self.hub.default, "hold")
         self.notify(f"answered {count} held request{'s' if count != 1 else ''} with "
-                    f"{self.hub.policy.default}", markup=False)
+                    f"{self.hub.default}", markup=False)
 
     def action_toggle_hold(self) -> None:
-        if self.hub.policy.hold is None:
+        if self.hub.holding is None:
             self.hub.start_holding()
             self.notify("holding new requests: digits answer the selected one, A answers all",
                         markup=False)
@@ -299,24 +317,24 @@ class InspectorApp(App[None]):
         def chosen(forward: Forward | None) -> None:
             if forward is None:
                 return
-            self.hub.policy.forward = None if forward == OFF else forward
+            self.hub.set_forward(None if forward == OFF else forward)
             self.notify(f"{forward}" if forward != OFF else "not forwarding", markup=False)
             self._show_header()
 
-        self.push_screen(ForwardScreen(self.hub.policy.forward), chosen)
+        self.push_screen(ForwardScreen(self.hub.forward), chosen)
 
     def action_forward_held(self) -> None:
         held = self._selected_held()
         if held is None:
             self.notify("select a held request first (h holds new requests)", severity="warning",
                         markup=False)
-        elif self.hub.policy.forward is None:
+        elif self.hub.forward is None:
             self.notify("no endpoint to forward to: press f to set one", severity="warning", markup=False)
         elif self.hub.resolve_forward(held.id):
-            self.notify(f"forwarded the held request to {self.hub.policy.forward.url}", markup=False)
+            self.notify(f"forwarded the held request to {self.hub.forward.url}", markup=False)
 
     def action_rules(self) -> None:
-        self.push_screen(RulesScreen(self.hub.policy), lambda _: self._show_header())
+        self.push_screen(RulesScreen(self.hub), lambda _: self._show_header())
 
     def action_rule_from_selected(self) -> None:
         selected = self.query_one(ExchangeList).selected
@@ -330,7 +348,7 @@ class InspectorApp(App[None]):
 
         def chosen(reply: Reply | None) -> None:
             if reply is not None:
-                self.hub.policy.rules.append(Rule(query, reply))
+                self.hub.add_rule(Rule(query, reply))
                 self.notify(f"rule added: {query.text} => {reply}", markup=False)
                 self._show_header()
 
@@ -373,14 +391,10 @@ class InspectorApp(App[None]):
     def action_copy_curl(self) -> None:
         exchange = self._exchange(self.query_one(ExchangeList).selected)
         if exchange is not None:
-            self._copy(curl_command(exchange, self._receiving_url() or DEFAULT_BASE_URL), "a curl command")
-
-    def _receiving_url(self) -> str:
-        """The URL Segment should use: the public one when there is one."""
-        return self.hub.public_urls[0] if self.hub.public_urls else self.local_url
+            self._copy(curl_command(exchange, self.hub.receiving_url() or DEFAULT_BASE_URL), "a curl command")
 
     def action_copy_url(self) -> None:
-        url = self._receiving_url()
+        url = self.hub.receiving_url()
         if url:
             self._copy(url, url)
 
@@ -388,7 +402,11 @@ class InspectorApp(App[None]):
         exchanges = self.query_one(ExchangeList)
         counts = {"selected": int(exchanges.selected is not None), "marked": len(exchanges.marked),
                   "filtered": exchanges.row_count}
-        self.push_screen(ExportScreen(counts), lambda choice: choice and self._export(choice))
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self._export(choice)
+
+        self.push_screen(ExportScreen(counts), chosen)
 
     @work(thread=True, group="export")
     def _export(self, choice: ExportChoice) -> None:
@@ -399,9 +417,9 @@ class InspectorApp(App[None]):
         elif choice.scope == "marked":
             ids = sorted(exchanges.marked)
         else:
-            ids = [summary.id for summary in self.hub.history.search(self.filter, newest_first=False)]
+            ids = [summary.id for summary in self.hub.search(self.filter, newest_first=False)]
         found = [exchange for exchange in map(self.hub.get, ids) if exchange is not None]
-        url = self._receiving_url() or DEFAULT_BASE_URL
+        url = self.hub.receiving_url() or DEFAULT_BASE_URL
         result = export(found, choice.format, ExportOptions(base_url=url, redact=choice.redact))
         try:
             paths = write_export(result, Path(choice.path), force=choice.force)
@@ -433,7 +451,7 @@ class InspectorApp(App[None]):
 
     def action_tester(self) -> None:
         selected = self._exchange(self.query_one(ExchangeList).selected)
-        url, key = self.tester_target or (self.local_url, min(self.hub.policy.api_keys, default="segment"))
+        url, key = self.tester_target or (self.local_url, min(self.hub.api_keys, default="segment"))
         self.push_screen(EventTesterScreen(url, key, selected.body if selected is not None else None,
                                            now=self.clock()), self._keep_tester_target)
 

@@ -8,7 +8,6 @@ import json
 import logging
 import subprocess
 import sys
-import time
 import zlib
 from pathlib import Path
 
@@ -29,13 +28,7 @@ from inspector.receiver.limit import DEFAULT_RATE, RateLimit
 
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event
-
-
-async def until(condition, timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
+from ..waiting import until
 
 
 def port_of(url: str) -> int:

@@ -20,7 +20,7 @@ from inspector.core.store import History
 from inspector.receiver import Receiver
 from inspector.receiver.tracking import TRACKING, Tracking, TrackingOptions
 
-from ..tunnel.conftest import until
+from ..waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_CLIENTS = ROOT / ".ci" / "node_clients"  # .ci/run: npm install --prefix .ci/node_clients @segment/analytics-node

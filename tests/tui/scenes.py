@@ -25,18 +25,20 @@ from typing import Any
 
 import orjson
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, TabbedContent
+from textual.widgets import Input, OptionList, Static, TabbedContent, TextArea
 
-from inspector.core.hub import Hub
+from inspector.core.hub import Hub, TunnelState
 from inspector.core.intake import build_exchange, parse_body
 from inspector.core.model import Answer, Exchange
 from inspector.core.policy import Policy, Reply, parse_rule
 from inspector.core.store import History
 from inspector.tui.app import InspectorApp
-from inspector.tui.screens.tester import LINT_DELAY, EventTesterScreen
+from inspector.tui.screens.tester import EventTesterScreen, lint_text
 from inspector.tui.widgets.detail.pane import FINDINGS_TAB, HEADERS_TAB, RESPONSE_TAB
 from inspector.tui.widgets.exchange_list import ExchangeList
 from inspector.tui.widgets.header import InspectorHeader
+
+from ..waiting import pilot_until
 
 LOCAL_URL = "http://127.0.0.1:8686/"
 PUBLIC_URL = "https://7c1e-203-0-113-42.ngrok-free.app"
@@ -434,7 +436,7 @@ def make_scene_app(directory: Path | str, *, held: bool = False) -> InspectorApp
     """
     clock = SceneClock(SHOWN_AT if held else START + 60.0)
     hub = Hub(build_history(directory), scene_policy(), hold_timeout=HOLD_TIMEOUT, clock=clock)
-    hub.public_urls = [PUBLIC_URL]
+    hub.set_tunnel(TunnelState("external", public_url=PUBLIC_URL))
     if held:
         hub.start_holding()
     app = InspectorApp(hub, local_url=LOCAL_URL, clock=clock)
@@ -452,7 +454,7 @@ async def ready(pilot: Pilot) -> None:
     app = pilot.app
     assert isinstance(app, InspectorApp)
     hub = app.hub
-    if hub.policy.hold is not None and not hub.held():
+    if hub.holding is not None and not hub.held():
         clock = app.clock
         assert isinstance(clock, SceneClock)
         # InspectorApp does not hand its clock to the list, whose countdown reads time.time.
@@ -460,10 +462,8 @@ async def ready(pilot: Pilot) -> None:
         clock.now = HELD_AT
         app.run_worker(hub.answer(held_exchange()), exit_on_error=False)
         header = app.query_one(InspectorHeader)
-        deadline = time.monotonic() + 10.0
-        while not hub.held() or header.state.held == 0:  # the app applies notices every 100 ms
-            assert time.monotonic() < deadline, "the held request never reached the screen"
-            await pilot.pause(0.02)
+        await pilot_until(pilot, lambda: hub.held() and header.state.held == 1,
+                          what="the held request reaches the screen")
         clock.now = SHOWN_AT
         app.query_one(ExchangeList).refresh()
     await pilot.pause()
@@ -548,8 +548,11 @@ async def tester(pilot: Pilot) -> None:
     templates = screen.query_one("#templates", OptionList)
     templates.highlighted = [label for label, _ in screen.templates].index("Order Completed · E-commerce v2")
     templates.action_select()
-    await pilot.pause(LINT_DELAY + 0.1)
-    await pilot.pause()
+    editor = screen.query_one("#event", TextArea)
+    editor.cursor_blink = False  # the cursor is drawn however long the machine takes to get here
+    await pilot_until(pilot, lambda: "Order Completed" in editor.text
+                      and str(screen.query_one("#lint", Static).content) == str(lint_text(editor.text)),
+                      what="the picked event is linted")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import aiohttp
 import orjson
 from textual.widgets import TabbedContent
 
-from inspector.core.hub import Hub
+from inspector.core.hub import Hub, TunnelState
 from inspector.core.policy import Policy, parse_reply
 from inspector.core.store import History
 from inspector.receiver import Receiver
@@ -26,6 +26,7 @@ from inspector.tui.widgets.header import InspectorHeader
 
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event
+from ..waiting import pilot_until
 
 
 @asynccontextmanager
@@ -50,12 +51,6 @@ class Client:
             return resp.status, json.loads(await resp.read() or b"null")
 
 
-async def settle(pilot, seconds: float = 0.3) -> None:
-    """Let the app apply what the hub said (it does so every 100 ms)."""
-    await asyncio.sleep(seconds)
-    await pilot.pause()
-
-
 def screen_text(app: InspectorApp) -> str:
     """What the screen shows, as text: the SVG screenshot with its entities decoded."""
     return html.unescape(app.export_screenshot()).replace("\xa0", " ")
@@ -71,7 +66,7 @@ async def test_posted_events_appear_and_selection_fills_the_tabs(tmp_path):
         assert app.local_url.startswith("http://127.0.0.1:")
         for name in ("Order Completed", "Signed Up", "Purchase"):
             assert (await client.post(make_event(event=name)))[0] == 200
-        await settle(pilot)
+        await pilot_until(pilot, lambda: app.query_one(InspectorHeader).state.received == 3)
         text = list_text(app)
         assert "Order Completed" in text and "Signed Up" in text and "Purchase" in text
         assert text.index("Purchase") < text.index("Order Completed")  # newest first
@@ -108,37 +103,35 @@ async def test_custom_answer_screen_sets_status_message_and_delay(tmp_path):
         app.screen.query_one("#message").value = "maintenance"
         await pilot.press("enter")
         await pilot.pause()
-        assert app.hub.policy.default == parse_reply("503:maintenance")
+        assert app.hub.default == parse_reply("503:maintenance")
         assert await client.post(make_event()) == (503, {"message": "maintenance"})
 
 
 async def test_held_request_is_answered_from_the_keyboard(tmp_path):
     async with running(tmp_path) as (app, pilot, client):
         await pilot.press("h")
-        assert app.hub.policy.hold is not None
+        assert app.hub.holding is not None
         waiting = asyncio.create_task(client.post(make_event(event="Held One")))
-        await settle(pilot)
-        assert not waiting.done()
+        await pilot_until(pilot, lambda: app.query_one(InspectorHeader).state.held == 1)
         assert "HELD" in list_text(app)
-        assert app.query_one(InspectorHeader).state.held == 1
+        assert not waiting.done()
         focused = app.focused
         exchanges = app.query_one(ExchangeList)
         assert exchanges.selected is not None and exchanges.selected.held
         await pilot.press("9")  # 501
         assert await asyncio.wait_for(waiting, 5) == (501, {"message": "Not Implemented"})
         assert app.focused is focused  # holding never moved the focus
-        await settle(pilot)
-        assert "HELD" not in list_text(app) and "501" in list_text(app)
-        assert app.hub.policy.default.status == 200  # the default answer did not change
+        await pilot_until(pilot, lambda: "HELD" not in list_text(app) and "501" in list_text(app))
+        assert app.hub.default.status == 200  # the default answer did not change
 
 
 async def test_held_requests_fall_back_when_nobody_answers(tmp_path):
     async with running(tmp_path, hold_timeout=0.5) as (app, pilot, client):
         await pilot.press("h")
-        app.hub.policy.default = parse_reply("202")
+        app.hub.set_default(parse_reply("202"))
         assert await asyncio.wait_for(client.post(make_event()), 5) == (202, {})
-        await settle(pilot)
-        [summary] = app.hub.history.search()
+        await pilot_until(pilot, app.hub.search)
+        [summary] = app.hub.search()
         assert app.hub.get(summary.id).answer.chosen_by == "hold timeout"
 
 
@@ -146,8 +139,7 @@ async def test_answer_all_held(tmp_path):
     async with running(tmp_path) as (app, pilot, client):
         await pilot.press("h")
         tasks = [asyncio.create_task(client.post(make_event(messageId=f"m{n}"))) for n in range(3)]
-        await settle(pilot)
-        assert len(app.hub.held()) == 3
+        await pilot_until(pilot, lambda: len(app.hub.held()) == 3)
         await pilot.press("A")
         results = await asyncio.wait_for(asyncio.gather(*tasks), 5)
         assert [status for status, _ in results] == [200, 200, 200]
@@ -157,18 +149,17 @@ async def test_search_filters_the_whole_history_and_shows_errors_in_place(tmp_pa
     async with running(tmp_path) as (app, pilot, client):
         for name in ("Order Completed", "Signed Up"):
             await client.post(make_event(event=name))
-        await settle(pilot)
+        await pilot_until(pilot, lambda: "Signed Up" in list_text(app))
         await pilot.press("slash")
         await pilot.press(*"event:Signed*", "enter")
         await app.workers.wait_for_complete()
-        await settle(pilot)
-        text = list_text(app)
-        assert "Signed Up" in text and "Order Completed" not in text
+        await pilot_until(pilot, lambda: "Order Completed" not in list_text(app))
+        assert "Signed Up" in list_text(app)
         await client.post(make_event(event="Order Completed"))
         await client.post(make_event(event="Signed Out"))
-        await settle(pilot)
-        text = list_text(app)
-        assert "Signed Out" in text and "Order Completed" not in text
+        # Signed Out came second: once it shows, Order Completed would show too if it matched
+        await pilot_until(pilot, lambda: "Signed Out" in list_text(app))
+        assert "Order Completed" not in list_text(app)
         await pilot.press(*" (unclosed", "enter")
         await pilot.pause()
         assert "expected ')'" in screen_text(app) or "unclosed" in screen_text(app)
@@ -177,14 +168,14 @@ async def test_search_filters_the_whole_history_and_shows_errors_in_place(tmp_pa
 async def test_rule_from_selected_answers_requests_like_it(tmp_path):
     async with running(tmp_path) as (app, pilot, client):
         await client.post(make_event(event="Purchase"))
-        await settle(pilot)
+        await pilot_until(pilot, lambda: "Purchase" in list_text(app))
         await pilot.press("home", "x")
         await pilot.pause()
         app.screen.query_one("#status").value = "400"
         app.screen.query_one("#message").value = "use Order Completed"
         await pilot.press("enter")
         await pilot.pause()
-        assert [str(rule) for rule in app.hub.policy.rules] == [
+        assert [str(rule) for rule in app.hub.rules] == [
             'type:"track" event:"Purchase" => 400:use Order Completed']
         assert await client.post(make_event(event="Purchase")) == (400, {"message": "use Order Completed"})
         assert (await client.post(make_event(event="Order Completed")))[0] == 200
@@ -198,13 +189,13 @@ async def test_rule_from_selected_answers_requests_like_it(tmp_path):
 async def test_untrusted_text_is_inert_in_the_list_the_tabs_and_the_header(tmp_path):
     hostile = "[@click=app.quit]x[/] [bold]b[/bold] \x1b[31mred \x1b]0;pwned\x07 \x9b2J"
     async with running(tmp_path) as (app, pilot, client):
-        app.hub.public_urls.append("https://[@click=app.quit]evil[/].example")
+        app.hub.set_tunnel(TunnelState("external", public_url="https://[@click=app.quit]evil[/].example"))
         headers = dict(SEGMENT_HEADERS, **{"X-Note": hostile.replace("\x1b", "").replace("\x07", "")
                                            .replace("\x9b", "")})
         async with client.session.post(client.url, headers=headers, data=orjson.dumps(
                 make_event(event=hostile, userId=hostile, properties={hostile: hostile}))) as resp:
             assert resp.status == 200
-        await settle(pilot)
+        await pilot_until(pilot, lambda: app.query_one(ExchangeList).row_count == 1)
         await pilot.press("home")
         await pilot.pause()
         assert "[@click=app.qu" in list_text(app)  # cut to the column, but literal
@@ -230,7 +221,7 @@ async def test_keys_are_remapped_by_binding_id(tmp_path):
     app = InspectorApp(hub, local_url="http://127.0.0.1:8686/", keymap={"answer.503": "f5"})
     async with app.run_test() as pilot:
         await pilot.press("f5")
-        assert hub.policy.default.status == 503
+        assert hub.default.status == 503
         await pilot.press("question_mark")
         await pilot.pause()
         assert "f5" in screen_text(app) and "answer.503" in screen_text(app)
@@ -240,7 +231,7 @@ async def test_export_marked_exchanges_from_the_tui(tmp_path):
     async with running(tmp_path / "data") as (app, pilot, client):
         for name in ("Order Completed", "Signed Up", "Purchase"):
             await client.post(make_event(event=name, messageId=name))
-        await settle(pilot)
+        await pilot_until(pilot, lambda: app.query_one(ExchangeList).row_count == 3)
         await pilot.press("home", "m", "j", "j", "m")  # Purchase and Order Completed
         assert "●" in list_text(app)
         await pilot.press("e")
@@ -262,7 +253,7 @@ async def test_replay_the_selected_request_and_compare_the_answers(tmp_path):
     try:
         async with running(tmp_path / "data") as (app, pilot, client):
             await client.post(make_event(event="Order Completed"))
-            await settle(pilot)
+            await pilot_until(pilot, lambda: app.query_one(ExchangeList).row_count == 1)
             await pilot.press("home", "p")
             await pilot.pause()
             app.screen.query_one("#url").value = target_url
@@ -277,3 +268,23 @@ async def test_replay_the_selected_request_and_compare_the_answers(tmp_path):
     finally:
         await target.stop()
         target_history.close()
+
+
+def notice_timers(app: InspectorApp) -> list:
+    """The running timers, on the app or any screen, that call back into the app itself."""
+    owners = [app, *app.screen_stack]
+    return [timer for owner in owners for timer in owner._timers
+            if timer._task is not None and not timer._task.done()
+            and getattr(timer._callback, "__self__", None) is app]
+
+
+async def test_a_single_request_shows_without_a_polling_timer(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        await pilot_until(pilot, lambda: not notice_timers(app), what="the app goes quiet")
+        timers_when_recorded: list[list] = []
+        app.hub.subscribe(lambda notice: notice.kind == "recorded"
+                          and timers_when_recorded.append(notice_timers(app)))
+        await client.post(make_event(event="Order Completed"))
+        await pilot_until(pilot, lambda: "Order Completed" in list_text(app))
+        # Nothing was scheduled to bring the request to the screen: the notice itself did.
+        assert timers_when_recorded == [[]]

@@ -69,15 +69,15 @@ async def test_f_sets_and_clears_the_forward_url(tmp_path: Path) -> None:
         assert isinstance(app.screen, ForwardScreen)
         await pilot.press(*"http://localhost:3000/s", "enter")
         await pilot.pause()
-        assert hub.policy.forward == Forward("http://localhost:3000/s")
+        assert hub.forward == Forward("http://localhost:3000/s")
         await pilot.press("f")
         await pilot.press("tab", "space")  # the mirror checkbox
         await pilot.click("#ok")
         await pilot.pause()
-        assert hub.policy.forward == Forward("http://localhost:3000/s", mirror=True)
+        assert hub.forward == Forward("http://localhost:3000/s", mirror=True)
         await pilot.press("f", "ctrl+u", "enter")
         await pilot.pause()
-        assert hub.policy.forward is None
+        assert hub.forward is None
         await pilot.press("F")  # nothing held: only a notice
         await pilot.pause()
     history.close()

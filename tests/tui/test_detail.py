@@ -21,6 +21,7 @@ from inspector.tui.widgets.detail.pane import (AUTH_TAB, BODY_TAB, FINDINGS_TAB,
                                                RESPONSE_TAB, DetailPane)
 
 from ..conftest import SEGMENT_HEADERS, basic
+from ..waiting import pilot_until
 
 NOW = 1_704_067_200.0  # 2024-01-01T00:00:00Z
 SIZE = (110, 40)
@@ -255,17 +256,15 @@ async def test_a_one_megabyte_body_shows_without_hanging(tmp_path: Path) -> None
         app.query_one(DetailPane).show(sent)
         assert any(worker.group == "body-layout" for worker in app.workers), \
             "large bodies are laid out off the UI thread"
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        text = screen_text(app, tmp_path, "large")
-        assert f"Colours stop after line {HIGHLIGHT_LINES:,}" in text
         body = app.query_one(BodyView)
-        assert body.layout is not None and len(body.layout.json) > 20_000
+        await pilot_until(pilot, lambda: body.layout is not None, what="the body is laid out")
+        await pilot_until(pilot, lambda: f"Colours stop after line {HIGHLIGHT_LINES:,}"
+                          in screen_text(app, tmp_path, "large"), what="the laid-out body is shown")
+        assert len(body.layout.json) > 20_000
 
         body.focus()
         await pilot.press("end")
-        await pilot.pause()
-        assert body.visible_lines()[-1] == "]"
+        await pilot_until(pilot, lambda: body.visible_lines()[-1:] == ["]"], what="the end is shown")
         assert app.query_one(DetailPane).show(sent) is None
 
 

@@ -10,7 +10,7 @@ from inspector.core.checks import url_for
 from inspector.tui.widgets.detail.findings import FindingsView
 from inspector.tui.widgets.detail.pane import FINDINGS_TAB, DetailPane
 
-from ..tunnel.conftest import until
+from ..waiting import until
 from .test_detail import SIZE, event, exchange, screen_text, show_tab
 
 

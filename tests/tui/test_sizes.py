@@ -6,7 +6,6 @@ waits for what it checks by condition (`until`), never for a fixed time.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +28,7 @@ from inspector.tui.widgets.list_header import ListHeader
 from inspector.tunnel import NEITHER, NO_TOKEN
 
 from ..factories import make_event
+from ..waiting import pilot_until
 from .test_app import Client
 
 SIZES = [(80, 24), (100, 30), (160, 45)]
@@ -47,12 +47,9 @@ async def running(tmp_path: Path, size: tuple[int, int]) -> AsyncIterator[tuple[
     history.close()
 
 
-async def until(pilot, predicate: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    """Let the app run until `predicate()` holds; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"not within {timeout}s: {what}"
-        await pilot.pause(0.02)
+async def until(pilot, predicate: Callable[[], object], what: str) -> None:
+    """Let the app run until `predicate()` holds; fail naming `what` past the deadline."""
+    await pilot_until(pilot, predicate, what=what)
 
 
 def lines(app: InspectorApp) -> list[str]:

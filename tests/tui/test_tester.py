@@ -8,10 +8,11 @@ import orjson
 from aiohttp import web
 from textual.widgets import Input, OptionList, Static, TextArea
 
-from inspector.tui.screens.tester import EventTesterScreen
+from inspector.tui.screens.tester import EventTesterScreen, lint_text
 
 from ..factories import make_event
-from .test_app import list_text, running, settle
+from ..waiting import pilot_until
+from .test_app import list_text, running
 
 
 def answer(app) -> str:
@@ -50,14 +51,16 @@ async def test_a_semantic_event_picked_and_sent_arrives_as_segment_sends_it(tmp_
         labels = [name for name, _ in screen.templates]
         assert labels[:7] == ["identify", "track", "page", "screen", "group", "alias", "delete"]
         await pick(screen, pilot, "Order Completed · E-commerce v2")
-        edited = orjson.loads(screen.query_one("#event", TextArea).text)
+        editor = screen.query_one("#event", TextArea)
+        edited = orjson.loads(editor.text)
         assert edited["event"] == "Order Completed" and edited["type"] == "track"
+        await pilot_until(pilot, lambda: lint_shown(app) == str(lint_text(editor.text)),
+                          what="the edited event is linted")
         assert "Spec findings (0)" in lint_shown(app)
         shown = await send(app, pilot)
         assert "200 OK" in shown and "delivered" in shown
         await pilot.press("escape")
-        await settle(pilot)
-        assert "Order Completed" in list_text(app)
+        await pilot_until(pilot, lambda: "Order Completed" in list_text(app))
         [summary] = app.hub.search()
         exchange = app.hub.get(summary.id)
         assert exchange.header("User-Agent") == "Segment.io/1.0"
@@ -69,12 +72,13 @@ async def test_malformed_json_is_flagged_and_sent_as_typed(tmp_path):
     async with running(tmp_path) as (app, pilot, _):
         screen = await open_tester(app, pilot)
         screen.query_one("#event", TextArea).load_text('{"type": "track",, }')
-        await settle(pilot)
-        assert "not JSON: malformed JSON" in lint_shown(app) and "line 1 column 18" in lint_shown(app)
+        await pilot_until(pilot, lambda: "not JSON: malformed JSON" in lint_shown(app),
+                          what="the edited event is linted")
+        assert "line 1 column 18" in lint_shown(app)
         shown = await send(app, pilot)
         assert "400 Bad Request" in shown and "dropped" in shown and '"message": "malformed JSON' in shown
         await pilot.press("escape")
-        await settle(pilot)
+        await pilot_until(pilot, app.hub.search)
         [summary] = app.hub.search()
         assert app.hub.get(summary.id).body == b'{"type": "track",, }'
 
@@ -125,7 +129,7 @@ async def test_what_an_endpoint_answers_is_shown_inert(tmp_path):
 async def test_the_selected_request_can_be_edited_and_sent_again(tmp_path):
     async with running(tmp_path) as (app, pilot, client):
         await client.post(make_event(event="Signed Up", properties={"note": "\x1b[2J wiped"}))
-        await settle(pilot)
+        await pilot_until(pilot, lambda: "Signed Up" in list_text(app))
         await pilot.press("home")
         screen = await open_tester(app, pilot)
         assert screen.templates[0][0] == "the selected request"
@@ -138,8 +142,7 @@ async def test_the_selected_request_can_be_edited_and_sent_again(tmp_path):
         assert again["messageId"] != first and again["event"] == "Signed Up"
         assert "200 OK" in await send(app, pilot)
         await pilot.press("escape")
-        await settle(pilot)
-        assert len(app.hub.search()) == 2
+        await pilot_until(pilot, lambda: len(app.hub.search()) == 2)
 
 
 async def test_the_target_and_key_are_kept_between_openings(tmp_path):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -93,16 +91,6 @@ async def make_tunnel(hub: Hub, tmp_path: Path) -> AsyncIterator[Callable[..., T
     yield make
     for tunnel in made:
         await tunnel.close()
-
-
-async def until(predicate: Callable[[], object], timeout: float, what: str = "") -> float:
-    """Wait until `predicate()` is true; returns the seconds it took, fails after `timeout`."""
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        await asyncio.sleep(0.02)
-    return time.monotonic() - start
 
 
 def status(hub: Hub) -> str | None:

@@ -18,6 +18,7 @@ from inspector import tls
 
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event
+from ..waiting import DEADLINE
 from .conftest import alive, clean_env, install_fake_ngrok
 
 PYTHON = sys.executable
@@ -34,7 +35,8 @@ class Serving:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
         first = self.process.stdout.readline()
         assert "receiving on" in first, first
         self.url = first.split("receiving on ")[1].split()[0]
@@ -43,7 +45,7 @@ class Serving:
         for line in self.process.stderr:
             self.lines.put(line.rstrip("\n"))
 
-    def wait_for(self, words: str, timeout: float = 10) -> str:
+    def wait_for(self, words: str, timeout: float = DEADLINE) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -57,8 +59,9 @@ class Serving:
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
-        out, _ = self.process.communicate(timeout=20)
-        time.sleep(0.2)
+        out, _ = self.process.communicate(timeout=DEADLINE)
+        self.reader.join(DEADLINE)  # it ends with the process's stderr: every line is in
+        assert not self.reader.is_alive()
         while not self.lines.empty():
             self.seen.append(self.lines.get())
         return self.process.returncode, out
@@ -128,9 +131,12 @@ def test_public_url_and_no_tunnel_start_no_agent(tmp_path):
                                              "  (paste it into Segment's destination settings)")
     server.stop()
     quiet = Serving(tmp_path / "b", "--ngrok-path", str(ngrok), "--no-tunnel", env=env)
-    time.sleep(0.5)
-    code, _ = quiet.stop()
-    assert code == 0 and quiet.seen == []
+    # Answered: serve is past start-up, where a tunnel line would have been printed.
+    request = urllib.request.Request(quiet.url, data=orjson.dumps(make_event()), headers=SEGMENT_HEADERS)
+    assert urllib.request.urlopen(request, timeout=DEADLINE).status == 200
+    code, out = quiet.stop()
+    assert code == 0 and quiet.seen == []  # all of its stderr
+    assert "200 delivered" in out and "track" in out  # and the request was printed
     assert not record.exists()
 
     bad = subprocess.run([PYTHON, "-m", "inspector", "serve", "--public-url", "hooks.example.com"],

@@ -12,7 +12,8 @@ from inspector.tui.app import InspectorApp
 from inspector.tui.widgets.header import InspectorHeader
 from inspector.tunnel import Timing, Tunnel, TunnelledReceiver
 
-from .conftest import FAST, alive, status, until
+from ..waiting import pilot_until, until
+from .conftest import FAST, alive, status
 
 
 @pytest.fixture(autouse=True)
@@ -30,18 +31,18 @@ async def test_the_header_shows_the_live_url_and_says_when_the_tunnel_is_down(ag
     tunnel = Tunnel(hub, ngrok_path=agent.path, authtoken="tok", config_dir=tmp_path / "ngrok", timing=timing)
     app = InspectorApp(hub, receiver=TunnelledReceiver(Receiver(hub, port=0), tunnel))
     async with app.run_test(size=(200, 30)) as pilot:
-        await until(lambda: status(hub) == "up", 5)
-        await pilot.pause(0.2)
+        await until(lambda: status(hub) == "up")
         first = hub.tunnel.public_url
-        assert f"public {first}" in header(app)
+        await pilot_until(pilot, lambda: f"public {first}" in header(app), what="the header shows the URL")
         pid = tunnel.agent_pid
         os.kill(pid, signal.SIGKILL)
-        await until(lambda: "tunnel down" in header(app), 5, "the header says the tunnel is down")
+        await until(lambda: "tunnel down" in header(app), what="the header says the tunnel is down")
         assert "the ngrok agent exited (killed by SIGKILL); reconnecting in" in header(app)
         assert first not in header(app)
-        await until(lambda: status(hub) == "up", 5)
-        await pilot.pause(0.2)
-        assert f"public {hub.tunnel.public_url}" in header(app) and first not in header(app)
+        await until(lambda: status(hub) == "up")
+        await pilot_until(pilot, lambda: f"public {hub.tunnel.public_url}" in header(app),
+                          what="the header shows the new URL")
+        assert first not in header(app)
         pid = tunnel.agent_pid
     assert not alive(pid)  # the app stopped the agent on exit
 
@@ -50,6 +51,6 @@ async def test_the_header_says_what_is_missing(hub, tmp_path):
     tunnel = Tunnel(hub, ngrok_path=None, authtoken="tok", config_dir=tmp_path / "ngrok", timing=FAST)
     app = InspectorApp(hub, receiver=TunnelledReceiver(Receiver(hub, port=0), tunnel))
     async with app.run_test(size=(200, 30)) as pilot:
-        await until(lambda: status(hub) == "unavailable", 2)
-        await pilot.pause(0.2)
-        assert "public no tunnel: ngrok not found; install it (https://ngrok.com/download)" in header(app)
+        await until(lambda: status(hub) == "unavailable")
+        await pilot_until(pilot, lambda: "public no tunnel: ngrok not found; install it "
+                          "(https://ngrok.com/download)" in header(app), what="the header says why")

@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import signal
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +14,8 @@ import pytest
 from inspector.tunnel import (NEITHER, NO_BINARY, NO_TOKEN, Timing, find_authtoken, find_ngrok,
                               upstream_url)
 
-from .conftest import FAST, alive, install_fake_ngrok, status, until
+from ..waiting import until
+from .conftest import FAST, alive, install_fake_ngrok, status
 
 UPSTREAM = "http://127.0.0.1:8686"
 
@@ -23,7 +23,7 @@ UPSTREAM = "http://127.0.0.1:8686"
 async def test_the_tunnel_opens_and_its_url_reaches_the_hub(agent, hub, states, make_tunnel, tmp_path, capfd):
     tunnel = make_tunnel(ngrok_path=agent.path, authtoken="tok-open-1", region="eu")
     tunnel.open(UPSTREAM)
-    await until(lambda: status(hub) == "up", 5, "the tunnel is up")
+    await until(lambda: status(hub) == "up", what="the tunnel is up")
     url = hub.tunnel.public_url
     assert url.startswith("https://") and url.endswith(".ngrok-free.app")
     assert hub.public_urls == [url]
@@ -62,7 +62,7 @@ def _endpoints(tunnel) -> list[dict]:
 async def test_a_reserved_domain_is_asked_for(agent, hub, make_tunnel):
     tunnel = make_tunnel(ngrok_path=agent.path, authtoken="tok", domain="inspector-test.ngrok.app")
     tunnel.open(UPSTREAM)
-    await until(lambda: status(hub) == "up", 5)
+    await until(lambda: status(hub) == "up")
     assert hub.public_urls == ["https://inspector-test.ngrok.app"]
 
 
@@ -71,14 +71,14 @@ async def test_a_missing_binary_says_how_to_install_it_and_downloads_nothing(age
     missing = tmp_path / "nowhere" / "ngrok"
     tunnel = make_tunnel(ngrok_path=None, authtoken="tok")
     tunnel.open(UPSTREAM)
-    took = await until(lambda: status(hub) == "unavailable", 1)
+    await until(lambda: status(hub) == "unavailable")
     assert hub.tunnel.note == f"no tunnel: {NO_BINARY}"
     assert "https://ngrok.com/download" in NO_BINARY and "--ngrok-path" in NO_BINARY
-    assert took < 1 and hub.public_urls == []
+    assert hub.public_urls == []
 
     explicit = make_tunnel(ngrok_path=missing, authtoken="tok", explicit_path=True)
     explicit.open(UPSTREAM)
-    await until(lambda: str(missing) in hub.tunnel.note, 1)
+    await until(lambda: str(missing) in hub.tunnel.note)
     assert hub.tunnel.note == (f"no tunnel: ngrok not found at {missing}; install it "
                                f"(https://ngrok.com/download) or fix --ngrok-path")
     assert not missing.exists() and not missing.parent.exists()  # pyngrok did not download it
@@ -87,7 +87,7 @@ async def test_a_missing_binary_says_how_to_install_it_and_downloads_nothing(age
 
 async def test_no_binary_and_no_token_names_both_fixes(hub, make_tunnel):
     make_tunnel(ngrok_path=None, authtoken=None).open(UPSTREAM)
-    await until(lambda: status(hub) == "unavailable", 1)
+    await until(lambda: status(hub) == "unavailable")
     assert hub.tunnel.note == f"no tunnel: {NEITHER}"
     assert "https://ngrok.com/download" in NEITHER and "ngrok config add-authtoken <token>" in NEITHER
 
@@ -96,13 +96,13 @@ async def test_a_binary_that_is_not_executable_says_so(hub, make_tunnel, tmp_pat
     path = tmp_path / "ngrok"
     path.write_text("not a program")
     make_tunnel(ngrok_path=path, authtoken="tok").open(UPSTREAM)
-    await until(lambda: status(hub) == "unavailable", 1)
+    await until(lambda: status(hub) == "unavailable")
     assert hub.tunnel.note == f"no tunnel: {path} is not an executable; run `chmod +x {path}` or pass --ngrok-path"
 
 
 async def test_a_missing_token_says_how_to_add_one_and_starts_no_agent(agent, hub, make_tunnel):
     make_tunnel(ngrok_path=agent.path, authtoken=None).open(UPSTREAM)
-    await until(lambda: status(hub) == "unavailable", 1)
+    await until(lambda: status(hub) == "unavailable")
     assert hub.tunnel.note == ("no tunnel: no ngrok authtoken; run `ngrok config add-authtoken <token>` "
                                "or set NGROK_AUTHTOKEN")
     assert NO_TOKEN in hub.tunnel.note
@@ -116,12 +116,11 @@ async def test_an_agent_that_fails_at_start_is_a_clear_message_without_the_token
     secret = "2xSecretTokenValue_abcdef"
     tunnel = make_tunnel(ngrok_path=agent.path, authtoken=secret)
     tunnel.open(UPSTREAM)
-    took = await until(lambda: status(hub) == "down", FAST.start, "the failure is reported")
-    assert took < FAST.start
+    await until(lambda: status(hub) == "down", what="the failure is reported")
     assert hub.tunnel.note == ("tunnel down: ngrok failed to start: authentication failed: The authtoken "
                                "you specified is not valid: <authtoken> (ERR_NGROK_107); retrying in 0.2s")
     # it retries (the agent repeated the token in its error: it is shown nowhere)
-    await until(lambda: len(agent.runs()) >= 2, 3, "a second attempt")
+    await until(lambda: len(agent.runs()) >= 2, what="a second attempt")
     await tunnel.close()
     shown = [state.note for state in states]
     out, err = capfd.readouterr()
@@ -137,35 +136,32 @@ async def test_an_agent_that_hangs_is_killed_and_reported_within_the_timeout(age
     tunnel = make_tunnel(ngrok_path=agent.path, authtoken="tok",
                          timing=Timing(start=1.0, call=1.0, poll=0.2, first_retry=5.0))
     tunnel.open(UPSTREAM)
-    took = await until(lambda: status(hub) == "down", 3, "the hang is reported")
-    assert 0.9 < took < 2.5
+    took = await until(lambda: status(hub) == "down", what="the hang is reported")
+    assert took > 0.9  # it waited the whole start timeout
     assert hub.tunnel.note == "tunnel down: ngrok did not start within 1s (stopped it); retrying in 5s"
     [run] = agent.runs()
-    await until(lambda: not alive(run["pid"]), 2, "the hung agent is gone")
-    started = time.monotonic()
+    await until(lambda: not alive(run["pid"]), what="the hung agent is gone")
     await tunnel.close()
-    assert time.monotonic() - started < 1
 
 
 async def test_an_agent_that_exits_silently_at_start_says_so(agent, hub, make_tunnel, monkeypatch):
     monkeypatch.setenv("FAKE_NGROK_MODE", "exit")
     make_tunnel(ngrok_path=agent.path, authtoken="tok").open(UPSTREAM)
-    await until(lambda: status(hub) == "down", 3)
+    await until(lambda: status(hub) == "down")
     assert hub.tunnel.note.startswith("tunnel down: ngrok exited while starting, without saying why; retrying")
 
 
 async def test_an_agent_killed_mid_session_is_noticed_and_replaced(agent, hub, states, make_tunnel):
     tunnel = make_tunnel(ngrok_path=agent.path, authtoken="tok")
     tunnel.open(UPSTREAM)
-    await until(lambda: status(hub) == "up", 5)
+    await until(lambda: status(hub) == "up")
     first_url, first_pid = hub.tunnel.public_url, tunnel.agent_pid
     os.kill(first_pid, signal.SIGKILL)
-    noticed = await until(lambda: status(hub) == "down", 5, "the header says the tunnel is down")
-    assert noticed < 2
+    await until(lambda: status(hub) == "down", what="the header says the tunnel is down")
     assert hub.tunnel.note == ("tunnel down: the ngrok agent exited (killed by SIGKILL); "
                                "reconnecting in 0.2s")
     assert hub.public_urls == []  # a dead URL is not shown
-    await until(lambda: status(hub) == "up", 5, "a new agent")
+    await until(lambda: status(hub) == "up", what="a new agent")
     assert tunnel.agent_pid not in (None, first_pid)
     assert hub.public_urls == [hub.tunnel.public_url] != [first_url]
     assert [s.status for s in states] == ["opening", "up", "down", "opening", "up"]
@@ -177,11 +173,11 @@ async def test_a_dropped_session_is_noticed_and_reconnected(agent, hub, states, 
     monkeypatch.setenv("FAKE_NGROK_DROP_AFTER", "0.3")
     tunnel = make_tunnel(ngrok_path=agent.path, authtoken="tok")
     tunnel.open(UPSTREAM)
-    await until(lambda: status(hub) == "up", 5)
+    await until(lambda: status(hub) == "up")
     first_pid = tunnel.agent_pid
-    await until(lambda: status(hub) == "down", 5, "the drop is noticed")
+    await until(lambda: status(hub) == "down", what="the drop is noticed")
     assert hub.tunnel.note.startswith("tunnel down: ngrok lost its session (read tcp: connection reset by peer)")
-    await until(lambda: status(hub) == "up" and tunnel.agent_pid not in (None, first_pid), 5, "reconnected")
+    await until(lambda: status(hub) == "up" and tunnel.agent_pid not in (None, first_pid), what="reconnected")
     await tunnel.close()
     assert not alive(first_pid)
 
@@ -190,7 +186,7 @@ async def test_the_retry_delay_doubles_up_to_its_limit(agent, hub, states, make_
     monkeypatch.setenv("FAKE_NGROK_MODE", "fail")
     make_tunnel(ngrok_path=agent.path, authtoken="tok",
                 timing=Timing(start=2, call=1, poll=0.2, first_retry=0.1, max_retry=0.4)).open(UPSTREAM)
-    await until(lambda: sum(s.status == "down" for s in states) >= 5, 6, "five failures")
+    await until(lambda: sum(s.status == "down" for s in states) >= 5, what="five failures")
     delays = [s.note.rsplit(" in ", 1)[1] for s in states if s.status == "down"][:5]
     assert delays == ["0.1s", "0.2s", "0.4s", "0.4s", "0.4s"]
 
@@ -202,7 +198,7 @@ async def test_the_agent_is_stopped_when_the_receiver_stops(agent, hub, tmp_path
     tunnel = Tunnel(hub, ngrok_path=agent.path, authtoken="tok", config_dir=tmp_path / "ngrok", timing=FAST)
     receiver = TunnelledReceiver(Receiver(hub, port=0), tunnel)
     url = await receiver.start()
-    await until(lambda: status(hub) == "up", 5)
+    await until(lambda: status(hub) == "up")
     port = url.rsplit(":", 1)[1].strip("/")
     assert tunnel.upstream == f"http://127.0.0.1:{port}"
     pid = tunnel.agent_pid
@@ -251,14 +247,13 @@ def test_the_agent_forwards_to_an_address_the_receiver_listens_on(host, url, exp
 async def test_an_agent_that_stops_answering_is_replaced(agent, hub, make_tunnel):
     tunnel = make_tunnel(ngrok_path=agent.path, authtoken="tok")
     tunnel.open(UPSTREAM)
-    await until(lambda: status(hub) == "up", 5)
+    await until(lambda: status(hub) == "up")
     frozen = tunnel.agent_pid
     os.kill(frozen, signal.SIGSTOP)  # alive, but its API is silent
     try:
-        noticed = await until(lambda: status(hub) == "down", 5, "the silence is noticed")
-        assert noticed < FAST.poll + FAST.call + 1
+        await until(lambda: status(hub) == "down", what="the silence is noticed")
         assert hub.tunnel.note == "tunnel down: the ngrok agent stopped answering; reconnecting in 0.2s"
-        await until(lambda: status(hub) == "up", 5, "a new agent")
+        await until(lambda: status(hub) == "up", what="a new agent")
         assert tunnel.agent_pid != frozen and not alive(frozen)
     finally:
         if alive(frozen):

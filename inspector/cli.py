@@ -150,6 +150,14 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", default=None, help="one JSON result per request")
     data_dir(replay)
 
+    from .review.command import add_parser as add_review
+
+    add_review(commands)
+    delivery = commands.add_parser("delivery", help="Event Delivery: delivered, retried, dropped, errors, latency")
+    delivery.add_argument("query", nargs="*", help="which exchanges (see docs/query.md; default since:24h)")
+    delivery.add_argument("--json", action="store_true", default=None, help="the summary as JSON")
+    data_dir(delivery)
+
     send = commands.add_parser("send", help="send Segment's traffic to an endpoint: generated events or files")
     send.add_argument("--to", required=True, metavar="URL", help="the endpoint to send to")
     send.add_argument("--api-key", dest="send_key", default="segment", metavar="KEY",
@@ -197,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load(args.config, explicit=args.config is not None)
         commands = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint,
-                    "export": export, "replay": replay, "send": send}
+                    "export": export, "replay": replay, "send": send, "review": review, "delivery": delivery}
         return commands[args.command](args, config)
     except (ConfigError, UsageError) as err:
         print(f"segment-inspector: {err}", file=sys.stderr)
@@ -780,3 +788,18 @@ def send(args: argparse.Namespace, config: Config) -> int:
               "4 hours; nothing more was sent", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK if report.all_delivered else EXIT_NOT_FOUND
+
+
+def review(args: argparse.Namespace, config: Config) -> int:
+    from .review.command import run
+
+    return run(args, _history_dir(args, config), bool(_setting(args, config, "json", False)))
+
+
+def delivery(args: argparse.Namespace, config: Config) -> int:
+    from .core.event_delivery import DEFAULT_WINDOW, summarize, text
+
+    store = _load(_history_dir(args, config))
+    report = summarize(store, _query(" ".join(args.query) or DEFAULT_WINDOW))
+    print(inert_json(report.to_doc()) if _setting(args, config, "json", False) else "\n".join(text(report)))
+    return EXIT_OK

@@ -6,7 +6,7 @@ SVG next to this script. Run it from anywhere:
 
     .venv/bin/python screenshots/make.py [NAME ...]
 
-with no NAME, every picture is made: main, findings, headers, held, rules, search, help.
+with no NAME, every picture is made: main, findings, headers, held, rules, search, help, tester, delivery.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import orjson
 
 from .checks.answers import Limits, judge, redelivery_finding
+from .event_delivery import DeliveryReport, summarize
 from .model import Answer, Destination, Exchange, Summary
 from .policy import Forward, Hold, Policy, Reply
 from .query import Query
@@ -238,3 +239,14 @@ class Hub:
 
     def get(self, exchange_id: str) -> Exchange | None:
         return self.history.get(exchange_id)
+
+    # -- Event Delivery and review ---------------------------------------------------
+
+    def delivery(self, query: Query, now: float | None = None) -> DeliveryReport:
+        """Event Delivery over the kept exchanges the query matches (see core.event_delivery)."""
+        return summarize(self.history, query, self.clock() if now is None else now)
+
+    def review_history(self) -> History:
+        """A history in the same directory for a review run to keep its requests in, as a
+        session of its own: start_session(), add() each, close()."""
+        return History(self.history.directory)

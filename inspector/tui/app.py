@@ -37,6 +37,8 @@ from .screens.replay import ReplayChoice, ReplayResultScreen, ReplayScreen
 from .screens.response import ResponseScreen
 from .screens.rules import RulesScreen
 from .screens.tester import EventTesterScreen
+from .screens.delivery import DeliveryScreen
+from .screens.review import ReviewChoice, ReviewRunScreen, ReviewScreen
 from .widgets.detail.pane import DetailPane
 from .widgets.exchange_list import ExchangeList
 from .widgets.header import HeaderState, InspectorHeader
@@ -85,6 +87,8 @@ class InspectorApp(App[None]):
                 tooltip="send the selected request again to a URL and compare the answers"),
         Binding("t", "tester", "Tester", id="tester.open",
                 tooltip="send one event, as Segment would, to our receiver or any URL"),
+        Binding("D", "delivery", "Delivery", show=False, id="delivery.open",
+                tooltip="Event Delivery: delivered, retried, dropped, errors by message, latency"),
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -397,6 +401,21 @@ class InspectorApp(App[None]):
 
     def _keep_tester_target(self, target: tuple[str, str] | None) -> None:
         self.tester_target = target
+
+    def action_delivery(self) -> None:
+        self.push_screen(DeliveryScreen(self.hub, clock=self.clock),
+                         lambda chosen: chosen and self._select_delivered(chosen))
+
+    def _select_delivered(self, exchange_id: str) -> None:
+        if not self.query_one(ExchangeList).select(exchange_id):
+            self.notify(f"{exchange_id} is not in the list: clear the search to see it", markup=False)
+
+    def action_review(self) -> None:
+        def chosen(choice: ReviewChoice | None) -> None:
+            if choice is not None:
+                self.push_screen(ReviewRunScreen(self.hub, choice))
+
+        self.push_screen(ReviewScreen(self.replay_url), chosen)
 
     def action_help(self) -> None:
         keymap = {binding_id: key for binding_id, key in self.keymap.items()}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import orjson
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from inspector.core.hub import Hub
@@ -55,7 +57,9 @@ def outcomes(history: History) -> dict[str, int]:
     return counted
 
 
-async def test_counts_match_the_history_and_a_group_opens_its_exchanges(tmp_path: Path) -> None:
+@asynccontextmanager
+async def delivery_screen(tmp_path: Path) -> AsyncIterator[tuple[InspectorApp, Pilot, History]]:
+    """The app over `history_with_errors`, with `D` pressed and the delivery screen shown."""
     history = history_with_errors(tmp_path)
     app = InspectorApp(Hub(history, Policy()))
     try:
@@ -63,50 +67,47 @@ async def test_counts_match_the_history_and_a_group_opens_its_exchanges(tmp_path
             await pilot.press("D")
             await until(pilot, lambda: isinstance(app.screen, DeliveryScreen) and app.screen.query("#totals"),
                         "the delivery screen opens")
-            screen = app.screen
-            counted = outcomes(history)
-            assert counted == {"delivered": 7, "retried": 4, "dropped": 1}
-            totals = str(screen.query_one("#totals", Static).render())
-            for outcome, count in counted.items():
-                assert f"{count} {outcome}" in totals
-            groups = screen.query_one("#groups", DataTable)
-            await until(pilot, lambda: groups.row_count == 2, "two error groups")
-            assert [str(cell) for cell in groups.get_row_at(0)] == ["4", "retried", "500", "database down"]
-            await pilot.press("enter")
-            listed = screen.query_one("#group-exchanges", DataTable)
-            await until(pilot, lambda: listed.row_count == 4, "the 500 group lists its four exchanges")
-            expected = {s.id for s in history.search(None) if s.status == 500}
-            assert {str(listed.get_row_at(row)[-1]) for row in range(4)} == expected
-            first = str(listed.get_row_at(0)[-1])
-            await pilot.press("enter")
-            await until(pilot, lambda: not isinstance(app.screen, DeliveryScreen), "the screen closes")
-            await until(pilot, lambda: app.query_one(ExchangeList).selected is not None
-                        and app.query_one(ExchangeList).selected.id == first, "the exchange is selected")
+            yield app, pilot, history
     finally:
         history.close()
+
+
+async def test_counts_match_the_history_and_a_group_opens_its_exchanges(tmp_path: Path) -> None:
+    async with delivery_screen(tmp_path) as (app, pilot, history):
+        screen = app.screen
+        counted = outcomes(history)
+        assert counted == {"delivered": 7, "retried": 4, "dropped": 1}
+        totals = str(screen.query_one("#totals", Static).render())
+        for outcome, count in counted.items():
+            assert f"{count} {outcome}" in totals
+        groups = screen.query_one("#groups", DataTable)
+        await until(pilot, lambda: groups.row_count == 2, "two error groups")
+        assert [str(cell) for cell in groups.get_row_at(0)] == ["4", "retried", "500", "database down"]
+        await pilot.press("enter")
+        listed = screen.query_one("#group-exchanges", DataTable)
+        await until(pilot, lambda: listed.row_count == 4, "the 500 group lists its four exchanges")
+        expected = {s.id for s in history.search(None) if s.status == 500}
+        assert {str(listed.get_row_at(row)[-1]) for row in range(4)} == expected
+        first = str(listed.get_row_at(0)[-1])
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, DeliveryScreen), "the screen closes")
+        await until(pilot, lambda: app.query_one(ExchangeList).selected is not None
+                    and app.query_one(ExchangeList).selected.id == first, "the exchange is selected")
 
 
 async def test_the_window_is_a_query_and_a_bad_one_is_explained(tmp_path: Path) -> None:
-    history = history_with_errors(tmp_path)
-    app = InspectorApp(Hub(history, Policy()))
-    try:
-        async with app.run_test(size=(160, 45)) as pilot:
-            await pilot.press("D")
-            await until(pilot, lambda: isinstance(app.screen, DeliveryScreen) and app.screen.query("#totals"),
-                        "the delivery screen opens")
-            screen = app.screen
-            window = screen.query_one("#window")
-            window.focus()
-            window.value = "since:30s"
-            await pilot.press("enter")
-            totals = screen.query_one("#totals", Static)
-            await until(pilot, lambda: "1 delivered" in str(totals.render()), "only the last 30 s counted")
-            assert "4 retried" in str(totals.render()) and "1 dropped" in str(totals.render())
-            window.focus()
-            window.value = "status:"
-            await pilot.press("enter")
-            await until(pilot, lambda: "query error" in str(totals.render()), "the query error shown")
-            await pilot.press("escape")
-            await until(pilot, lambda: not isinstance(app.screen, DeliveryScreen), "escape closes")
-    finally:
-        history.close()
+    async with delivery_screen(tmp_path) as (app, pilot, _):
+        screen = app.screen
+        window = screen.query_one("#window")
+        window.focus()
+        window.value = "since:30s"
+        await pilot.press("enter")
+        totals = screen.query_one("#totals", Static)
+        await until(pilot, lambda: "1 delivered" in str(totals.render()), "only the last 30 s counted")
+        assert "4 retried" in str(totals.render()) and "1 dropped" in str(totals.render())
+        window.focus()
+        window.value = "status:"
+        await pilot.press("enter")
+        await until(pilot, lambda: "query error" in str(totals.render()), "the query error shown")
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, DeliveryScreen), "escape closes")

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..core.files import UnreadableError
 from ..core.store import History
 from ..core.text import inert, inert_json
 from .report import check_row, markdown, text
@@ -55,6 +56,8 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
         templates = templates_of(args.templates)
     except OSError as err:
         return _fail(f"--templates: {err.filename}: {err.strerror}", EXIT_USAGE)
+    except UnreadableError as err:
+        return _fail(f"--templates: {err}", EXIT_USAGE)
     options = ReviewOptions(args.to, args.review_key, frozenset(args.unsupported), args.concurrency,
                             templates, args.seed)
     history = History(directory)

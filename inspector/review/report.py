@@ -88,8 +88,7 @@ def exchange_markdown(exchange: Exchange) -> list[str]:
     sent = [f"POST {inert(exchange.path)}"]
     for name, value in exchange.headers:
         if name.lower() == "authorization":
-            value = "Basic (the API key, not shown)" if exchange.peer != "review: wrong API key" else \
-                "Basic (a wrong API key)"
+            value = "Basic (not shown)"
         sent.append(inert(f"{name}: {value}"))
     sent += ["", _body(exchange.body)]
     destination = exchange.destination

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,7 +24,7 @@ from ..core.files import read_events
 from ..core.generate import corpus, examples, message_id, stamp
 from ..core.model import Answer, Exchange, new_id
 from ..core.templates import fill
-from ..delivery import Attempt, attempt, client
+from ..delivery import Attempt, attempt, client, segment_headers
 
 CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 REPLAY_EVENTS = 200
@@ -162,12 +163,12 @@ class Review:
 
     # -- sending ---------------------------------------------------------------
 
-    async def send(self, label: str, body: bytes, *, api_key: Any = ..., **options: Any) -> Attempt:
-        """One request as Segment sends it, kept in the history; Unreachable if nothing answered."""
+    async def send(self, label: str, body: bytes, **options: Any) -> Attempt:
+        """One request as Segment sends it (`headers` replaces Segment's), kept in the history;
+        Unreachable when nothing ever answered."""
         assert self.session is not None
-        key = self.options.api_key if api_key is ... else api_key
         started = time.time()
-        result = await attempt(self.session, self.options.url, body, api_key=key, **options)  # type: ignore[arg-type]
+        result = await attempt(self.session, self.options.url, body, api_key=self.options.api_key, **options)
         exchange = result.exchange
         exchange.id, exchange.time, exchange.peer = new_id(started), started, f"review: {label}"
         exchange.duration = result.destination.duration
@@ -289,14 +290,14 @@ class Review:
                       "The API key is the only thing that ties a request to a customer: an endpoint that "
                       "accepts any key accepts anyone's data. 401 (or 403) is not retried.", GUIDE)
         wrong = "segment-inspector-wrong-key" if self.options.api_key != "segment-inspector-wrong-key" else "x"
-        result = await self.send_event("wrong API key", self.example("track"), api_key=wrong)
+        result = await self.send_event("wrong API key", self.example("track"), headers=segment_headers(wrong))
         return self._error_answer(check, result, (401, 403), "a wrong API key")
 
     async def missing_key(self) -> Check:
         check = Check("missing-key", "a request without Authorization is refused with 401",
                       "Segment always sends the API key in Basic auth; a request without it is not from "
                       "Segment.", GUIDE)
-        result = await self.send_event("no Authorization", self.example("track"), api_key=None)
+        result = await self.send_event("no Authorization", self.example("track"), headers=segment_headers(None))
         return self._error_answer(check, result, (401,), "a request without Authorization")
 
     async def malformed(self) -> Check:
@@ -463,14 +464,19 @@ async def review(options: ReviewOptions, **callbacks: Any) -> ReviewReport:
 
 
 def templates_of(paths: Iterable[str]) -> tuple[str, ...]:
-    """The texts of the tester's template files (a directory means its *.log files)."""
-    from pathlib import Path
+    """The texts of the tester's template files (a directory means its *.log files).
 
+    OSError for a file that cannot be read, UnreadableError for one whose lines are not
+    JSON once filled: both before anything is sent.
+    """
     texts = []
     for name in paths:
         path = Path(name).expanduser()
         files = sorted(path.glob("*.log")) if path.is_dir() else [path]
-        texts += [file.read_text("utf-8", "replace") for file in files]
+        for file in files:
+            text = file.read_text("utf-8", "replace")
+            read_events(fill(text).encode(), str(file))
+            texts.append(text)
     return tuple(texts)
 
 

@@ -93,6 +93,11 @@ async def test_exit_codes(tmp_path: Path) -> None:
     assert code == 3 and "cannot be reached" in err and "refused" in err
     code, out, err = await run_cli("--to", "ftp://x", "--api-key", KEY, "--data-dir", str(tmp_path))
     assert code == 2 and "--to" in err
+    broken = tmp_path / "broken.log"
+    broken.write_text('{"type": "track", "userId": "{{id}}"}\n{"type": \n')
+    code, out, err = await run_cli("--to", "http://127.0.0.1:9/", "--api-key", KEY, "--templates", str(broken),
+                                   "--data-dir", str(tmp_path))
+    assert code == 2 and "--templates" in err and "broken.log" in err
 
 
 def masked(report: str) -> str:

@@ -65,8 +65,8 @@ async def delivery_screen(tmp_path: Path) -> AsyncIterator[tuple[InspectorApp, P
     try:
         async with app.run_test(size=(160, 45)) as pilot:
             await pilot.press("D")
-            await until(pilot, lambda: isinstance(app.screen, DeliveryScreen) and app.screen.query("#totals"),
-                        "the delivery screen opens")
+            await until(pilot, lambda: isinstance(app.screen, DeliveryScreen) and app.screen.report is not None,
+                        "the delivery screen opens and counts")
             yield app, pilot, history
     finally:
         history.close()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,7 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ...core.event_delivery import BARS, DEFAULT_WINDOW, OUTCOMES, DeliveryReport, interval_text, ms, sparkline
 from ...core.hub import Hub
-from ...core.query import QueryError, parse
+from ...core.query import Query, QueryError, parse
 from ...core.text import inert
 
 GROUP_ROWS_SHOWN = 500  # exchanges of a group listed
@@ -111,12 +112,22 @@ class DeliveryScreen(ModalScreen[str | None]):
             self.query_one("#totals", Static).update(Text(f"query error: {inert(err.message)} at position "
                                                           f"{err.position}", style="bold red"))
             return
-        self.report = self.hub.delivery(query, self.clock())
-        self.query_one("#totals", Static).update(totals_text(self.report))
-        self.query_one("#timeline", Static).update(timeline_text(self.report))
+        self.query_one("#totals", Static).update(Text("counting…", style="dim"))
+        self._count(query)
+
+    @work(thread=True, exclusive=True, group="delivery")
+    def _count(self, query: Query) -> None:
+        """Read the window's exchanges off the UI thread: a long window holds many."""
+        report = self.hub.delivery(query, self.clock())
+        self.app.call_from_thread(self._show, report)
+
+    def _show(self, report: DeliveryReport) -> None:
+        self.report = report
+        self.query_one("#totals", Static).update(totals_text(report))
+        self.query_one("#timeline", Static).update(timeline_text(report))
         groups = self.query_one("#groups", DataTable)
         groups.clear()
-        for index, group in enumerate(self.report.groups):
+        for index, group in enumerate(report.groups):
             said = str(group.status) if group.status is not None else inert(group.error or "no answer")
             groups.add_row(Text(f"{len(group.ids):,}"), Text(group.outcome), Text(said),
                            Text(inert(group.message or "")), key=str(index))

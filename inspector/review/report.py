@@ -38,9 +38,9 @@ def text(report: ReviewReport) -> list[str]:
     lines = [inert(f"review of {report.url}")]
     lines += [check_row(check) for check in report.checks]
     latency = report.latency
-    if latency.samples:
+    if latency.count:
         lines.append(f"latency on the corpus: p50 {_ms(latency.percentile(50))}, p95 {_ms(latency.percentile(95))}, "
-                     f"p99 {_ms(latency.percentile(99))}, max {_ms(latency.max)}")
+                     f"p99 {_ms(latency.percentile(99))}, max {_ms(latency.max if latency.count else None)}")
     failing = [e.id for check in report.checks if check.verdict != "pass" for e in check.exchanges[:1]]
     if failing:
         lines.append(f"open a failure: segment-inspector show {failing[0]}  (all kept in history session "
@@ -118,7 +118,7 @@ def markdown(report: ReviewReport) -> str:
               "", "| p50 | p95 | p99 | max |", "|---|---|---|---|"]
     latency = report.latency
     lines += [f"| {_ms(latency.percentile(50))} | {_ms(latency.percentile(95))} | {_ms(latency.percentile(99))} "
-              f"| {_ms(latency.max)} |", ""]
+              f"| {_ms(latency.max if latency.count else None)} |", ""]
     flagged = [check for check in report.checks if check.verdict != "pass"]
     lines += ["## Failures and warnings", ""]
     if not flagged:

@@ -23,12 +23,13 @@ from .history import export, history, show
 from .lines import line_of
 from .lint import lint
 from .parser import make_parser
+from .review import delivery, review
 from .send import replay, send
 from .serve import serve, tui
 from .settings import ConfigError, Settings, load
 
 COMMANDS = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint,
-            "export": export, "replay": replay, "send": send}
+            "export": export, "replay": replay, "send": send, "review": review, "delivery": delivery}
 
 __all__ = ["COMMANDS", "line_of", "main"]
 

@@ -85,6 +85,14 @@ def make_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", default=None, help="one JSON result per request")
     data_dir(replay)
 
+    from ..review.command import add_parser as add_review
+
+    add_review(commands)
+    delivery = commands.add_parser("delivery", help="Event Delivery: delivered, retried, dropped, errors, latency")
+    delivery.add_argument("query", nargs="*", help="which exchanges (see docs/query.md; default since:24h)")
+    delivery.add_argument("--json", action="store_true", default=None, help="the summary as JSON")
+    data_dir(delivery)
+
     send = commands.add_parser("send", help="send Segment's traffic to an endpoint: generated events or files")
     send.add_argument("--to", required=True, metavar="URL", help="the endpoint to send to")
     send.add_argument("--api-key", dest="send_key", default="segment", metavar="KEY",

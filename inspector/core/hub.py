@@ -19,6 +19,7 @@ from typing import Literal
 import orjson
 
 from .checks.answers import Limits, judge, redelivery_finding
+from .event_delivery import DeliveryReport, summarize
 from .model import Answer, Destination, Exchange, Summary
 from .policy import Forward, Hold, Policy, Reply, Rule
 from .query import Query
@@ -359,3 +360,14 @@ class Hub:
         """The deliveries of a source call's events (Tracking API), oldest first."""
         found = (self.history.get(summary.id) for summary in self.history.deliveries(source_id))
         return [exchange for exchange in found if exchange is not None]
+
+    # -- Event Delivery and review ---------------------------------------------------
+
+    def delivery(self, query: Query, now: float | None = None) -> DeliveryReport:
+        """Event Delivery over the kept exchanges the query matches (see core.event_delivery)."""
+        return summarize(self.history, query, self.clock() if now is None else now)
+
+    def review_history(self) -> History:
+        """A history in the same directory for a review run to keep its requests in, as a
+        session of its own: start_session(), add() each, close()."""
+        return History(self.history.directory)

@@ -553,7 +553,7 @@ _FIELDS: dict[str, Callable[[_Parser, str, _Token], Match]] = {
 }
 
 
-def dash_queries(argv: list[str], commands: tuple[str, ...] = ("history", "export", "replay")) -> list[str]:
+def dash_queries(argv: list[str], commands: tuple[str, ...] = ("history", "export", "replay", "delivery")) -> list[str]:
     """The command line with each query word that starts with `-` written `NOT word`.
 
     argparse takes `-has:findings` for options (`-h`, then `as:findings`); `NOT` means the same

@@ -264,6 +264,7 @@ class History:
                 built = self._block_of(self._documents(block.session, block.number))
                 block.ids, block.times, block.facets = built.ids, built.times, built.facets
                 block.people, block.offsets, block.kinds = built.people, built.offsets, built.kinds
+                block.ordered = built.ordered
                 block.count, block.loaded = built.count, True
         return block
 
@@ -347,9 +348,13 @@ class History:
             if verdict is not None and not any(map(verdict, tuple(block.kinds))):
                 continue
             count, times, facets = block.count, block.times, block.facets
-            start = bisect.bisect_left(times, low, 0, count) if low > float("-inf") else 0
-            stop = bisect.bisect_left(times, high, start, count) if high < float("inf") else count
+            start, stop, within = 0, count, block.ordered
+            if within:
+                start = bisect.bisect_left(times, low, 0, count) if low > float("-inf") else 0
+                stop = bisect.bisect_left(times, high, start, count) if high < float("inf") else count
             for row in (range(stop - 1, start - 1, -1) if newest_first else range(start, stop)):
+                if not within and not low <= times[row] < high:
+                    continue
                 if verdict is not None:
                     if not verdict(facets[row]):
                         continue

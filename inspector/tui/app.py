@@ -44,6 +44,8 @@ from .screens.response import ResponseScreen
 from .screens.rules import RulesScreen
 from .screens.tester import EventTesterScreen
 from .widgets.detail.body import BodyView
+from .screens.delivery import DeliveryScreen
+from .screens.review import ReviewChoice, ReviewRunScreen, ReviewScreen
 from .widgets.detail.pane import DetailPane
 from .widgets.exchange_list import LEGEND, WAITING, ExchangeList
 from .widgets.header import HeaderState, InspectorHeader
@@ -107,6 +109,8 @@ class InspectorApp(App[None]):
         *[Binding(b.key, "toggle_raw", b.description, show=False, id=b.id, tooltip=b.tooltip)
           for b in BodyView.BINDINGS],  # from the list too, with the body view's key and id
         Binding("g", "jump", "Go to source/delivery", show=False, id="pipeline.jump"),
+        Binding("D", "delivery", "Delivery", show=False, id="delivery.open",
+                tooltip="Event Delivery: delivered, retried, dropped, errors by message, latency"),
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -464,6 +468,20 @@ class InspectorApp(App[None]):
         target = jump_target(exchange, self.hub.deliveries) if exchange is not None else None
         if target is None or not self.query_one(ExchangeList).select(target):
             self.notify("no linked source call or delivery", severity="warning", markup=False)
+    def action_delivery(self) -> None:
+        self.push_screen(DeliveryScreen(self.hub, clock=self.clock),
+                         lambda chosen: chosen and self._select_delivered(chosen))
+
+    def _select_delivered(self, exchange_id: str) -> None:
+        if not self.query_one(ExchangeList).select(exchange_id):
+            self.notify(f"{exchange_id} is not in the list: clear the search to see it", markup=False)
+
+    def action_review(self) -> None:
+        def chosen(choice: ReviewChoice | None) -> None:
+            if choice is not None:
+                self.push_screen(ReviewRunScreen(self.hub, choice))
+
+        self.push_screen(ReviewScreen(self.replay_url), chosen)
 
     def action_help(self) -> None:
         sections = []

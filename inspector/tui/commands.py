@@ -26,6 +26,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("export: selected, marked or filtered…", "export", "write json, jsonl, pytest, curl or har fixtures"),
     ("replay: the selected request to a URL…", "replay", "send it again and compare the answers"),
     ("send: event tester…", "tester", "send one event as Segment would and read the answer"),
+    ("review: run against URL…", "review", "check an endpoint against everything Segment's partner review asks"),
+    ("view: event delivery", "delivery", "delivered, retried and dropped, errors by message, latency"),
     ("help: keys", "help", "every key, and its id for remapping"),
 ]
 

@@ -555,6 +555,22 @@ async def tester(pilot: Pilot) -> None:
                       what="the picked event is linted")
 
 
+async def delivery(pilot: Pilot) -> None:
+    """Event Delivery over the scene, its biggest error group opened."""
+    await ready(pilot)
+    await pilot.press("D")
+    app = pilot.app
+    deadline = time.monotonic() + 10.0
+    while not app.screen.query("#groups") or not app.screen.query_one("#groups").row_count:
+        assert time.monotonic() < deadline, "the delivery screen never showed its groups"
+        await pilot.pause(0.02)
+    await pilot.press("enter")
+    while not app.screen.query_one("#group-exchanges").row_count:
+        assert time.monotonic() < deadline, "the group never listed its exchanges"
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 @dataclass(frozen=True)
 class Shot:
     """One picture: whether its scene holds a request, and how to get there from start-up."""
@@ -572,6 +588,7 @@ SHOTS: dict[str, Shot] = {
     "search": Shot(False, refused),
     "help": Shot(False, help_screen),
     "tester": Shot(False, tester),
+    "delivery": Shot(False, delivery),
 }
 
 

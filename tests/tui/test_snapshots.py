@@ -81,3 +81,7 @@ def test_held_request_counts_down(snap_compare, scene_app):
 
 def test_event_tester_with_a_semantic_event_picked(snap_compare, scene_app):
     assert shoot(snap_compare, scene_app, "tester")
+
+
+def test_event_delivery_with_an_error_group_opened(snap_compare, scene_app):
+    assert shoot(snap_compare, scene_app, "delivery")

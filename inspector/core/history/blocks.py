@@ -125,7 +125,7 @@ class Block:
     """The summaries of one shard, oldest first. Open while its shard is, frozen after."""
 
     __slots__ = ("session", "number", "ids", "times", "facets", "people", "offsets", "frozen",
-                 "loaded", "count", "first_id", "last_id", "first_time", "last_time", "kinds")
+                 "loaded", "count", "first_id", "last_id", "first_time", "last_time", "kinds", "ordered")
 
     def __init__(self, session: str, number: int) -> None:
         self.session, self.number = session, number
@@ -140,6 +140,9 @@ class Block:
         self.first_id = self.last_id = ""
         self.first_time = self.last_time = 0.0
         self.kinds: set[int] = set()  # facet numbers present, to skip a block a query cannot match
+        # Arrival times never go down from row to row, so a time span is found by binary search.
+        # A held request is kept when answered, after later arrivals: then a span is scanned.
+        self.ordered = True
 
     @classmethod
     def listed(cls, session: str, entry: dict[str, Any]) -> Block:
@@ -154,6 +157,9 @@ class Block:
     def add(self, exchange_id: str, time: float, facet: int, people: str) -> int:
         if not self.count:
             self.first_id, self.first_time = exchange_id, time
+        if self.count and time < self.times[-1]:
+            self.ordered = False
+            self.first_time = min(self.first_time, time)
         self.last_id, self.last_time = exchange_id, max(time, self.last_time)
         self.ids += exchange_id.encode("ascii")
         self.times.append(time)
@@ -241,10 +247,11 @@ class Block:
             raise ValueError("not a summary file (columns differ in length)")
         self.ids, self.times, self.facets, self.people, self.offsets = ids, times, facets, people, offsets
         self.kinds = set(facets)
+        self.ordered = all(times[i] <= times[i + 1] for i in range(count - 1))
         self.count = count
         if count:
             self.first_id, self.last_id = self.id(0), self.id(count - 1)
-            self.first_time, self.last_time = times[0], max(times)
+            self.first_time, self.last_time = min(times), max(times)
         self.frozen = self.loaded = True
 
 

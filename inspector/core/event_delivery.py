@@ -1,0 +1,197 @@
+"""Event Delivery, as Segment shows it for a destination, over what went through the inspector.
+
+For every kept exchange the delivery is the endpoint's answer when the request went on
+to one (forwarded, mirrored, reviewed), else the inspector's own answer to Segment.
+Over a window (a query, `since:24h` by default): delivered / retried / dropped counts
+(segment_outcome), a timeline, the errors grouped by status and the endpoint's JSON
+`message` (what Segment's view shows), and latency percentiles. Each group keeps the
+ids of its exchanges, newest first, so a UI can open them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .checks.answers import message_of
+from .model import Exchange, Summary, segment_outcome
+from .query import Query
+from .text import inert
+
+DEFAULT_WINDOW = "since:24h"
+BARS = 30
+INTERVALS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)  # seconds a bar
+SPARKS = "▁▂▃▄▅▆▇█"
+OUTCOMES = ("delivered", "retried", "dropped")
+
+
+class Kept(Protocol):
+    def search(self, query: Query | None = None, limit: int | None = None) -> list[Summary]: ...
+    def get(self, exchange_id: str) -> Exchange | None: ...
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One exchange's delivery: the answer that decided what Segment does."""
+
+    id: str
+    time: float
+    status: int | None
+    error: str | None
+    message: str | None
+    seconds: float
+    outcome: str
+
+    @classmethod
+    def of(cls, exchange: Exchange) -> Delivery | None:
+        """From the endpoint's answer if there was one, else from ours; None while unanswered."""
+        destination, answer = exchange.destination, exchange.answer
+        if destination is not None:
+            body, status, seconds = destination.body, destination.status, destination.duration
+        elif answer is not None:
+            body, status, seconds = answer.body, answer.status, exchange.duration
+        else:
+            return None
+        error = destination.error if destination is not None and status is None else None
+        return cls(exchange.id, exchange.time, status, error, message_of(body) if body else None, seconds,
+                   segment_outcome(status))
+
+
+@dataclass(slots=True)
+class Group:
+    """Errors alike: the same status (or the same failure to answer) and the same message."""
+
+    status: int | None
+    error: str | None
+    message: str | None
+    outcome: str
+    ids: list[str] = field(default_factory=list)  # newest first
+
+    @property
+    def label(self) -> str:
+        said = str(self.status) if self.status is not None else (self.error or "no answer")
+        return said + (f"  {self.message!r}" if self.message else "")
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"status": self.status, "error": self.error, "message": self.message, "outcome": self.outcome,
+                "count": len(self.ids), "ids": self.ids}
+
+
+@dataclass(slots=True)
+class Bar:
+    start: float
+    delivered: int = 0
+    failed: int = 0
+
+
+@dataclass
+class DeliveryReport:
+    query: str
+    now: float
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    unanswered: int = 0
+    groups: list[Group] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # seconds, sorted
+    interval: int = INTERVALS[0]
+    bars: list[Bar] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def percentile(self, p: float) -> float | None:
+        if not self.latencies:
+            return None
+        return self.latencies[min(len(self.latencies) - 1, int(p / 100 * len(self.latencies)))]
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"query": self.query, "total": self.total, **self.counts, "unanswered": self.unanswered,
+                "latency_ms": {f"p{p}": None if (v := self.percentile(p)) is None else round(v * 1000, 1)
+                               for p in (50, 95, 99)},
+                "interval": self.interval,
+                "timeline": [{"start": bar.start, "delivered": bar.delivered, "failed": bar.failed}
+                             for bar in self.bars],
+                "errors": [group.to_doc() for group in self.groups]}
+
+
+def _interval(span: float) -> int:
+    return next((seconds for seconds in INTERVALS if seconds * BARS >= span), INTERVALS[-1])
+
+
+def aggregate(exchanges: Iterable[Exchange], query: str = "", now: float | None = None) -> DeliveryReport:
+    """The Event Delivery summary of `exchanges` (newest first), as of `now`."""
+    report = DeliveryReport(query, time.time() if now is None else now)
+    deliveries: list[Delivery] = []
+    for exchange in exchanges:
+        delivery = Delivery.of(exchange)
+        if delivery is None:
+            report.unanswered += 1
+        else:
+            deliveries.append(delivery)
+    groups: dict[tuple[Any, ...], Group] = {}
+    for delivery in deliveries:
+        report.counts[delivery.outcome] += 1
+        if delivery.status is not None:
+            report.latencies.append(delivery.seconds)
+        if delivery.outcome != "delivered":
+            key = (delivery.status, delivery.error, delivery.message)
+            group = groups.setdefault(key, Group(*key, delivery.outcome))
+            group.ids.append(delivery.id)
+    report.latencies.sort()
+    report.groups = sorted(groups.values(), key=lambda g: -len(g.ids))
+    oldest = min((d.time for d in deliveries), default=report.now)
+    report.interval = _interval(report.now - oldest)
+    first = (math.floor(report.now / report.interval) - BARS + 1) * report.interval
+    report.bars = [Bar(first + index * report.interval) for index in range(BARS)]
+    for delivery in deliveries:
+        index = int((delivery.time - first) // report.interval)
+        if 0 <= index < BARS:
+            if delivery.outcome == "delivered":
+                report.bars[index].delivered += 1
+            else:
+                report.bars[index].failed += 1
+    return report
+
+
+def summarize(kept: Kept, query: Query, now: float | None = None) -> DeliveryReport:
+    """Event Delivery over the kept exchanges the query matches."""
+    exchanges = (kept.get(summary.id) for summary in kept.search(query, None))
+    return aggregate((e for e in exchanges if e is not None), query.text, now)
+
+
+def sparkline(values: list[int]) -> str:
+    top = max(values, default=0)
+    if top == 0:
+        return SPARKS[0] * len(values)
+    return "".join(" " if v == 0 else SPARKS[max(0, math.ceil(v * len(SPARKS) / top) - 1)] for v in values)
+
+
+def interval_text(seconds: int) -> str:
+    return f"{seconds // 86400} d" if seconds >= 86400 else f"{seconds // 3600} h" if seconds >= 3600 \
+        else f"{seconds // 60} min"
+
+
+def ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def text(report: DeliveryReport) -> list[str]:
+    """The summary as lines for a terminal, messages with their escapes made visible."""
+    total = report.total
+    share = f" ({report.counts['delivered'] / total:.1%} delivered)" if total else ""
+    lines = [f"Event Delivery  {report.query or 'all'}  {total} answered"
+             + (f", {report.unanswered} not answered yet" if report.unanswered else ""),
+             "  ".join(f"{outcome} {report.counts[outcome]}" for outcome in OUTCOMES) + share,
+             f"latency p50 {ms(report.percentile(50))}, p95 {ms(report.percentile(95))}, "
+             f"p99 {ms(report.percentile(99))}",
+             f"delivered  |{sparkline([bar.delivered for bar in report.bars])}|  "
+             f"{interval_text(report.interval)} a bar, last {BARS}",
+             f"not deliv. |{sparkline([bar.failed for bar in report.bars])}|"]
+    if report.groups:
+        lines.append("errors:")
+    for group in report.groups:
+        lines.append(f"  {len(group.ids):>6}  {group.outcome:<8} {group.label}  (newest {group.ids[0]})")
+    return [inert(line) for line in lines]

@@ -1,0 +1,99 @@
+"""`segment-inspector review`: the command line of the readiness review.
+
+Exit codes as the rest of the CLI: 0 nothing failed, 1 a check failed, 2 bad usage,
+3 the endpoint cannot be reached or the history cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..core.files import UnreadableError
+from ..core.store import History
+from ..core.text import inert, inert_json
+from .report import check_row, markdown, text
+from .runner import CALL_TYPES, Check, ReviewOptions, review, templates_of
+
+EXIT_USAGE, EXIT_FAILURE = 2, 3
+
+
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """The `review` subcommand and its options."""
+    parser = commands.add_parser(
+        "review", help="check your endpoint against everything Segment's partner review asks")
+    add = parser.add_argument
+    add("--to", required=True, metavar="URL", help="your endpoint")
+    add("--api-key", dest="review_key", required=True, metavar="KEY", help="an API key your endpoint accepts")
+    add("--unsupported", action="append", default=[], choices=CALL_TYPES, metavar="TYPE",
+        help="a call type your destination does not support: 501 to it passes (repeatable)")
+    add("--concurrency", type=int, default=10, help="requests in flight for the corpus (default 10)")
+    add("--templates", action="append", default=[], metavar="PATH",
+        help="Segment's endpoint-tester templates (a directory of .log files, or files) to send too")
+    add("--report", metavar="FILE.md", help="write the Markdown report to attach to your submission")
+    add("--json", action="store_true", default=None, help="the report as JSON on stdout")
+    add("--seed", type=int, help="seed the generated events, for a run that sends the same events again")
+    add("--data-dir", default=argparse.SUPPRESS, help="where the history is kept")
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"segment-inspector: {inert(message)}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
+    """Review `args.to`, keeping every request in a history session of its own in `directory`."""
+    parts = urlsplit(args.to)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return _fail(f"--to: {args.to!r} is not an http:// or https:// URL", EXIT_USAGE)
+    if args.concurrency < 1:
+        return _fail("--concurrency: must be 1 or more", EXIT_USAGE)
+    try:
+        templates = templates_of(args.templates)
+    except OSError as err:
+        return _fail(f"--templates: {err.filename}: {err.strerror}", EXIT_USAGE)
+    except UnreadableError as err:
+        return _fail(f"--templates: {err}", EXIT_USAGE)
+    options = ReviewOptions(args.to, args.review_key, frozenset(args.unsupported), args.concurrency,
+                            templates, args.seed)
+    history = History(directory)
+    try:
+        session = history.start_session()
+    except OSError as err:
+        return _fail(f"cannot use the data directory {directory}: {err}", EXIT_FAILURE)
+    live = sys.stderr.isatty()
+
+    def on_check(check: Check) -> None:
+        if live:
+            sys.stderr.write("\r\x1b[K")
+        if not as_json:
+            print(check_row(check), flush=True)
+
+    def on_progress(label: str, done: int, total: int) -> None:
+        if live:
+            sys.stderr.write(f"\r{label}: {done}/{total}")
+            sys.stderr.flush()
+
+    if not as_json:
+        print(inert(f"review of {args.to}"), flush=True)
+    try:
+        report = asyncio.run(review(options, keep=history.add, on_check=on_check, on_progress=on_progress))
+    finally:
+        history.close()
+    report.session = session
+    if as_json:
+        print(inert_json(report.to_doc()))
+    else:
+        print("\n".join(text(report)[1 + len(report.checks):]))
+    if args.report:
+        try:
+            Path(args.report).write_text(markdown(report), "utf-8")
+        except OSError as err:
+            return _fail(f"cannot write {args.report}: {err.strerror or err}", EXIT_FAILURE)
+    if report.down is not None:
+        return _fail(f"{args.to} cannot be reached: {report.down}", EXIT_FAILURE)
+    return report.exit_code

@@ -1,0 +1,82 @@
+"""Event Delivery over kept exchanges: counts, errors grouped by status and message, timeline, latency."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from inspector.core.event_delivery import BARS, aggregate, sparkline, summarize
+from inspector.core.model import Answer, Destination
+from inspector.core.query import parse
+from inspector.core.store import History
+
+from ..factories import make_event, make_exchange
+
+NOW = 1_800_000_000.0
+
+
+def kept(tmp_path: Path) -> History:
+    """A history with answered, forwarded and unanswered exchanges over the last 20 minutes."""
+    history = History(tmp_path)
+    history.start_session()
+    for index in range(10):
+        history.add(make_exchange(make_event(messageId=f"ok-{index}"), status=200, now=NOW - index * 60))
+    for index in range(3):
+        failed = make_exchange(make_event(messageId=f"down-{index}"), status=503, now=NOW - 30 - index)
+        failed.answer = Answer(503, orjson.dumps({"message": "database down"}))
+        failed.duration = 0.25
+        history.add(failed)
+    forwarded = make_exchange(make_event(messageId="fw"), status=200, now=NOW - 1200)
+    forwarded.destination = Destination("http://127.0.0.1:9/", 401, [("Content-Type", "application/json")],
+                                        b'{"message": "API token expired"}', 0.5)
+    history.add(forwarded)
+    timed_out = make_exchange(make_event(messageId="slow"), now=NOW - 5)
+    timed_out.destination = Destination("http://127.0.0.1:9/", None, error="no answer within 5 s", duration=5.0)
+    history.add(timed_out)
+    waiting = make_exchange(make_event(messageId="held"), now=NOW - 2)
+    waiting.answer = None
+    history.add(waiting)
+    history.close()
+    return History(tmp_path).load()
+
+
+def test_counts_groups_and_latency_match_the_history(tmp_path: Path) -> None:
+    history = kept(tmp_path)
+    report = summarize(history, parse("since:1h", now=lambda: NOW), now=NOW)
+    assert report.counts == {"delivered": 10, "retried": 4, "dropped": 1} and report.unanswered == 1
+    groups = {group.label: group for group in report.groups}
+    assert list(groups) == ["503  'database down'", "no answer within 5 s", "401  'API token expired'"]  # most, then newest
+    assert [history.get(i).answer.status for i in groups["503  'database down'"].ids] == [503, 503, 503]
+    assert groups["401  'API token expired'"].outcome == "dropped"
+    assert report.percentile(99) == 0.5  # the timed-out one has no latency: it never answered
+    assert report.interval == 60 and len(report.bars) == BARS
+    assert sum(bar.delivered for bar in report.bars) == 10 and sum(bar.failed for bar in report.bars) == 5
+    assert report.bars[-2].failed + report.bars[-1].failed == 4  # the last minute: three 503s, the timeout
+
+
+def test_the_window_is_a_query(tmp_path: Path) -> None:
+    history = kept(tmp_path)
+    report = summarize(history, parse("since:2m", now=lambda: NOW), now=NOW)
+    assert report.counts == {"delivered": 3, "retried": 4, "dropped": 0}  # at or after NOW - 120
+    assert aggregate([], "", NOW).total == 0
+
+
+def test_sparkline_scales_to_the_busiest_bar() -> None:
+    assert sparkline([0, 1, 4, 8]) == " ▁▄█"
+    assert sparkline([0, 0]) == "▁▁"
+
+
+def test_delivery_command(tmp_path: Path) -> None:
+    kept(tmp_path).close()
+    run = subprocess.run([sys.executable, "-m", "inspector", "delivery", "--data-dir", str(tmp_path), "--json",
+                          "status:5xx"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert doc["retried"] == 3 and doc["errors"][0]["message"] == "database down"
+    run = subprocess.run([sys.executable, "-m", "inspector", "delivery", "--data-dir", str(tmp_path), "status:"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "query error" in run.stderr

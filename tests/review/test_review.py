@@ -1,0 +1,120 @@
+"""`review` against small real endpoints: the correct one passes, each flaw is named by its check."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from inspector.core.store import History
+from inspector.review.report import markdown
+from inspector.review.runner import ReviewOptions, review, templates_of
+
+from ..conftest import CORPUS
+from .endpoints import KEY, serving
+
+GOLDEN = Path(__file__).parent / "golden" / "report.md"
+TEMPLATES = templates_of([str(CORPUS)])
+
+
+async def run_cli(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "inspector", "review", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode, out.decode(), err.decode()
+
+
+def verdicts(report) -> dict[str, str]:
+    return {check.id: check.verdict for check in report.checks}
+
+
+async def test_a_correct_endpoint_passes_and_everything_sent_is_kept(tmp_path: Path) -> None:
+    async with serving() as url:
+        code, out, err = await run_cli("--to", url, "--api-key", KEY, "--templates", str(CORPUS),
+                                       "--data-dir", str(tmp_path), "--json", "--report", str(tmp_path / "r.md"))
+    assert code == 0, out + err
+    doc = json.loads(out)
+    checks = {check["id"]: check["verdict"] for check in doc["checks"]}
+    assert checks.pop("https") == "warn"  # a local endpoint is http://
+    assert set(checks.values()) == {"pass"} and len(checks) == 12
+    scale = next(check for check in doc["checks"] if check["id"] == "scale")
+    assert re.fullmatch(r"0 failures, \d+ successes at concurrency 10", scale["detail"])
+    assert int(scale["detail"].split()[2]) >= 110 + 90  # the generated corpus and the tester's templates
+    kept = History(tmp_path).load()
+    assert len(kept) == doc["sent"] and doc["sent"] > 400
+    assert all(kept.get(s.id).destination is not None for s in kept.search(None, 50))
+    assert "# Segment destination readiness report" in (tmp_path / "r.md").read_text()
+
+
+@pytest.mark.parametrize(("flaws", "failing", "said"), [
+    (("no-key-check",), {"wrong-key", "missing-key"}, ("wrong-key", "200 to a wrong API key")),
+    (("no-delete",), {"delete", "scale", "replay"}, ("delete", "partners must implement deletion")),
+    (("html-500",), {"malformed", "answers"}, ("answers", "HTML error page (ANS008)")),
+    (("slow",), {"latency"}, ("latency", "over 4 s")),
+    (("redirect",), {"calls", "delete", "wrong-key", "missing-key", "malformed", "unknown-type", "scale",
+                     "replay", "casing", "answers"}, ("answers", "redirects (ANS010)")),
+])
+async def test_each_flaw_is_named_by_its_check(flaws: tuple[str, ...], failing: set[str],
+                                               said: tuple[str, str]) -> None:
+    async with serving(*flaws) as url:
+        report = await review(ReviewOptions(url, KEY, templates=TEMPLATES, seed=7))
+    assert {check for check, verdict in verdicts(report).items() if verdict == "fail"} == failing
+    assert report.exit_code == 1
+    check_id, words = said
+    assert words in next(check.detail for check in report.checks if check.id == check_id)
+    for check in report.checks:
+        if check.verdict == "fail":
+            assert check.exchanges and all(e.destination is not None for e in check.exchanges)
+
+
+async def test_an_unsupported_type_answered_501_passes_when_declared() -> None:
+    async with serving() as url:
+        report = await review(ReviewOptions(url, KEY, unsupported=frozenset({"alias"}), seed=2))
+    assert verdicts(report)["calls"] == "pass"
+
+
+async def test_exit_codes(tmp_path: Path) -> None:
+    async with serving("no-delete") as url:
+        code, out, err = await run_cli("--to", url, "--api-key", KEY, "--data-dir", str(tmp_path))
+    assert code == 1, out + err
+    assert "FAIL  delete answered 2xx" in out and "0 failed" not in out
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    code, out, err = await run_cli("--to", f"http://127.0.0.1:{port}/", "--api-key", KEY,
+                                   "--data-dir", str(tmp_path))
+    assert code == 3 and "cannot be reached" in err and "refused" in err
+    code, out, err = await run_cli("--to", "ftp://x", "--api-key", KEY, "--data-dir", str(tmp_path))
+    assert code == 2 and "--to" in err
+    broken = tmp_path / "broken.log"
+    broken.write_text('{"type": "track", "userId": "{{id}}"}\n{"type": \n')
+    code, out, err = await run_cli("--to", "http://127.0.0.1:9/", "--api-key", KEY, "--templates", str(broken),
+                                   "--data-dir", str(tmp_path))
+    assert code == 2 and "--templates" in err and "broken.log" in err
+
+
+def masked(report: str) -> str:
+    """The report with what changes from run to run replaced: dates, times, ids, ports."""
+    for pattern, mask in ((r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z?( UTC)?", "<time>"),
+                          (r"127\.0\.0\.1:\d+", "127.0.0.1:<port>"), (r"\b[0-9A-Z]{26}\b", "<id>"),
+                          (r"\d+(\.\d+)? (ms|s)\b", "<n> \\2"), (r"held \d+ events/s", "held <n> events/s"),
+                          (r"Content-Type: text/html; charset=utf-8", "Content-Type: text/html")):
+        report = re.sub(pattern, mask, report)
+    return report
+
+
+async def test_the_markdown_report_matches_its_golden_file() -> None:
+    async with serving("no-delete", "html-500") as url:
+        report = await review(ReviewOptions(url, KEY, seed=11))
+    report.session = "01SESSION0000000000000000A"
+    text = masked(markdown(report))
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text()

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from .core.checks.answers import message_of
-from .core.model import OUTCOME_TEXT, Exchange, segment_outcome
+from .core.model import OUTCOME_TEXT, Exchange, Outcome, segment_outcome
 from .core.exporters.common import exchange_label
 from .delivery import SEGMENT_TIMEOUT, client, request, segment_headers
 
@@ -40,7 +40,7 @@ class ReplayResult:
     error: str | None = None  # why no answer came: "no answer within 5 s", "connection refused", ...
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         return segment_outcome(self.status)
 
     @property

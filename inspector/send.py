@@ -153,7 +153,7 @@ class Sender:
     async def run(self, events: Iterable[Any]) -> SendReport:
         source = iter(events)
         self.started = time.monotonic()
-        progress = asyncio.create_task(self._progress()) if self.on_progress else None
+        progress = asyncio.create_task(self._progress(self.on_progress)) if self.on_progress else None
         async with client(self.options.concurrency) as session:
             workers = [asyncio.create_task(self._work(session, source))
                        for _ in range(max(1, self.options.concurrency))]
@@ -169,10 +169,10 @@ class Sender:
             self.on_progress(self.report)
         return self.report
 
-    async def _progress(self) -> None:
+    async def _progress(self, show: Callable[[SendReport], None]) -> None:
         while True:
             await asyncio.sleep(0.25)
-            self.on_progress(self.report)  # type: ignore[misc]
+            show(self.report)
 
     async def _pace(self) -> None:
         if not self.options.rate:
@@ -227,7 +227,7 @@ class Sender:
             report.latencies.add(destination.duration)
             report.statuses[str(destination.status)] += 1
         else:
-            report.statuses["timeout" if destination.error.startswith("no answer") else  # type: ignore[union-attr]
+            report.statuses["timeout" if (destination.error or "").startswith("no answer") else
                             "connection error"] += 1
             if not attempt.reached and report.answered == 0:  # never reached: the target is down
                 report.down = destination.error

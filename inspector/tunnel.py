@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from .core.hub import Hub, TunnelState
+from .core.hub import Hub, TunnelState, TunnelStatus
 from .core.text import inert
 
 DOWNLOAD_URL = "https://ngrok.com/download"
@@ -116,8 +116,8 @@ def find_authtoken(env: Mapping[str, str], configured: str | None,
             continue
         if not isinstance(data, dict):
             continue
-        agent = data.get("agent") if isinstance(data.get("agent"), dict) else {}
-        found = agent.get("authtoken") or data.get("authtoken")
+        agent = data.get("agent")
+        found = (agent.get("authtoken") if isinstance(agent, dict) else None) or data.get("authtoken")
         if isinstance(found, str) and found.strip():
             return found.strip()
     return None
@@ -239,7 +239,7 @@ class Tunnel:
         except AgentTimeout:
             self._kill_agent()
 
-    def _set(self, status: str, note: str = "", public_url: str | None = None) -> None:
+    def _set(self, status: TunnelStatus, note: str = "", public_url: str | None = None) -> None:
         self.public_url = public_url
         self.hub.set_tunnel(TunnelState(status, public_url, self._redact(note)))
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real receiver on 127.0.0.1 port 0 over a real history in a temp dir."""
+"""Shared fixtures: the inspector `serve` runs, built by the same factory, listening on
+127.0.0.1 port 0 over a real history in a temp dir."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # read once, when Textual i
 
 import base64
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from inspector.cli.factory import make_inspector
+from inspector.cli.settings import Settings
 from inspector.core.hub import Hub
-from inspector.core.policy import Policy
 from inspector.core.store import History
-from inspector.receiver import Receiver
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus" / "direct-integration-tester"
@@ -52,14 +54,24 @@ class Inspector:
             return resp.status, dict(resp.headers), await resp.read()
 
 
+@asynccontextmanager
+async def running(data_dir: Path, **flags: object) -> AsyncIterator[Inspector]:
+    """The inspector `serve` runs with these flags (`max_body=1000`, `forward=URL`), its
+    history in `data_dir`, on a free port, without a tunnel."""
+    flags = {"port": 0, "no_tunnel": True, "hold_timeout": 5.0, **flags}
+    built = make_inspector(Settings.of(data_dir=str(data_dir), **flags))
+    try:
+        url = await built.receiver.start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                yield Inspector(built.hub, built.history, url, session)
+        finally:
+            await built.receiver.stop()
+    finally:
+        built.close()
+
+
 @pytest.fixture
 async def inspector(tmp_path: Path) -> AsyncIterator[Inspector]:
-    history = History(tmp_path).load()
-    history.start_session()
-    hub = Hub(history, Policy(), hold_timeout=5.0)
-    receiver = Receiver(hub, host="127.0.0.1", port=0)
-    url = await receiver.start()
-    async with aiohttp.ClientSession() as session:
-        yield Inspector(hub, history, url, session)
-    await receiver.stop()
-    history.close()
+    async with running(tmp_path) as started:
+        yield started

@@ -28,7 +28,8 @@ def lint(args: argparse.Namespace, settings: Settings) -> int:
             data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             if args.fill:
                 data = fill(data.decode("utf-8", "replace")).encode()
-            found = read_events(data, "stdin" if name == "-" else name, problems := [])
+            problems: list[str] = []
+            found = read_events(data, "stdin" if name == "-" else name, problems)
             for problem in problems:
                 print(f"segment-inspector: cannot lint {inert(problem)}", file=sys.stderr)
             unreadable = unreadable or bool(problems)

@@ -31,7 +31,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     def show_line(notice: Notice) -> None:
         """Queue the exchange's line; lines of one event-loop turn are written at once."""
-        if notice.kind != "recorded" or notice.summary is None:
+        if notice.kind != "recorded" or notice.exchange is None or notice.summary is None:
             return
         if not lines:
             asyncio.get_running_loop().call_soon(write_lines)

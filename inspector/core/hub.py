@@ -20,7 +20,7 @@ import orjson
 
 from .checks.answers import Limits, judge, redelivery_finding
 from .event_delivery import DeliveryReport, summarize
-from .model import Answer, Destination, Exchange, Summary
+from .model import Answer, ByRule, ChosenBy, Destination, Exchange, Summary
 from .policy import Forward, Hold, Policy, Reply, Rule
 from .query import Query
 from .store import History
@@ -45,12 +45,15 @@ class Notice:
     summary: Summary | None = None
 
 
+TunnelStatus = Literal["off", "opening", "up", "down", "unavailable", "external"]
+
+
 @dataclass(frozen=True, slots=True)
 class TunnelState:
     """How Segment reaches us. `status`: "off", "opening", "up", "down", "unavailable"
     or "external" (a public URL the user brought); `note` says why there is no URL."""
 
-    status: str
+    status: TunnelStatus
     public_url: str | None = None
     note: str = ""
 
@@ -67,7 +70,7 @@ REMEMBERED_ANSWERS = 100_000
 @dataclass(slots=True)
 class _Held:
     exchange: Exchange
-    future: asyncio.Future[tuple[Reply | Forward, str]]
+    future: asyncio.Future[tuple[Reply | Forward, ChosenBy]]
     deadline: float
 
 
@@ -134,6 +137,7 @@ class Hub:
             mirror = asyncio.ensure_future(self._forward(exchange, forward.url))
         if decision.chosen_by == "forward":
             return await self._forwarded_answer(exchange, decision.detail, "forward")
+        chosen_by: ChosenBy | ByRule
         if decision.reply is None:
             choice, chosen_by = await self._hold(exchange)
             if isinstance(choice, Forward):
@@ -176,7 +180,7 @@ class Hub:
                     exchange.findings.append(differs)
         return destination
 
-    async def _forwarded_answer(self, exchange: Exchange, url: str, chosen_by: str) -> Answer:
+    async def _forwarded_answer(self, exchange: Exchange, url: str, chosen_by: ChosenBy | ByRule) -> Answer:
         """Segment gets what the endpoint answered, or 503 when no answer came (so it retries)."""
         destination = await self._forward(exchange, url)
         if destination.status is None:
@@ -191,9 +195,9 @@ class Hub:
                                      headers=passed)
         return exchange.answer
 
-    async def _hold(self, exchange: Exchange) -> tuple[Reply | Forward, str]:
+    async def _hold(self, exchange: Exchange) -> tuple[Reply | Forward, ChosenBy]:
         hold = self.policy.hold or Hold(timeout=self.hold_timeout)
-        future: asyncio.Future[tuple[Reply | Forward, str]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[Reply | Forward, ChosenBy]] = asyncio.get_running_loop().create_future()
         self._held[exchange.id] = _Held(exchange, future, self.clock() + hold.timeout)
         exchange.held = True
         self._notify("held", exchange)
@@ -311,7 +315,7 @@ class Hub:
         held.future.set_result((Forward(url), "hold: forward"))
         return True
 
-    def release_all(self, reply: Reply | None = None, chosen_by: str = "hold released") -> int:
+    def release_all(self, reply: Reply | None = None, chosen_by: ChosenBy = "hold released") -> int:
         """Answer every held exchange (with the fallback unless a reply is given)."""
         if reply is None:
             reply = (self.policy.hold.fallback if self.policy.hold else None) or self.policy.default

@@ -17,7 +17,7 @@ INDENT = "  "
 MAX_DEPTH = 200
 """Containers nested deeper than this are written on one line, so the text stays linear in size."""
 
-_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_string = json.encoder.encode_basestring
 _float = float.__repr__
 
 
@@ -82,7 +82,7 @@ def compact(value: Any) -> str:
     first = True
     while stack:
         items, is_object = stack[-1]
-        entry = next(items, _END)
+        entry: Any = next(items, _END)
         if entry is _END:
             stack.pop()
             parts.append("}" if is_object else "]")

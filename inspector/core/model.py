@@ -13,9 +13,10 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NewType
 
-SEVERITIES = ("error", "warning", "info")
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _random = random.Random()
@@ -50,13 +51,13 @@ class Finding:
     """Something off about a request or an event, with where it is and how bad."""
 
     code: str
-    severity: str
+    severity: Severity
     message: str
     path: str = ""
     event: int | None = None  # index of the event in a batch body
 
     def to_doc(self) -> dict[str, Any]:
-        doc = {"code": self.code, "severity": self.severity, "message": self.message, "path": self.path}
+        doc: dict[str, Any] = {"code": self.code, "severity": self.severity, "message": self.message, "path": self.path}
         if self.event is not None:
             doc["event"] = self.event
         return doc
@@ -127,7 +128,10 @@ class Event:
 RETRIED_4XX = frozenset({408, 423, 429})
 
 
-def segment_outcome(status: int | None) -> str:
+Outcome = Literal["delivered", "retried", "dropped"]
+
+
+def segment_outcome(status: int | None) -> Outcome:
     """What Segment does next after this status: delivered, retried or dropped."""
     if status is None or status < 200:
         return "retried"  # no final answer: Segment times out and tries again
@@ -138,11 +142,23 @@ def segment_outcome(status: int | None) -> str:
     return "dropped"
 
 
-OUTCOME_TEXT = {
+OUTCOME_TEXT: dict[Outcome, str] = {
     "delivered": "delivered: Segment counts the event as accepted",
     "retried": "retried: Segment tries again with backoff for up to 4 hours",
     "dropped": "dropped: Segment discards the event and does not retry",
 }
+
+
+ChosenBy = Literal["default", "forward", "hold", "hold: forward", "hold timeout", "hold released",
+                   "error", "api key", "signature", "tracking api", "destination", "review"]
+"""Who chose an answer: the policy, a person, the receiver or the Tracking API; a rule
+is named by its number (`by_rule`)."""
+ByRule = NewType("ByRule", str)
+
+
+def by_rule(number: int) -> ByRule:
+    """"rule 2": the rule that chose an answer, counted from 1 as the rules screen shows them."""
+    return ByRule(f"rule {number}")
 
 
 @dataclass(slots=True)
@@ -151,14 +167,14 @@ class Answer:
 
     status: int
     body: bytes = b""
-    chosen_by: str = "default"  # "default", "rule 2", "hold", "hold timeout", "api key", "error"
+    chosen_by: ChosenBy | ByRule = "default"
     detail: str = ""  # e.g. the rule's text, or the body problem
     delay: float = 0.0
     content_type: str = "application/json"  # a forwarded answer keeps the destination's
     headers: list[tuple[str, str]] = field(default_factory=list)  # passed on: Location, Retry-After
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         return segment_outcome(self.status)
 
     def to_doc(self) -> dict[str, Any]:
@@ -213,7 +229,7 @@ class Destination:
         return first_header(self.headers, name)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         return segment_outcome(self.status)
 
     def to_doc(self) -> dict[str, Any]:

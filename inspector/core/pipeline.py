@@ -25,7 +25,7 @@ import orjson
 
 from .checks import lint_event
 from .checks.answers import message_of
-from .model import Exchange, Fate, Finding, segment_outcome
+from .model import Exchange, Fate, Finding, Link, segment_outcome
 
 CALLS = ("track", "identify", "page", "screen", "group", "alias")
 # analytics.js posts one event to `<apiHost>/<first letter of its type>`, a batch to `<apiHost>/b`.
@@ -283,21 +283,21 @@ def delivery_answer(delivery: Exchange) -> tuple[int | None, str, float]:
 def trace(source: Exchange, deliveries: list[Exchange]) -> list[Trace]:
     """Each event of a source call: delivered with status and time, retried N times, dropped
     by dedupe or integrations, or failed with the endpoint's message."""
-    by_message: dict[str, list[Exchange]] = {}
+    by_message: dict[str, list[tuple[Link, Exchange]]] = {}
     for delivery in deliveries:
         if delivery.link is not None:
-            by_message.setdefault(delivery.link.message_id, []).append(delivery)
+            by_message.setdefault(delivery.link.message_id, []).append((delivery.link, delivery))
     traces = []
     for fate in source.pipeline:
         if fate.fate != "delivering":
             traces.append(Trace(fate.message_id, fate.fate, f"{fate.fate}: {fate.detail}"))
             continue
-        tries = sorted(by_message.get(fate.message_id, []), key=lambda d: (d.link.attempt, d.id))  # type: ignore[union-attr]
-        ids = [delivery.id for delivery in tries]
+        tries = sorted(by_message.get(fate.message_id, []), key=lambda pair: (pair[0].attempt, pair[1].id))
+        ids = [delivery.id for _, delivery in tries]
         if not tries:
             traces.append(Trace(fate.message_id, "delivering", "delivering: no answer yet"))
             continue
-        last = tries[-1]
+        link, last = tries[-1]
         status, said, took = delivery_answer(last)
         answer = f"{status}" if status is not None else "no answer"
         answer += f" in {took * 1000:.1f} ms" + (f", message {said!r}" if said and status is not None else "")
@@ -306,10 +306,10 @@ def trace(source: Exchange, deliveries: list[Exchange]) -> list[Trace]:
         retried = f" after {len(tries) - 1} retr{'y' if len(tries) == 2 else 'ies'}" if len(tries) > 1 else ""
         outcome = segment_outcome(status)
         if outcome == "retried":
-            state = "failed" if last.link.attempt >= last.link.attempts else "retrying"  # type: ignore[union-attr]
+            state = "failed" if link.attempt >= link.attempts else "retrying"
         else:
             state = outcome
-        what = {"retrying": f"retrying (attempt {len(tries)} of {last.link.attempts})",  # type: ignore[union-attr]
+        what = {"retrying": f"retrying (attempt {len(tries)} of {link.attempts})",
                 "failed": f"failed{retried}", "delivered": f"delivered{retried}", "dropped": f"dropped{retried}"}
         traces.append(Trace(fate.message_id, state, f"{what[state]}: {answer}", ids))
     return traces

@@ -20,7 +20,7 @@ import orjson
 
 from .auth import UNKNOWN_KEY
 from .checks import finding, shown
-from .model import Exchange, Summary
+from .model import ByRule, ChosenBy, Exchange, Summary, by_rule
 from .query import Query, QueryError, parse
 from .signature import verdict
 
@@ -135,7 +135,7 @@ class Decision:
     (`forward`, with the URL as detail)."""
 
     reply: Reply | None
-    chosen_by: str
+    chosen_by: ChosenBy | ByRule
     detail: str = ""
 
 
@@ -160,8 +160,8 @@ class Policy:
         # The summary is made only when a query needs it: it is not free on the hot path.
         summary = exchange.summary() if self.rules or self.hold is not None else None
         for number, rule in enumerate(self.rules, 1):
-            if rule.enabled and rule.query.matches(summary):
-                return Decision(rule.reply, f"rule {number}", str(rule))
+            if rule.enabled and summary is not None and rule.query.matches(summary):
+                return Decision(rule.reply, by_rule(number), str(rule))
         if self.hold is not None and summary is not None and self.hold.takes(summary):
             if self.hold.count is not None:
                 self.hold.count -= 1

@@ -405,7 +405,7 @@ class History:
 
     def deliveries(self, source_id: str) -> list[Summary]:
         """The deliveries made of a source call's events, oldest first."""
-        found = []
+        found: list[Summary] = []
         for block in list(self._blocks):
             if block.count and block.last_id >= source_id:
                 self._columns(block)

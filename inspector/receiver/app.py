@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 
 import orjson
 from aiohttp import web
@@ -168,7 +169,7 @@ async def _release_held(app: web.Application) -> None:
     app[HUB].release_all()
 
 
-async def _forwarding(app: web.Application):  # type: ignore[no-untyped-def]
+async def _forwarding(app: web.Application) -> AsyncIterator[None]:
     """The forwarder's client session lives as long as the app."""
     hub = app[HUB]
     own = hub.forwarder is None

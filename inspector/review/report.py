@@ -94,7 +94,7 @@ def exchange_markdown(exchange: Exchange) -> list[str]:
     destination = exchange.destination
     answer: list[str]
     if destination is None or destination.status is None:
-        answer = [f"no answer: {inert(destination.error if destination else 'not sent')}"]
+        answer = [f"no answer: {inert(destination.error or '' if destination else 'not sent')}"]
     else:
         answer = [f"HTTP {destination.status}"] + [inert(f"{n}: {v}") for n, v in destination.headers
                                                    if n.lower() in ("content-type", "location", "retry-after")]

@@ -107,7 +107,7 @@ class InspectorApp(App[None]):
         Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False,
                 id="detail.previous_tab", tooltip="show the detail pane's previous tab"),
         *[Binding(b.key, "toggle_raw", b.description, show=False, id=b.id, tooltip=b.tooltip)
-          for b in BodyView.BINDINGS],  # from the list too, with the body view's key and id
+          for b in BodyView.BINDINGS if isinstance(b, Binding)],  # from the list too, with the body view's key and id
         Binding("g", "jump", "Go to source/delivery", show=False, id="pipeline.jump"),
         Binding("D", "delivery", "Delivery", show=False, id="delivery.open",
                 tooltip="Event Delivery: delivered, retried, dropped, errors by message, latency"),
@@ -470,7 +470,7 @@ class InspectorApp(App[None]):
             self.notify("no linked source call or delivery", severity="warning", markup=False)
     def action_delivery(self) -> None:
         self.push_screen(DeliveryScreen(self.hub, clock=self.clock),
-                         lambda chosen: chosen and self._select_delivered(chosen))
+                         lambda chosen: self._select_delivered(chosen) if chosen else None)
 
     def _select_delivered(self, exchange_id: str) -> None:
         if not self.query_one(ExchangeList).select(exchange_id):

@@ -15,10 +15,14 @@ from aiohttp import web
 from inspector.core.checks.answers import Limits
 from inspector.core.policy import Forward, Reply
 
-from ..conftest import SEGMENT_HEADERS, basic
+from ..conftest import SEGMENT_HEADERS, basic, running
 from ..factories import make_event
+from ..waiting import until
 
 EVENT = orjson.dumps(make_event(messageId="fwd-1"))
+# Past SLOW an answer is slow; the "slow" endpoint always takes longer (a sleep never ends
+# early), and any other answer from 127.0.0.1 comes well within it even on a busy machine.
+SLOW = 1.0
 SEEN = web.AppKey("seen", list)
 COUNT = web.AppKey("count", list)
 
@@ -46,7 +50,7 @@ async def endpoint_handler(request: web.Request) -> web.StreamResponse:
     if case == "redirect":
         raise web.HTTPFound("https://example.com/v2/segment")
     if case == "slow":
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(SLOW + 0.1)
         return web.json_response({})
     if case == "nomessage":
         return web.json_response({"error": "bad"}, status=400)
@@ -81,7 +85,7 @@ async def endpoint() -> AsyncIterator[tuple[str, web.Application]]:
 
 @pytest.fixture
 def forwarding(inspector):
-    inspector.hub.limits = Limits(slow=0.2, timeout=1.0)
+    inspector.hub.limits = Limits(slow=SLOW, timeout=30.0)  # only the slow endpoint is slow
     return inspector
 
 
@@ -147,7 +151,7 @@ async def test_bad_answers_are_found_and_passed_on(forwarding, endpoint, case, b
 
 async def test_past_segments_timeout_is_an_error(forwarding, endpoint):
     url, _ = endpoint
-    forwarding.hub.limits = Limits(slow=0.1, timeout=0.2)
+    forwarding.hub.limits = Limits(slow=0.1, timeout=SLOW)
     set_forward(forwarding, url + "/slow")
     assert (await forwarding.post(EVENT))[0] == 200
     assert ans_codes(kept(forwarding)) == {"ANS012", "ANS014"}
@@ -218,10 +222,7 @@ async def test_held_request_can_be_forwarded(forwarding, endpoint):
     url, app = endpoint
     forwarding.hub.start_holding()
     posted = asyncio.ensure_future(forwarding.post(EVENT))
-    for _ in range(200):
-        if forwarding.hub.held():
-            break
-        await asyncio.sleep(0.01)
+    await until(forwarding.hub.held, what="the request is held")
     [(held, _)] = forwarding.hub.held()
     assert not forwarding.hub.resolve_forward(held.id)  # no forward URL set
     assert forwarding.hub.resolve_forward(held.id, url + "/nomessage")
@@ -273,27 +274,11 @@ async def test_forwarded_exchange_survives_the_history(forwarding, endpoint, tmp
 
 
 async def test_oversize_body_is_refused_not_forwarded(tmp_path, endpoint):
-    from inspector.core.hub import Hub
-    from inspector.core.policy import Policy
-    from inspector.core.store import History
-    from inspector.receiver import Receiver
-    import aiohttp
-
     url, app = endpoint
-    history = History(tmp_path).load()
-    history.start_session()
-    hub = Hub(history, Policy(forward=Forward(url + "/good")))
-    receiver = Receiver(hub, host="127.0.0.1", port=0, max_body=100)
-    inspector_url = await receiver.start()
-    try:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(inspector_url, data=b"x" * 100_000, headers=SEGMENT_HEADERS) as response:
-                assert response.status == 413
-        assert app[SEEN] == []
-    finally:
-        await receiver.stop()
-        history.close()
-
+    async with running(tmp_path, forward=url + "/good", max_body=100) as inspector:
+        assert (await inspector.post(b"x" * 100_000))[0] == 413
+        assert inspector.history.search()[0].status == 413  # kept, and never sent on
+    assert app[SEEN] == []
 
 
 async def test_held_past_the_timeout_is_forwarded(forwarding, endpoint):

@@ -8,7 +8,6 @@ import gzip
 import logging
 import socket
 import threading
-import time
 
 import orjson
 import pytest
@@ -19,6 +18,8 @@ from inspector.core.hub import Hub
 from inspector.core.policy import Policy
 from inspector.core.store import History
 from inspector.receiver import Receiver
+
+from ..waiting import until_sync
 
 
 class Tracebacks(logging.Handler):
@@ -117,8 +118,5 @@ def test_fuzzed_requests_are_answered_sanely_and_kept(served, request):
         headers = rest.split(b"\r\n\r\n", 1)[0].lower()
         assert status < 500 or b"content-type: application/json" in headers, answer[:300]
         assert status != 500, answer[:300]
-        deadline = time.monotonic() + 10
-        while len(history) < before + 1:
-            assert time.monotonic() < deadline, f"answered {status} but not kept: {request[:200]!r}"
-            time.sleep(0.01)
+        until_sync(lambda: len(history) > before, what=f"answered {status} but not kept: {request[:200]!r}")
     assert watcher.bad == []

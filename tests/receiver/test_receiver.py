@@ -14,7 +14,7 @@ from inspector.core.policy import Policy, parse_reply, parse_rule
 from inspector.core.query import parse
 from inspector.core.templates import fill
 
-from ..conftest import CORPUS, SEGMENT_HEADERS, basic
+from ..conftest import CORPUS, SEGMENT_HEADERS, basic, running
 from ..factories import make_event
 
 
@@ -146,31 +146,18 @@ async def test_methods_other_than_post_get_405_and_are_kept(inspector, method):
 
 
 async def test_oversize_body_gets_413_with_its_head_kept(tmp_path):
-    from inspector.core.hub import Hub
-    from inspector.core.store import History
-    from inspector.receiver import Receiver
-    import aiohttp
-
-    history = History(tmp_path).load()
-    hub = Hub(history)
-    receiver = Receiver(hub, port=0, max_body=100_000)
-    url = await receiver.start()
     body = b'{"type": "track", "pad": "' + b"x" * 300_000 + b'"}'
-    try:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(url, data=body, headers=SEGMENT_HEADERS) as resp:
-                assert resp.status == 413
-                assert resp.headers["Content-Type"].startswith("application/json")
-                assert "over the limit" in (await resp.json())["message"]
-            async with session.post(url, data=orjson.dumps(make_event())) as resp:
-                assert resp.status == 200  # the connection is still good to use
-    finally:
-        await receiver.stop()
-    exchange = history.get(history.search(parse("status:413"))[0].id)
+    async with running(tmp_path, max_body=100_000) as inspector:
+        status, headers, reply = await inspector.post(body)
+        assert status == 413
+        assert headers["Content-Type"].startswith("application/json")
+        assert "over the limit" in json.loads(reply)["message"]
+        status, _, _ = await inspector.post(orjson.dumps(make_event()), headers={})
+        assert status == 200  # the connection is still good to use
+        exchange = inspector.history.get(inspector.history.search(parse("status:413"))[0].id)
     assert exchange.body_size == len(body)
     assert body.startswith(exchange.body) and 0 < len(exchange.body) < len(body)
     assert "REQ002" in codes(exchange)
-    history.close()
 
 
 async def test_default_limit_accepts_bodies_well_above_32kb(inspector):
@@ -282,21 +269,9 @@ async def test_json_the_parsers_refuse_is_a_400_not_a_crash(inspector):
 
 
 async def test_a_small_limit_refuses_small_bodies_too(tmp_path):
-    from inspector.core.hub import Hub
-    from inspector.core.store import History
-    from inspector.receiver import Receiver
-    import aiohttp
-
-    history = History(tmp_path).load()
-    receiver = Receiver(Hub(history), port=0, max_body=1000)
-    url = await receiver.start()
-    try:
-        async with aiohttp.ClientSession() as session:
-            body = orjson.dumps(make_event(properties={"pad": "x" * 5000}))
-            async with session.post(url, data=body, headers=SEGMENT_HEADERS) as resp:
-                assert resp.status == 413
-    finally:
-        await receiver.stop()
-    exchange = history.get(history.search()[0].id)
+    body = orjson.dumps(make_event(properties={"pad": "x" * 5000}))
+    async with running(tmp_path, max_body=1000) as inspector:
+        status, _, _ = await inspector.post(body)
+        assert status == 413
+        exchange = inspector.history.get(inspector.history.search()[0].id)
     assert exchange.truncated and exchange.body == body[:1000] and exchange.body_size == len(body)
-    history.close()

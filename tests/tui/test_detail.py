@@ -257,10 +257,10 @@ async def test_a_one_megabyte_body_shows_without_hanging(tmp_path: Path) -> None
         assert any(worker.group == "body-layout" for worker in app.workers), \
             "large bodies are laid out off the UI thread"
         body = app.query_one(BodyView)
-        await pilot_until(pilot, lambda: body.layout is not None, what="the body is laid out")
+        await pilot_until(pilot, lambda: body.laid_out is not None, what="the body is laid out")
         await pilot_until(pilot, lambda: f"Colours stop after line {HIGHLIGHT_LINES:,}"
                           in screen_text(app, tmp_path, "large"), what="the laid-out body is shown")
-        assert len(body.layout.json) > 20_000
+        assert len(body.laid_out.json) > 20_000
 
         body.focus()
         await pilot.press("end")

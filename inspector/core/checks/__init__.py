@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import SEVERITIES, Finding
+from ..model import SEVERITIES, Finding, Severity
 from .spec import LINKS
 
 
@@ -25,7 +25,7 @@ class Check:
     """One documented check: what it means and what a bad and a good example look like."""
 
     code: str
-    severity: str
+    severity: Severity
     title: str
     doc_bad: str
     doc_good: str
@@ -35,7 +35,7 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 
-def check(code: str, severity: str, title: str, *, bad: str, good: str, link: str = "") -> Check:
+def check(code: str, severity: Severity, title: str, *, bad: str, good: str, link: str = "") -> Check:
     """Register a code at import time; a second, different definition is a bug, so it raises."""
     if severity not in SEVERITIES:
         raise ValueError(f"{code}: severity {severity!r} is not one of {SEVERITIES}")

@@ -68,11 +68,12 @@ def envelope(lint: Lint) -> None:
     elif kind not in TYPES:
         hint = f"; write {_LOWER[kind.lower()]!r}" if isinstance(kind, str) and kind.lower() in _LOWER else ""
         lint.add("SPEC003", f"type {described(kind)} is not one of {', '.join(TYPES)}{hint}", "$.type")
-    for field in _NEEDS.get(kind, ()) if isinstance(kind, str) else ():
-        if not _present(event.get(field)):
-            message = (f"{_a(kind)} needs `{field}`" if kind != "track"
-                       else "a track needs `event`, the name of what happened")
-            lint.add(_NEEDS_CODE[kind], message, f"$.{field}")
+    if isinstance(kind, str):  # not another JSON value, which may not even be hashable
+        for field in _NEEDS.get(kind, ()):
+            if not _present(event.get(field)):
+                message = (f"{_a(kind)} needs `{field}`" if kind != "track"
+                           else "a track needs `event`, the name of what happened")
+                lint.add(_NEEDS_CODE[kind], message, f"$.{field}")
     if kind in ("identify", "track", "page", "screen", "group") and not (
             _present(event.get("userId")) or _present(event.get("anonymousId"))):
         lint.add("SPEC008", f"{_a(kind)} needs a userId or an anonymousId", "$")

@@ -129,7 +129,7 @@ class Block:
 
     def __init__(self, session: str, number: int) -> None:
         self.session, self.number = session, number
-        self.ids = bytearray()
+        self.ids: bytes | bytearray = bytearray()  # bytes once frozen
         self.times = array("d")
         self.facets = array("I")
         self.people: Any = []  # a list while open; one string with `offsets` once frozen

@@ -86,11 +86,11 @@ class DeliveryScreen(ModalScreen[str | None]):
             yield Static(id="totals")
             yield Static(id="timeline")
             yield Static(Text("Errors by status and message: enter lists a group's exchanges", style="bold"))
-            groups = DataTable(id="groups", cursor_type="row", zebra_stripes=True)
+            groups: DataTable[Text] = DataTable(id="groups", cursor_type="row", zebra_stripes=True)
             groups.add_columns("Count", "Outcome", "Status", "Message")
             yield groups
             yield Static(Text("select an error group", style="dim"), id="group-title")
-            exchanges = DataTable(id="group-exchanges", cursor_type="row", zebra_stripes=True)
+            exchanges: DataTable[Text] = DataTable(id="group-exchanges", cursor_type="row", zebra_stripes=True)
             exchanges.add_columns("Time", "Type", "Event", "Status", "Latency", "Id")
             yield exchanges
             yield Footer()

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from ...core.model import OUTCOME_TEXT, Exchange
+from ...core.model import OUTCOME_TEXT, Exchange, Outcome
 from ...core.text import inert
 from ...replay import ReplayReport
 from . import Dialog
@@ -83,7 +83,7 @@ class ReplayResultScreen(ModalScreen[None]):
         if self.report.results:
             result = self.report.results[0]
             right = _answer(result.status, result.seconds, result.body, result.error or result.location)
-            outcome = result.outcome
+            outcome: Outcome | None = result.outcome
         else:
             right = Text(inert(self.report.down or "not sent: " + "; ".join(
                 why for _, why in self.report.skipped)), style="bold red")

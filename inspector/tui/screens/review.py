@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TabbedContent
 
 from ...core.hub import Hub
 from ...core.text import inert
@@ -97,7 +97,7 @@ class ReviewRunScreen(ModalScreen[None]):
         with Vertical(id="review"):
             yield Static(Text(f"Review of {inert(self.choice.url)}", style="bold"))
             yield Static(Text("starting…", style="dim"), id="progress")
-            table = DataTable(id="checks", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(id="checks", cursor_type="row", zebra_stripes=True)
             table.add_columns("Verdict", "Check", "What happened")
             yield table
             yield DetailPane(id="review-detail")
@@ -138,7 +138,7 @@ class ReviewRunScreen(ModalScreen[None]):
         pane = self.query_one(DetailPane)
         pane.show(check.exchanges[0] if check.exchanges else None)
         if check.exchanges:
-            pane.query_one("#detail-tabs").active = DESTINATION_TAB  # type: ignore[attr-defined]
+            pane.query_one("#detail-tabs", TabbedContent).active = DESTINATION_TAB
 
     def action_save(self) -> None:
         if self.report is None:

@@ -63,7 +63,7 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
         self.url = url
         self.api_key = api_key
         self.rng = rng or random.Random()
-        self.templates: list[tuple[str, Any]] = examples(self.rng, now)
+        self.templates: list[tuple[str, dict[str, Any] | str]] = [*examples(self.rng, now)]
         self._linting: Timer | None = None
         if selected is not None:
             data, error = parse_body(selected)

@@ -28,7 +28,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -114,7 +114,7 @@ def _clock(second: int) -> str:
 class ExchangeList(ScrollView, can_focus=True):
     """The exchanges received, one per line, with a cursor on the one being read."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS = [
         Binding("up,k", "cursor_up", "Up", show=False, id="list.up",
                 tooltip="Select the exchange above"),
         Binding("down,j", "cursor_down", "Down", show=False, id="list.down",

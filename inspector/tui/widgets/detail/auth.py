@@ -46,9 +46,9 @@ def describe(exchange: Exchange | None) -> Content:
         lines.append(_row("Password", _value(auth.password)))
     wrong = [f for f in exchange.findings if f.code.startswith("SIG")]
     if wrong or exchange.header("X-Signature") is not None:  # Webhooks: checked with --shared-secret
-        verdict = (("✗ ", "bold $text-error"), visible(wrong[0].message)) if wrong else (
+        signature = (("✗ ", "bold $text-error"), visible(wrong[0].message)) if wrong else (
             ("X-Signature sent; no signature finding", "$text-muted"),)
-        lines.append(_row("Signature", Content.assemble(*verdict)))
+        lines.append(_row("Signature", Content.assemble(*signature)))
     lines.append(Content(""))
 
     lines.append(Content("X-Segment-Settings").stylize("bold"))

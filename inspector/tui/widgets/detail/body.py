@@ -228,7 +228,7 @@ class BodyView(ScrollView, can_focus=True):
         return self._marked
 
     @property
-    def layout(self) -> BodyLayout | None:
+    def laid_out(self) -> BodyLayout | None:
         """What is drawn, or None while a large body is being laid out."""
         return self._layout
 

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import Static, TabbedContent, TabPane
 
 from ....core.model import Exchange
+from . import DescribedView
 from .auth import AuthView
 from .body import BodyView
 from .destination import DestinationView
@@ -112,8 +113,10 @@ class DetailPane(Vertical):
         elif tab == FINDINGS_TAB:
             self.query_one(FindingsView).show(exchange.findings if exchange is not None else None)
         else:
-            view = {HEADERS_TAB: HeadersView, AUTH_TAB: AuthView, RESPONSE_TAB: ResponseView,
-                    DESTINATION_TAB: DestinationView, PIPELINE_TAB: PipelineView}.get(tab)
+            views: dict[str, type[DescribedView | DestinationView]] = {
+                HEADERS_TAB: HeadersView, AUTH_TAB: AuthView, RESPONSE_TAB: ResponseView,
+                DESTINATION_TAB: DestinationView, PIPELINE_TAB: PipelineView}
+            view = views.get(tab)
             if view is not None:
                 self.query_one(view).show(exchange)
 

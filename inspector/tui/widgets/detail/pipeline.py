@@ -49,5 +49,5 @@ class PipelineView(DescribedView):
 
     def show(self, exchange: Exchange | None) -> None:
         hub = getattr(self.app, "hub", None)
-        wanted = exchange is not None and exchange.kind == "source" and hub is not None
-        self.update(describe(exchange, hub.deliveries(exchange.id) if wanted else []))  # type: ignore[union-attr]
+        source = exchange if exchange is not None and exchange.kind == "source" else None
+        self.update(describe(exchange, hub.deliveries(source.id) if source is not None and hub is not None else []))

@@ -13,6 +13,8 @@ import aiohttp
 import orjson
 from textual.widgets import TabbedContent
 
+from inspector.cli.factory import make_inspector
+from inspector.cli.settings import Settings
 from inspector.core.hub import Hub, TunnelState
 from inspector.core.policy import Policy, parse_reply
 from inspector.core.store import History
@@ -30,15 +32,17 @@ from ..waiting import pilot_until
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, **hub_options) -> AsyncIterator[tuple[InspectorApp, object, "Client"]]:
-    history = History(tmp_path).load()
-    history.start_session()
-    hub = Hub(history, Policy(), **hub_options)
-    app = InspectorApp(hub, receiver=Receiver(hub, port=0))
-    async with app.run_test(size=(160, 45)) as pilot:
-        async with aiohttp.ClientSession() as session:
-            yield app, pilot, Client(session, app.local_url)
-    history.close()
+async def running(tmp_path: Path, size: tuple[int, int] = (160, 45),
+                  **flags: object) -> AsyncIterator[tuple[InspectorApp, object, "Client"]]:
+    """The TUI as `segment-inspector` runs it with these flags, on a free port, no tunnel."""
+    inspector = make_inspector(Settings.of(data_dir=str(tmp_path), port=0, no_tunnel=True, **flags))
+    app = InspectorApp(inspector.hub, receiver=inspector.receiver)
+    try:
+        async with app.run_test(size=size) as pilot:
+            async with aiohttp.ClientSession() as session:
+                yield app, pilot, Client(session, app.local_url)
+    finally:
+        inspector.close()
 
 
 class Client:

@@ -6,18 +6,12 @@ waits for what it checks by condition (`until`), never for a fixed time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from pathlib import Path
+from collections.abc import Callable
 
-import aiohttp
 import pytest
 from textual.widgets import Button
 
-from inspector.core.hub import Hub, TunnelState
-from inspector.core.policy import Policy
-from inspector.core.store import History
-from inspector.receiver import Receiver
+from inspector.core.hub import TunnelState
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.export import ExportScreen
 from inspector.tui.screens.response import ResponseScreen
@@ -29,22 +23,10 @@ from inspector.tunnel import NEITHER, NO_TOKEN
 
 from ..factories import make_event
 from ..waiting import pilot_until
-from .test_app import Client
+from .test_app import Client, running
 
 SIZES = [(80, 24), (100, 30), (160, 45)]
 sizes = pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-
-
-@asynccontextmanager
-async def running(tmp_path: Path, size: tuple[int, int]) -> AsyncIterator[tuple[InspectorApp, object, Client]]:
-    history = History(tmp_path).load()
-    history.start_session()
-    hub = Hub(history, Policy())
-    app = InspectorApp(hub, receiver=Receiver(hub, port=0))
-    async with app.run_test(size=size) as pilot:
-        async with aiohttp.ClientSession() as session:
-            yield app, pilot, Client(session, app.local_url)
-    history.close()
 
 
 async def until(pilot, predicate: Callable[[], object], what: str) -> None:

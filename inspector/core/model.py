@@ -157,7 +157,7 @@ ByRule = NewType("ByRule", str)
 
 
 def by_rule(number: int) -> ByRule:
-    """"rule 2": the rule that chose an answer, counted from 1 as the rules screen shows them."""
+    """The rule that chose an answer, counted from 1: "rule 2"."""
     return ByRule(f"rule {number}")
 
 

@@ -97,6 +97,9 @@ def make_inspector(settings: Settings) -> Inspector:
         max_body = parse_size(settings["max-body"])
     except ValueError as err:
         raise UsageError(f"--max-body: {err}") from None
+    rate_limit = settings["rate-limit"]
+    if rate_limit is not None and not rate_limit >= 0:
+        raise UsageError("--rate-limit: must be 0 (no limit) or more requests a second")
     public_url = settings["public-url"]
     if public_url and not public_url.lower().startswith(("https://", "http://")):
         raise UsageError(f"--public-url: {inert(public_url)!r} is not an http(s) URL")
@@ -117,5 +120,5 @@ def make_inspector(settings: Settings) -> Inspector:
     except ValueError as err:
         raise UsageError(str(err)) from None
     receiver = Receiver(hub, host=settings["host"], port=settings["port"], max_body=max_body,
-                        ssl_context=ssl_context, tracking=tracking)
+                        ssl_context=ssl_context, tracking=tracking, rate_limit=rate_limit)
     return Inspector(history, hub, _reachable(settings, hub, receiver, directory), directory)

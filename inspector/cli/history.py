@@ -98,6 +98,10 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+# Exchanges the inspector sent itself, by kind: their answer is the endpoint's, not one we chose.
+SENT_BY = {"review": "sent by review to", "delivery": "delivered by local Segment to"}
+
+
 def _print_exchange(exchange: Exchange, out: TextIO) -> None:
     """`show`: everything about one exchange, as plain text with escapes made visible."""
     write = lambda text="": print(inert(text), file=out)  # noqa: E731
@@ -137,23 +141,28 @@ def _print_exchange(exchange: Exchange, out: TextIO) -> None:
     else:
         write("findings: none")
     write()
-    if answer is not None:
+    destination = exchange.destination
+    sent = SENT_BY.get(exchange.kind) if destination is not None else None
+    if answer is not None and sent is None:  # what we sent has no answer of ours: only the endpoint's
         chosen = answer.chosen_by + (f" ({answer.detail})" if answer.detail else "")
         write(f"answered {answer.status}, chosen by {chosen}"
               + (f", after {answer.delay:g} s" if answer.delay else ""))
         if answer.body:
             write(f"  {answer.body.decode('utf-8', 'replace')}")
         write(f"Segment: {OUTCOME_TEXT[segment_outcome(answer.status)]}")
-    destination = exchange.destination
     if destination is not None:
-        write()
+        if sent is None:
+            write()
         took = f" in {destination.duration * 1000:.1f} ms"
+        said = f"{sent or 'forwarded to'} {destination.url}"
         if destination.status is None:
-            write(f"forwarded to {destination.url}: no answer{took}: {destination.error}")
+            write(f"{said}: no answer{took}: {destination.error}")
         else:
-            write(f"forwarded to {destination.url}: {destination.status}{took}")
+            write(f"{said}: {destination.status}{took}")
             for name, value in destination.headers:
                 write(f"  {name}: {value}")
             if destination.body:
                 write(f"  {destination.body.decode('utf-8', 'replace')}")
+        if sent is not None:
+            write(f"Segment: {OUTCOME_TEXT[segment_outcome(destination.status)]}")
 

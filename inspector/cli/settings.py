@@ -22,6 +22,7 @@ from typing import Any
 import platformdirs
 
 from ..receiver.app import DEFAULT_MAX_BODY
+from ..receiver.limit import DEFAULT_RATE
 from ..receiver.server import DEFAULT_PORT
 
 APP = "segment-inspector"
@@ -73,6 +74,9 @@ _TABLE = (
            {"metavar": "PATH"}),
     Option("public-url", (str,), None, "your own tunnel's URL (cloudflared, a reverse proxy): shown and used "
            "in exports; no ngrok", {"metavar": "URL"}),
+    Option("rate-limit", (int, float), None, "answer 429 past N requests a second from one client (0: no "
+           f"limit; default: none on loopback, {DEFAULT_RATE:g} once a tunnel is open, a --public-url is "
+           "given or --host is not loopback)", {"type": float, "metavar": "N"}),
     Option("tls", (bool,), False, "receive over HTTPS with a certificate for localhost kept in the data directory",
            {"action": "store_true"}),
     Option("cert", (str,), None, "serve HTTPS with this certificate (with --key)", {"metavar": "PEM"}),

@@ -365,13 +365,8 @@ class Hub:
         found = (self.history.get(summary.id) for summary in self.history.deliveries(source_id))
         return [exchange for exchange in found if exchange is not None]
 
-    # -- Event Delivery and review ---------------------------------------------------
+    # -- Event Delivery ------------------------------------------------------------------
 
     def delivery(self, query: Query, now: float | None = None) -> DeliveryReport:
         """Event Delivery over the kept exchanges the query matches (see core.event_delivery)."""
         return summarize(self.history, query, self.clock() if now is None else now)
-
-    def review_history(self) -> History:
-        """A history in the same directory for a review run to keep its requests in, as a
-        session of its own: start_session(), add() each, close()."""
-        return History(self.history.directory)

@@ -17,6 +17,8 @@ Terms
     path:/v1/*        the request path
     key:abc           the API key from the Authorization header
     id:01J*           the exchange id
+    kind:review       what the exchange is: review (sent by `review`), source (a Tracking API
+                      call), delivery (sent on by local Segment); kind:"" a request received
     status:200        the answer's status; `status:4xx` is a class, `status!=2xx` its opposite
     status>=400       also >, <, <=, = and !=; an exchange not answered yet never matches
     redelivery>0      how many times this messageId came before; `:` and the operators above
@@ -545,6 +547,7 @@ _FIELDS: dict[str, Callable[[_Parser, str, _Token], Match]] = {
     "severity": _severity,
     "method": _text_field("method"),
     "id": _text_field("id"),
+    "kind": _text_field("kind"),
     "redelivery": _redelivery,
     "since": _since,
     "until": _until,

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -17,8 +18,8 @@ from ..core.model import Answer, Exchange, new_id
 from ..core.policy import Reply
 from ..core.store import HistoryUnavailable
 from .forward import Forwarder
-from .guard import BODY_TIMEOUT, Guard, peer_text
-from .limit import RateLimit
+from .guard import BODY_TIMEOUT, Guard, peer_of
+from .limit import RETRY_AFTER, RateLimit
 from .tracking import TrackingOptions, install as install_tracking
 
 HUB = web.AppKey("hub", Hub)
@@ -81,17 +82,12 @@ def _headers(request: web.Request) -> list[tuple[str, str]]:
     return pairs
 
 
-def _peer(request: web.Request) -> str:
-    peer = request.transport.get_extra_info("peername") if request.transport else None
-    return peer_text(peer) or request.remote or ""
-
-
 def _plain(request: web.Request, body: bytes, size: int) -> Exchange:
     """An exchange of what arrived, without reading it as an event (flood, broken body)."""
     path, _, query = request.raw_path.partition("?")
     now = time.time()
     return Exchange(id=new_id(now), time=now, method=request.method, path=path, query=query,
-                    peer=_peer(request), headers=_headers(request), body=body, body_size=size)
+                    peer=peer_of(request), headers=_headers(request), body=body, body_size=size)
 
 
 def _refuse(exchange: Exchange, status: int, code: str, message: str) -> Answer:
@@ -103,10 +99,6 @@ def _refuse(exchange: Exchange, status: int, code: str, message: str) -> Answer:
 async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
     """The exchange and its answer, and whether the connection must close after it."""
     hub = request.app[HUB]
-    limiter = request.app[LIMIT]
-    if not limiter.admit(hub):
-        exchange = _plain(request, b"", request.content_length or 0)
-        return exchange, _refuse(exchange, 429, "WIRE004", limiter.message()), True
     try:
         # After CONNECT the rest of the stream is a tunnel, not a body: nothing to wait for.
         body, size = (b"", 0) if request.method == "CONNECT" else \
@@ -122,7 +114,7 @@ async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
         return exchange, _refuse(exchange, 400, "WIRE003", f"the body cannot be read: {err}"), True
     path, _, query = request.raw_path.partition("?")  # as sent: percent-escapes kept
     exchange = build_exchange(method=request.method, path=path,
-                              query=query, peer=_peer(request),
+                              query=query, peer=peer_of(request),
                               headers=_headers(request), body=body, body_size=size,
                               max_decoded=request.app[MAX_BODY])
     try:
@@ -135,33 +127,57 @@ async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
     return exchange, answer, False
 
 
-async def receive(request: web.Request) -> web.Response:
-    """Record the request, let the hub choose the answer, send it."""
-    started = time.perf_counter()
-    hub = request.app[HUB]
-    exchange, answer, close = await _exchange(request)
-    close = close or request.method == "CONNECT"
+def _response(answer: Answer) -> web.Response:
     headers = dict(answer.headers)
     if answer.content_type:
         headers["Content-Type"] = answer.content_type
-    response = web.Response(status=answer.status, body=answer.body or None, headers=headers)
-    exchange.duration = time.perf_counter() - started
-    if answer.status == 429 and exchange.answer is answer and not request.app[LIMIT].keep_refused():
-        request.app[GUARD].note("request over the rate limit answered 429 (not kept)")
-        response.force_close()
-        return response
+    return web.Response(status=answer.status, body=answer.body or None, headers=headers)
+
+
+def keep(hub: Hub, exchange: Exchange, guard: Guard) -> web.Response | None:
+    """Keep an answered exchange: None once it is on disk, else the 503 that makes Segment retry."""
     try:
         hub.record(exchange)
     except HistoryUnavailable as err:  # not on disk: Segment must not take it as delivered
-        response = web.json_response({"message": str(err)}, status=503)
-        close = True
+        return web.json_response({"message": str(err)}, status=503)
     except Exception as err:  # noqa: BLE001  (not kept: say so, and let Segment retry)
-        request.app[GUARD].note("a request could not be kept: answered 503", f"{type(err).__name__}: {err}")
-        response = web.json_response({"message": "segment-inspector could not keep this request; "
-                                                  "send it again"}, status=503)
-        close = True
+        guard.note("a request could not be kept: answered 503", f"{type(err).__name__}: {err}")
+        return web.json_response({"message": "segment-inspector could not keep this request; "
+                                             "send it again"}, status=503)
+    return None
+
+
+async def receive(request: web.Request) -> web.Response:
+    """Record the request, let the hub choose the answer, send it."""
+    started = time.perf_counter()
+    exchange, answer, close = await _exchange(request)
+    close = close or request.method == "CONNECT"
+    response = _response(answer)
+    exchange.duration = time.perf_counter() - started
+    refused = keep(request.app[HUB], exchange, request.app[GUARD])
+    if refused is not None:
+        response, close = refused, True
     if close:
         response.force_close()
+    return response
+
+
+@web.middleware
+async def limited(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every path, the Tracking API's too: a client over the rate limit gets 429 unread."""
+    hub, limiter = request.app[HUB], request.app[LIMIT]
+    host = peer_of(request).rsplit(":", 1)[0]
+    if limiter.admit(hub, limiter.client(hub, host, request.headers.get("X-Forwarded-For"))):
+        return await handler(request)
+    exchange = _plain(request, b"", request.content_length or 0)
+    answer = _refuse(exchange, 429, "WIRE004", limiter.message(hub))
+    answer.headers = [("Retry-After", RETRY_AFTER)]
+    response = _response(answer)
+    response.force_close()  # the body is not read: the connection cannot carry another request
+    if limiter.keep_refused():
+        keep(hub, exchange, request.app[GUARD])
+    else:
+        request.app[GUARD].note("request over the rate limit answered 429 (not kept)")
     return response
 
 
@@ -185,12 +201,12 @@ def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY, guard: Guard | None 
              rate_limit: RateLimit | None = None,
              tracking: TrackingOptions | None = None) -> web.Application:
     """The receiver for `hub`; bodies over `max_body` bytes get 413 with their head kept."""
-    app = web.Application(client_max_size=DRAIN_LIMIT)
+    app = web.Application(client_max_size=DRAIN_LIMIT, middlewares=[limited])
     app[HUB] = hub
     app[MAX_BODY] = max_body
     app[GUARD] = guard or Guard(hub)
     app[LIMIT] = rate_limit or RateLimit()
-    install_tracking(app, hub, tracking)  # Segment's Tracking API paths, before the catch-all
+    install_tracking(app, hub, tracking, lambda exchange: keep(hub, exchange, app[GUARD]))  # Segment's Tracking API paths, before the catch-all
     app.router.add_route("*", "/{tail:.*}", receive)
     app.on_shutdown.append(_release_held)
     app.cleanup_ctx.append(_forwarding)

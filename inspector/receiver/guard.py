@@ -245,6 +245,12 @@ def peer_text(peer: Any) -> str:
     return ""
 
 
+def peer_of(request: web.BaseRequest) -> str:
+    """`host:port` of the client a request came from."""
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return peer_text(peer) or request.remote or ""
+
+
 def guarded_server(server: web.Server, guard: Guard) -> None:
     """Make `server` create guarded handlers; its connections all go through `guard`."""
     handler = type("Handler", (GuardedHandler,), {"guard": guard})

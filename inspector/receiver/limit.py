@@ -1,14 +1,19 @@
 """The rate limit: a flood from the internet shows as 429s, not as a machine out of memory.
 
-One token bucket for the whole receiver (behind a tunnel every request comes from the
-agent's address, so a per-peer limit would be a global one anyway). It is off by default
-while the receiver is only reachable locally, and on by default once it is exposed: a
-tunnel is open (or opening), a --public-url is given, or it listens beyond loopback.
+One token bucket per client, so one flooding client does not starve Segment. The client
+is the peer's address, except behind a tunnel: there every request comes from the agent
+on this machine, and the client is the address the tunnel wrote last in
+`X-Forwarded-For` (the last one: a client can send the header itself, and the ones it
+wrote come first). It is off by default while the receiver is only reachable locally,
+and on by default once it is exposed: a tunnel is open (or opening), a --public-url is
+given, or it listens beyond loopback. `--rate-limit N` sets it (0: off).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
+from collections import OrderedDict
 
 from ..core.hub import Hub
 
@@ -16,40 +21,71 @@ DEFAULT_RATE = 500.0  # requests a second, when exposed
 BURST_SECONDS = 2.0  # a burst of this many seconds' worth is let through at once
 LOCAL_ONLY = frozenset({"off", "unavailable"})  # tunnel states: only this machine reaches us
 KEPT_PER_SECOND = 10  # of the requests refused with 429, this many a second are kept
+CLIENTS = 4096  # buckets remembered; the one used least recently goes first
+RETRY_AFTER = "1"  # seconds, in the 429's Retry-After
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class _Bucket:
+    __slots__ = ("tokens", "last")
+
+    def __init__(self, tokens: float, last: float) -> None:
+        self.tokens, self.last = tokens, last
 
 
 class RateLimit:
-    """`rate` requests a second (0: no limit; None: DEFAULT_RATE once exposed, else none)."""
+    """`rate` requests a second per client (0: no limit; None: DEFAULT_RATE once exposed, else none)."""
 
     def __init__(self, rate: float | None = None, *, exposed: bool = False) -> None:
         self.rate = rate
         self.exposed = exposed  # listening beyond loopback
-        self._tokens = 0.0
-        self._last = time.monotonic()
-        self._full = True
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._kept_second = 0
         self._kept = 0
 
+    @staticmethod
+    def tunnelled(hub: Hub) -> bool:
+        """Whether a tunnel (ngrok's, or the user's --public-url) may be bringing requests in."""
+        return hub.tunnel is not None and hub.tunnel.status not in LOCAL_ONLY
+
     def current(self, hub: Hub) -> float:
-        """The limit in force now, in requests a second; 0 when there is none."""
+        """The limit in force now, in requests a second for each client; 0 when there is none."""
         if self.rate is not None:
             return self.rate
-        tunnel = hub.tunnel
-        exposed = self.exposed or (tunnel is not None and tunnel.status not in LOCAL_ONLY)
-        return DEFAULT_RATE if exposed else 0.0
+        return DEFAULT_RATE if self.exposed or self.tunnelled(hub) else 0.0
 
-    def admit(self, hub: Hub) -> bool:
+    def client(self, hub: Hub, peer_host: str, forwarded_for: str | None) -> str:
+        """Who a request counts against: the peer, or behind a tunnel the address it forwards for."""
+        if forwarded_for and _loopback(peer_host) and self.tunnelled(hub):
+            last = forwarded_for.rsplit(",", 1)[-1].strip()
+            if last:
+                return last[:64]
+        return peer_host
+
+    def admit(self, hub: Hub, client: str = "") -> bool:
+        """Whether `client` may have one more request now."""
         rate = self.current(hub)
         if rate <= 0:
             return True
         now = time.monotonic()
         burst = max(1.0, rate * BURST_SECONDS)
-        if self._full:
-            self._tokens, self._full = burst, False
-        self._tokens = min(burst, self._tokens + (now - self._last) * rate)
-        self._last = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        bucket = self._buckets.get(client)
+        if bucket is None:
+            bucket = self._buckets[client] = _Bucket(burst, now)
+            if len(self._buckets) > CLIENTS:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(client)
+            bucket.tokens = min(burst, bucket.tokens + (now - bucket.last) * rate)
+            bucket.last = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
             return True
         return False
 
@@ -61,6 +97,6 @@ class RateLimit:
         self._kept += 1
         return self._kept <= KEPT_PER_SECOND
 
-    def message(self) -> str:
-        return (f"over the rate limit of {self.rate or DEFAULT_RATE:g} requests a second: "
+    def message(self, hub: Hub) -> str:
+        return (f"over the rate limit of {self.current(hub):g} requests a second: "
                 "slow down and retry")

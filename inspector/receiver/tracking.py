@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,11 +27,13 @@ from ..core.auth import decode_basic
 from ..core.checks import finding, lint_event
 from ..core.checks.request import TRACKING_REFUSED as REFUSED, UNKNOWN_WRITE_KEY
 from ..core.hub import Hub, Notice
-from ..core.intake import parse_body
+from ..core.intake import UndecodableBody, decode_content, parse_body
 from ..core.model import Answer, Event, Exchange, Link, new_id
+from ..core.store import HistoryUnavailable
 from ..core.pipeline import (DEDUPE_WINDOW, MAX_BATCH, PATHS, SUCCESS, Dedupe, Refused, check_write_key, lint_call,
                              parse_duration, process, read_call)
 from ..delivery import Attempt, Retrying, client, deliver, settings_header
+from .guard import peer_of
 
 log = logging.getLogger(__name__)
 
@@ -59,24 +60,6 @@ class TrackingOptions:
     concurrency: int = CONCURRENCY
 
 
-def inflate(body: bytes, encoding: str | None) -> bytes:
-    """The body without its Content-Encoding (gzip, deflate), for a body still encoded (aiohttp's
-    parser usually inflates it already); ValueError when it is not what it says."""
-    coding = (encoding or "identity").strip().lower()
-    still_gzip = coding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b"
-    still_deflate = coding == "deflate" and body[:1] == b"\x78"
-    if not (still_gzip or still_deflate):
-        return body
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
-    try:
-        out = inflater.decompress(body, READ_LIMIT + 1)
-    except zlib.error as err:
-        raise ValueError(f"the body is not valid {coding}: {err}") from None
-    if len(out) > READ_LIMIT:
-        raise ValueError(f"the body inflates to more than {READ_LIMIT} bytes, over Segment's limits")
-    return out
-
-
 async def _read(request: web.Request) -> bytes:
     """The body, up to one byte past READ_LIMIT: more than that is refused unread."""
     chunks, size = [], 0
@@ -84,11 +67,6 @@ async def _read(request: web.Request) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)[:READ_LIMIT + 1]
-
-
-def _peer(request: web.Request) -> str:
-    peer = request.transport.get_extra_info("peername") if request.transport else None
-    return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else request.remote or ""
 
 
 def own_url(request: web.Request) -> str:
@@ -102,8 +80,10 @@ def own_url(request: web.Request) -> str:
 class Tracking:
     """The Tracking API's handler and Segment's deliveries, for one receiver."""
 
-    def __init__(self, hub: Hub, options: TrackingOptions | None = None) -> None:
+    def __init__(self, hub: Hub, options: TrackingOptions | None = None,
+                 keep: Callable[[Exchange], web.Response | None] | None = None) -> None:
         self.hub = hub
+        self.keep = keep or self._record
         self.options = options or TrackingOptions()
         self.dedupe = Dedupe(self.options.dedupe_window)
         self.retrying = Retrying(self.options.retries, self.options.time_scale)
@@ -121,21 +101,21 @@ class Tracking:
         path, _, query = request.raw_path.partition("?")
         headers = [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in request.raw_headers]
         exchange = Exchange(id=new_id(now), time=now, method=request.method, path=path, query=query,
-                            peer=_peer(request), headers=headers, body=raw, body_size=len(raw), kind="source")
+                            peer=peer_of(request), headers=headers, body=raw, body_size=len(raw), kind="source")
         exchange.auth = decode_basic(exchange.header("Authorization"))
         deliveries: list[dict[str, Any]] = []
         try:
             if len(raw) > READ_LIMIT:
                 raise Refused(400, f"the body is over {READ_LIMIT} bytes, over Segment's limit of 500 KB")
-            try:
-                exchange.body = inflate(raw, exchange.header("Content-Encoding"))
-            except ValueError as err:
-                raise Refused(400, str(err)) from None
-            exchange.body_size = len(exchange.body)
-            exchange.data, exchange.body_error = parse_body(exchange.body)
+            try:  # kept as sent; read decoded, by the partner receiver's decoder
+                exchange.decoded = decode_content(exchange.header("Content-Encoding"), raw, READ_LIMIT)
+            except UndecodableBody as err:
+                raise Refused(400, f"the body does not decode: {err}") from None
+            exchange.data, exchange.body_error = parse_body(exchange.content)
             if exchange.body_error is not None:
                 raise Refused(400, exchange.body_error.message)
-            call = read_call(path, exchange.data, exchange.body_size, exchange.auth.key if exchange.auth.ok else None)
+            call = read_call(path, exchange.data, len(exchange.content),
+                             exchange.auth.key if exchange.auth.ok else None)
             exchange.events = [Event.of(event) for event in call.typed()]
             try:
                 check_write_key(call.write_key, self.options.write_keys)
@@ -153,11 +133,10 @@ class Tracking:
             exchange.answer = Answer(refused.status, orjson.dumps({"message": refused.message}), "tracking api",
                                      refused.message)
         exchange.duration = time.perf_counter() - started
-        try:
-            self.hub.record(exchange)  # on disk before Segment's answer: nothing acknowledged is lost
-        except OSError as err:
-            log.error("cannot keep a source call: %s", err)
-            return web.json_response({"message": f"cannot keep the call: {err.strerror or err}"}, status=503)
+        unkept = self.keep(exchange)  # on disk before Segment's answer: nothing acknowledged is lost
+        if unkept is not None:
+            unkept.force_close()
+            return unkept
         if deliveries:
             target = self.options.deliver_to or own_url(request)
             for event in deliveries:
@@ -225,10 +204,17 @@ class Tracking:
         if destination.status is not None:
             exchange.answer = Answer(destination.status, destination.body, "destination", destination.url,
                                      content_type=destination.header("Content-Type") or "")
+        if self.keep(exchange) is not None:
+            log.error("cannot keep a delivery of %s", link.message_id)
+
+    def _record(self, exchange: Exchange) -> web.Response | None:
+        """Keep an exchange: None once it is on disk, else the 503 that makes the SDK retry."""
         try:
             self.hub.record(exchange)
-        except OSError as err:
-            log.error("cannot keep a delivery: %s", err)
+        except (HistoryUnavailable, OSError) as err:
+            return web.json_response({"message": f"segment-inspector could not keep this call: {err}"},
+                                     status=503)
+        return None
 
     async def settle(self) -> None:
         """Wait until every delivery under way is finished (tests, benchmarks)."""
@@ -248,9 +234,11 @@ class Tracking:
 TRACKING = web.AppKey("tracking", Tracking)
 
 
-def install(app: web.Application, hub: Hub, options: TrackingOptions | None = None) -> Tracking:
-    """Serve the Tracking API's paths on `app`; register before the partner receiver's catch-all."""
-    tracking = app[TRACKING] = Tracking(hub, options)
+def install(app: web.Application, hub: Hub, options: TrackingOptions | None = None,
+            keep: Callable[[Exchange], web.Response | None] | None = None) -> Tracking:
+    """Serve the Tracking API's paths on `app`; register before the partner receiver's catch-all.
+    `keep(exchange)` records a call: None once it is on disk, else the answer to send instead."""
+    tracking = app[TRACKING] = Tracking(hub, options, keep)
     for path in PATHS:
         app.router.add_post(path, tracking.receive)
 

@@ -32,7 +32,8 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="a call type your destination does not support: 501 to it passes (repeatable)")
     add("--concurrency", type=int, default=10, help="requests in flight for the corpus (default 10)")
     add("--templates", action="append", default=[], metavar="PATH",
-        help="Segment's endpoint-tester templates (a directory of .log files, or files) to send too")
+        help="Segment's endpoint-tester templates to send (a directory of .log files, or files; "
+             "default: the tester's own, shipped with segment-inspector)")
     add("--report", metavar="FILE.md", help="write the Markdown report to attach to your submission")
     add("--json", action="store_true", default=None, help="the report as JSON on stdout")
     add("--seed", type=int, help="seed the generated events, for a run that sends the same events again")

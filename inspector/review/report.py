@@ -44,7 +44,7 @@ def text(report: ReviewReport) -> list[str]:
     failing = [e.id for check in report.checks if check.verdict != "pass" for e in check.exchanges[:1]]
     if failing:
         lines.append(f"open a failure: segment-inspector show {failing[0]}  (all kept in history session "
-                     f"{report.session})")
+                     f"{report.session}: history kind:review)")
     lines.append(summary_line(report))
     return lines
 
@@ -100,7 +100,7 @@ def exchange_markdown(exchange: Exchange) -> list[str]:
                                                    if n.lower() in ("content-type", "location", "retry-after")]
         answer += ["", _body(destination.body)]
     took = f" after {_ms(destination.duration)}" if destination is not None else ""
-    return [f"Request `{exchange.id}` ({_cell(exchange.peer.removeprefix('review: '))}):", "", *_block(sent), "",
+    return [f"Request `{exchange.id}` ({_cell(exchange.peer.partition(': ')[2] or exchange.peer)}):", "", *_block(sent), "",
             f"Answer{took}:", "", *_block(answer), ""]
 
 
@@ -129,6 +129,6 @@ def markdown(report: ReviewReport) -> str:
                   f"Why it matters: {_cell(check.why)} ({check.link})", ""]
         for exchange in check.exchanges:
             lines += exchange_markdown(exchange)
-    lines += ["---", "", f"Every request is kept in the inspector's history (session `{report.session}`): "
-              "`segment-inspector show ID` opens one.", ""]
+    lines += ["---", "", f"Every request is kept in the inspector's history (session `{report.session}`; "
+              "`segment-inspector history kind:review` lists them): `segment-inspector show ID` opens one.", ""]
     return "\n".join(lines)

@@ -2,8 +2,11 @@
 
 Every request goes out through `inspector.delivery` (Segment's headers, no redirect
 followed, Segment's timeout) and is judged by the forwarding judge; each one is handed to
-`keep` (the history, in a session of its own) so a failure can be opened later. A check
-reads what came back and gives a verdict: pass, warn or fail.
+`keep` (the CLI's history session of its own, or the running TUI's hub) as an exchange of
+kind "review", naming the run, so a failure can be opened later. A check reads what came
+back and gives a verdict: pass, warn or fail. The scale check sends Segment's
+endpoint-tester templates shipped in `templates/` (MIT, see its NOTICE.md) unless others
+are given.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ TESTER = "https://github.com/segmentio/direct-integration-tester"
 TIMEOUTS = "https://segment.com/docs/connections/destinations/catalog/webhooks/"
 
 VERDICTS = ("pass", "warn", "fail")
+TEMPLATES = Path(__file__).parent / "templates"  # Segment's endpoint-tester templates (MIT, see NOTICE.md)
 
 
 @dataclass(slots=True)
@@ -75,6 +79,7 @@ class ReviewReport:
     sent: int = 0
     down: str | None = None  # the endpoint could not be reached at all
     session: str = ""  # the history session holding every request sent
+    id: str = field(default_factory=new_id)  # the run's, in the peer of each exchange it sent
 
     def count(self, verdict: str) -> int:
         return sum(check.verdict == verdict for check in self.checks)
@@ -86,7 +91,7 @@ class ReviewReport:
 
     def to_doc(self) -> dict[str, Any]:
         return {"endpoint": self.url, "started": self.started, "seconds": round(self.seconds, 3),
-                "sent": self.sent, "down": self.down, "session": self.session,
+                "sent": self.sent, "down": self.down, "session": self.session, "review": self.id,
                 "verdicts": {verdict: self.count(verdict) for verdict in VERDICTS},
                 "latency_ms": latency_ms(self.latency), "checks": [check.to_doc() for check in self.checks]}
 
@@ -97,7 +102,8 @@ class ReviewOptions:
     api_key: str
     unsupported: frozenset[str] = frozenset()
     concurrency: int = 10
-    templates: tuple[str, ...] = ()  # the texts of Segment's tester templates, one event a line
+    # the texts of Segment's tester templates, one event a line; by default those shipped with us
+    templates: tuple[str, ...] = field(default_factory=lambda: templates_of())
     seed: int | None = None
 
 
@@ -156,7 +162,8 @@ class Review:
         started = time.time()
         result = await attempt(self.session, self.options.url, body, api_key=self.options.api_key, **options)
         exchange = result.exchange
-        exchange.id, exchange.time, exchange.peer = new_id(started), started, f"review: {label}"
+        exchange.id, exchange.time, exchange.kind = new_id(started), started, "review"
+        exchange.peer = f"review {self.report.id}: {label}"
         exchange.duration = result.destination.duration
         destination = result.destination
         if destination.status is not None:
@@ -451,14 +458,15 @@ async def review(options: ReviewOptions, **callbacks: Any) -> ReviewReport:
     return await Review(options, **callbacks).run()
 
 
-def templates_of(paths: Iterable[str]) -> tuple[str, ...]:
-    """The texts of the tester's template files (a directory means its *.log files).
+def templates_of(paths: Iterable[str] = ()) -> tuple[str, ...]:
+    """The texts of the tester's template files (a directory means its *.log files); with no
+    paths, those shipped in `templates/`.
 
     OSError for a file that cannot be read, UnreadableError for one whose lines are not
     JSON once filled: both before anything is sent.
     """
     texts = []
-    for name in paths:
+    for name in list(paths) or [str(TEMPLATES)]:
         path = Path(name).expanduser()
         files = sorted(path.glob("*.log")) if path.is_dir() else [path]
         for file in files:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from inspector.cli import main
 from inspector.core.store import History
+from inspector.review import runner
 from inspector.review.report import markdown
 from inspector.review.runner import ReviewOptions, review, templates_of
 
@@ -35,9 +37,9 @@ def verdicts(report) -> dict[str, str]:
     return {check.id: check.verdict for check in report.checks}
 
 
-async def test_a_correct_endpoint_passes_and_everything_sent_is_kept(tmp_path: Path) -> None:
-    async with serving() as url:
-        code, out, err = await run_cli("--to", url, "--api-key", KEY, "--templates", str(CORPUS),
+async def test_a_correct_endpoint_passes_and_everything_sent_is_kept(tmp_path: Path, capsys) -> None:
+    async with serving() as url:  # the tester's templates are sent without --templates: they ship with us
+        code, out, err = await run_cli("--to", url, "--api-key", KEY,
                                        "--data-dir", str(tmp_path), "--json", "--report", str(tmp_path / "r.md"))
     assert code == 0, out + err
     doc = json.loads(out)
@@ -51,6 +53,22 @@ async def test_a_correct_endpoint_passes_and_everything_sent_is_kept(tmp_path: P
     assert len(kept) == doc["sent"] and doc["sent"] > 400
     assert all(kept.get(s.id).destination is not None for s in kept.search(None, 50))
     assert "# Segment destination readiness report" in (tmp_path / "r.md").read_text()
+    assert main(["history", "kind:review", "--limit", "0", "--data-dir", str(tmp_path)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == doc["sent"]
+    failing = next(s.id for s in kept.search(None) if kept.get(s.id).destination.status >= 400)
+    assert main(["show", failing, "--data-dir", str(tmp_path)]) == 0
+    shown = capsys.readouterr().out
+    assert f"from review {doc['review']}: " in shown and f"sent by review to {url}" in shown
+    assert "forwarded" not in shown and "chosen by" not in shown
+
+
+def test_the_testers_templates_ship_with_the_package_and_templates_replaces_them() -> None:
+    assert templates_of() == TEMPLATES  # Segment's own, unchanged
+    assert ReviewOptions("http://127.0.0.1:9/", KEY).templates == TEMPLATES
+    assert "MIT" in (runner.TEMPLATES / "NOTICE.md").read_text()
+    one = str(runner.TEMPLATES / "screen.log")
+    assert ReviewOptions("http://127.0.0.1:9/", KEY, templates=templates_of([one])).templates == \
+        (Path(one).read_text(),)
 
 
 @pytest.mark.parametrize(("flaws", "failing", "said"), [

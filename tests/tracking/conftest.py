@@ -70,14 +70,16 @@ class open_local:
     """A Local inspector with these options, as an async context manager."""
 
     def __init__(self, tmp_path: Path, options: TrackingOptions | None = None,
-                 policy: Policy | None = None) -> None:
+                 policy: Policy | None = None, rate_limit: float | None = None) -> None:
         self.tmp_path, self.options, self.policy = tmp_path, options, policy
+        self.rate_limit = rate_limit
 
     async def __aenter__(self) -> Local:
         self.history = History(self.tmp_path / "data").load()
         self.history.start_session()
         hub = Hub(self.history, self.policy or Policy(), hold_timeout=5.0)
-        self.receiver = Receiver(hub, host="127.0.0.1", port=0, tracking=self.options)
+        self.receiver = Receiver(hub, host="127.0.0.1", port=0, tracking=self.options,
+                                 rate_limit=self.rate_limit)
         url = await self.receiver.start()
         self.session = aiohttp.ClientSession()
         return Local(hub, self.history, url, self.receiver.app[TRACKING], self.session)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -12,7 +13,9 @@ import pytest
 from inspector.cli import main
 from inspector.core.pipeline import MAX_BATCH, MAX_EVENT, iso, parse_time, trace
 from inspector.core.policy import Policy
-from inspector.receiver.tracking import TrackingOptions
+from inspector.receiver.tracking import READ_LIMIT, TrackingOptions
+
+from ..core.test_history_faults import Disk
 
 from .conftest import Endpoint, Local, open_local
 
@@ -82,6 +85,43 @@ async def test_gzip_body_read(local: Local) -> None:
     assert status == 200
     await local.until(lambda: len(local.delivered()) == 1, "the gzipped event delivered")
     assert local.delivered()[0].events[0].message_id == event["messageId"]
+
+
+async def test_gzip_kept_as_sent_and_read_by_the_receivers_decoder(local: Local) -> None:
+    """One decoder for both sides: deflate and br too; the bytes kept are those sent."""
+    sent = zlib.compress(orjson.dumps(track()))
+    assert (await local.call("/v1/track", None, headers={"Content-Encoding": "deflate"}, raw=sent))[0] == 200
+    source = local.exchanges("source")[0]
+    assert source.body == sent and source.body_size == len(sent)
+    assert orjson.loads(source.content)["event"] == "Signed Up"
+    status, body = await local.call("/v1/track", None, headers={"Content-Encoding": "gzip"}, raw=b"not gzip")
+    assert status == 400 and "does not decode" in body["message"]
+    bomb = gzip.compress(b" " * (READ_LIMIT + 10))
+    status, body = await local.call("/v1/batch", None, headers={"Content-Encoding": "gzip"}, raw=bomb)
+    assert status == 400 and "decodes to more than" in body["message"]
+    await local.until(lambda: len(local.exchanges("source")) == 3, "every call kept, refused ones too")
+
+
+async def test_a_call_the_history_cannot_keep_gets_503_not_success(local: Local, monkeypatch) -> None:
+    disk = Disk(monkeypatch)
+    disk.full = True
+    status, body = await local.call("/v1/batch", {"batch": [track()]})
+    disk.full = False
+    assert status == 503 and "Segment retries" in body["message"]
+    assert local.exchanges("source") == []
+    await local.tracking.settle()
+    assert local.delivered() == []  # nothing acknowledged, nothing delivered
+    assert (await local.call("/v1/batch", {"batch": [track()]}))[0] == 200
+
+
+async def test_the_rate_limit_answers_429_on_the_tracking_api_too(tmp_path) -> None:
+    async with open_local(tmp_path, TrackingOptions(time_scale=0.001), rate_limit=0.01) as local:
+        assert (await local.call("/v1/track", track()))[0] == 200
+        status, body = await local.call("/v1/batch", {"batch": [track()]})
+        assert status == 429 and "rate limit" in body["message"]
+        [refused] = [e for e in local.exchanges() if e.answer.status == 429]
+        assert refused.path == "/v1/batch" and "WIRE004" in [f.code for f in refused.findings]
+        assert len(local.exchanges("source")) == 1
 
 
 async def test_skew_correction_with_a_client_clock_hours_ahead(local: Local) -> None:

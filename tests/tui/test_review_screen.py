@@ -8,11 +8,14 @@ from textual.widgets import DataTable, Input, Static
 
 from inspector.core.hub import Hub
 from inspector.core.policy import Policy
+from inspector.core.query import parse
 from inspector.core.store import History
 from inspector.tui.app import InspectorApp
 from inspector.tui.commands import COMMANDS
+from inspector.tui.screens.delivery import DeliveryScreen
 from inspector.tui.screens.review import ReviewRunScreen, ReviewScreen
 from inspector.tui.widgets.detail.pane import DetailPane
+from inspector.tui.widgets.exchange_list import ExchangeList
 
 from ..review.endpoints import KEY, serving
 from .test_delivery import until
@@ -43,12 +46,27 @@ async def test_a_review_runs_from_the_palette_and_opens_its_failures(tmp_path: P
             await until(pilot, lambda: pane.exchange is not None, "the failure opens")
             assert pane.exchange.destination.status == 501 and pane.exchange.events[0].type == "delete"
             await pilot.press("ctrl+s")
-            saved = tmp_path / f"review-{screen.report.session}.md"
+            saved = tmp_path / f"review-{screen.report.id}.md"
             await until(pilot, saved.exists, "the report is written")
-            assert "| FAIL |" in saved.read_text()
+            assert "| FAIL |" in saved.read_text() and saved.stat().st_mode & 0o777 == 0o600
             await pilot.press("escape")
             await until(pilot, lambda: not isinstance(app.screen, ReviewRunScreen), "escape closes")
+            # The running app shows the review's requests without a restart: in the list...
+            listed = app.query_one(ExchangeList)
+            await until(pilot, lambda: listed.row_count == screen.report.sent, "the list holds every request")
+            failure = pane.exchange.id
+            assert failure in {summary.id for summary in app.hub.search(parse("kind:review"))}
+            # ...and in Event Delivery, where the endpoint's 501 to a delete is a group of its own.
+            await pilot.press("D")
+            await until(pilot, lambda: isinstance(app.screen, DeliveryScreen) and app.screen.report is not None,
+                        "Event Delivery counts")
+            groups = [group for group in app.screen.report.groups if failure in group.ids]
+            assert len(groups) == 1 and groups[0].status == 501
+            assert app.screen.report.total == screen.report.sent
     finally:
         history.close()
     kept = History(tmp_path).load()
-    assert len(kept) == screen.report.sent  # every request of the review, in a session of its own
+    assert len(kept) == screen.report.sent  # every request of the review, in the running session
+    sent = [kept.get(summary.id) for summary in kept.search(None)]
+    assert {e.kind for e in sent} == {"review"} and {e.session for e in sent} == {screen.report.session}
+    assert all(e.peer.startswith(f"review {screen.report.id}: ") for e in sent)

@@ -2,7 +2,9 @@
 
 The form asks for the URL, an API key and the call types not supported; the run screen
 lists each check as it completes, and under it the request and answer of the selected
-check's first failure, in the detail pane's tabs. ctrl+s writes the Markdown report.
+check's first failure, in the detail pane's tabs. Every request goes through the hub into
+the running history (kind "review"), so the list and Event Delivery show them at once.
+ctrl+s writes the Markdown report.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TabbedContent
 
+from ...core.history.files import write_atomic
 from ...core.hub import Hub
+from ...core.model import Exchange
+from ...core.store import HistoryUnavailable
 from ...core.text import inert
 from ...review.report import MARK, markdown, summary_line
 from ...review.runner import CALL_TYPES, Check, ReviewOptions, ReviewReport, review
@@ -92,6 +97,7 @@ class ReviewRunScreen(ModalScreen[None]):
         self.choice = choice
         self.checks: list[Check] = []
         self.report: ReviewReport | None = None
+        self.unkept = 0  # requests the history could not keep
 
     def compose(self) -> ComposeResult:
         with Vertical(id="review"):
@@ -109,18 +115,23 @@ class ReviewRunScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="review", exit_on_error=False)
     async def run_review(self) -> None:
-        history = self.hub.review_history()
-        session = history.start_session()
         options = ReviewOptions(self.choice.url, self.choice.api_key, self.choice.unsupported)
-        try:
-            report = await review(options, keep=history.add, on_check=self.add_check, on_progress=self.progress)
-        finally:
-            history.close()
-        report.session = session
+        report = await review(options, keep=self.keep, on_check=self.add_check, on_progress=self.progress)
+        report.session = self.hub.history.session
         self.report = report
         style = "bold red" if report.exit_code else "bold green"
-        self.query_one("#progress", Static).update(Text(inert(summary_line(report)) + "   ctrl+s saves the report",
-                                                        style=style))
+        unkept = f"   {self.unkept} requests could not be kept" if self.unkept else ""
+        self.query_one("#progress", Static).update(
+            Text(inert(summary_line(report)) + unkept + "   ctrl+s saves the report", style=style))
+
+    def keep(self, exchange: Exchange) -> None:
+        """Through the hub: the list and Event Delivery show the review's requests as they go."""
+        try:
+            self.hub.record(exchange)
+        except (HistoryUnavailable, OSError) as err:
+            self.unkept += 1
+            if self.unkept == 1:
+                self.notify(f"the review's requests cannot be kept: {err}", severity="error", markup=False)
 
     def progress(self, label: str, done: int, total: int) -> None:
         self.query_one("#progress", Static).update(Text(f"{label}: {done}/{total}", style="dim"))
@@ -144,10 +155,10 @@ class ReviewRunScreen(ModalScreen[None]):
         if self.report is None:
             self.notify("the review is still running", severity="warning", markup=False)
             return
-        name = "review-" + self.report.session + ".md"
+        name = "review-" + self.report.id + ".md"
         path = Path(self.hub.history.directory) / name
         try:
-            path.write_text(markdown(self.report), "utf-8")
+            write_atomic(path, markdown(self.report).encode())  # 0600, like the history it quotes
         except OSError as err:
             self.notify(f"cannot write {path}: {err.strerror or err}", severity="error", markup=False)
             return

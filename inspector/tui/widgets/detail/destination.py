@@ -59,7 +59,7 @@ def response_side(exchange: Exchange) -> Content:
     lines += [Content(""), Content(f" {OUTCOME_TEXT[destination.outcome]} ")
               .stylize(OUTCOME_STYLE[destination.outcome])]
     answer = exchange.answer
-    if answer is not None and answer.chosen_by not in ("forward", "hold: forward"):
+    if answer is not None and not exchange.kind and answer.chosen_by not in ("forward", "hold: forward"):
         lines.append(Content(f"mirror: Segment got our answer, {answer.status}, not this one")
                      .stylize("italic"))
     return Content("\n").join(lines)

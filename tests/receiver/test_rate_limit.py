@@ -1,0 +1,113 @@
+"""The rate limit: set by --rate-limit or the config file, counted per client, behind a tunnel by
+the address the tunnel forwards for."""
+
+from __future__ import annotations
+
+import argparse
+
+import aiohttp
+import orjson
+import pytest
+
+from inspector.cli.common import UsageError
+from inspector.cli.factory import make_inspector
+from inspector.cli.parser import make_parser
+from inspector.cli.settings import Config, Settings
+from inspector.core.hub import Hub, TunnelState
+from inspector.core.policy import Policy
+from inspector.core.store import History
+from inspector.receiver import Receiver
+from inspector.receiver.app import LIMIT
+from inspector.receiver.limit import DEFAULT_RATE, RateLimit
+
+from ..conftest import SEGMENT_HEADERS
+from ..factories import make_event
+
+SLOW = 0.01  # one request, then none for 100 s: no test waits that long, so the second is refused
+
+
+async def statuses(url: str, forwarded_for: list[str | None]) -> list[int]:
+    """POST an event once for each X-Forwarded-For value (None: no header); the statuses."""
+    found = []
+    async with aiohttp.ClientSession() as session:
+        for value in forwarded_for:
+            headers = dict(SEGMENT_HEADERS, **({"X-Forwarded-For": value} if value else {}))
+            async with session.post(url, data=orjson.dumps(make_event()), headers=headers) as response:
+                found.append(response.status)
+                if response.status == 429:
+                    assert response.headers["Retry-After"] == "1"
+                    assert "rate limit" in (await response.json())["message"]
+    return found
+
+
+@pytest.fixture
+async def receiving(tmp_path):
+    history = History(tmp_path).load()
+    history.start_session()
+    hub = Hub(history, Policy())
+    receiver = Receiver(hub, port=0, rate_limit=SLOW)
+    url = await receiver.start()
+    yield hub, url
+    await receiver.stop()
+    history.close()
+
+
+async def test_behind_the_tunnel_each_forwarded_client_has_its_own_limit(receiving):
+    hub, url = receiving
+    hub.set_tunnel(TunnelState("up", "https://x.ngrok.app"))
+    assert await statuses(url, ["203.0.113.1", "203.0.113.1", "203.0.113.2"]) == [200, 429, 200]
+    # What a client writes itself comes first: the address the tunnel added last is the one counted.
+    assert await statuses(url, ["198.51.100.9, 203.0.113.1", "198.51.100.10, 203.0.113.3"]) == [429, 200]
+
+
+async def test_without_a_tunnel_x_forwarded_for_is_not_believed(receiving):
+    hub, url = receiving
+    hub.set_tunnel(TunnelState("off"))
+    assert await statuses(url, ["203.0.113.1", "203.0.113.2", None]) == [200, 429, 429]
+
+
+def test_the_client_is_the_peer_unless_a_tunnel_brings_it_from_loopback(tmp_path):
+    hub = Hub(History(tmp_path), Policy())
+    limit = RateLimit()
+    assert limit.client(hub, "127.0.0.1", "203.0.113.1") == "127.0.0.1"  # no tunnel
+    hub.set_tunnel(TunnelState("up", "https://x.ngrok.app"))
+    assert limit.client(hub, "127.0.0.1", "203.0.113.1, 203.0.113.7") == "203.0.113.7"
+    assert limit.client(hub, "[::1]", "2001:db8::1") == "2001:db8::1"
+    assert limit.client(hub, "192.0.2.5", "203.0.113.1") == "192.0.2.5"  # not from the tunnel's agent
+    assert limit.client(hub, "127.0.0.1", None) == "127.0.0.1"
+
+
+def test_rate_limit_comes_from_the_flag_else_the_config_file(tmp_path):
+    def limit_of(argv: list[str], config: dict | None = None) -> float | None:
+        args = make_parser().parse_args(argv + ["--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
+        inspector = make_inspector(Settings(args, Config(None, config or {})))
+        try:
+            return inspector.receiver.app[LIMIT].rate
+        finally:
+            inspector.close()
+
+    assert limit_of([]) is None  # the default: decided by how exposed the receiver is
+    assert limit_of([], {"rate-limit": 20}) == 20
+    assert limit_of(["--rate-limit", "0"], {"rate-limit": 20}) == 0
+    assert limit_of(["--rate-limit", "2.5"]) == 2.5
+    with pytest.raises(UsageError, match="--rate-limit"):
+        limit_of(["--rate-limit", "-1"])
+
+
+async def test_rate_limit_zero_turns_it_off_even_with_a_public_url(tmp_path):
+    settings = Settings(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com",
+                                           rate_limit=0.0))
+    inspector = make_inspector(settings)
+    try:
+        assert inspector.receiver.app[LIMIT].current(inspector.hub) == 0
+        url = await inspector.receiver.start()
+        assert await statuses(url, [None] * 3) == [200] * 3
+    finally:
+        await inspector.receiver.stop()
+        inspector.close()
+    settings = Settings(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com"))
+    inspector = make_inspector(settings)
+    try:
+        assert inspector.receiver.app[LIMIT].current(inspector.hub) == DEFAULT_RATE
+    finally:
+        inspector.close()

@@ -27,7 +27,7 @@ from ..core.files import read_events
 from ..core.generate import corpus, examples, message_id, stamp
 from ..core.model import Answer, Exchange, new_id
 from ..core.templates import fill
-from ..delivery import Attempt, attempt, client, segment_headers
+from ..delivery import SEGMENT_TIMEOUT, Attempt, attempt, client, segment_headers
 from ..send import Latencies
 
 CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
@@ -105,6 +105,8 @@ class ReviewOptions:
     # the texts of Segment's tester templates, one event a line; by default those shipped with us
     templates: tuple[str, ...] = field(default_factory=lambda: templates_of())
     seed: int | None = None
+    # how long an answer is waited for: Segment's timeout; a slower answer still counts as over 4 s
+    timeout: float = SEGMENT_TIMEOUT
 
 
 def latency_ms(latency: Latencies) -> dict[str, float | None]:
@@ -160,7 +162,8 @@ class Review:
         Unreachable when nothing ever answered."""
         assert self.session is not None
         started = time.time()
-        result = await attempt(self.session, self.options.url, body, api_key=self.options.api_key, **options)
+        result = await attempt(self.session, self.options.url, body, api_key=self.options.api_key,
+                               timeout=self.options.timeout, **options)
         exchange = result.exchange
         exchange.id, exchange.time, exchange.kind = new_id(started), started, "review"
         exchange.peer = f"review {self.report.id}: {label}"

@@ -148,7 +148,8 @@ class Hub:
         if mirror is not None:
             await mirror
             detail = detail or str(forward)
-        exchange.answer = Answer(reply.status, reply.body(), chosen_by, detail, reply.delay)
+        exchange.answer = Answer(reply.status, reply.body(), chosen_by, detail, reply.delay,
+                                 reply.content_type(), reply.extra_headers())
         return exchange.answer
 
     # -- forwarding to the user's endpoint ---------------------------------------
@@ -341,6 +342,14 @@ class Hub:
         """An exchange by id, held or stored (stored ones also by a unique id prefix)."""
         held = self._held.get(exchange_id)
         return held.exchange if held is not None else self.history.get(exchange_id)
+
+    def short_id(self, exchange_id: str) -> str:
+        """The shortest prefix (8 characters or more) that names only this kept exchange,
+        for `segment-inspector show`; the whole id while it is held (not kept yet)."""
+        for size in (8, 10, 12, 14, 16, 20):
+            if self.history.starting(exchange_id[:size]) == 1:
+                return exchange_id[:size]
+        return exchange_id
 
     def held_exchange(self, exchange_id: str) -> Exchange | None:
         """The exchange if it is held right now, else None."""

@@ -231,14 +231,21 @@ class Hub:
         """The rules in the order they apply; change them with the methods below."""
         return tuple(self.policy.rules)
 
-    def add_rule(self, rule: Rule) -> None:
-        """Add a rule after the others: it answers what no earlier rule matches."""
-        self.policy.rules.append(rule)
+    def add_rule(self, rule: Rule, at: int | None = None) -> None:
+        """Add a rule after the others (it answers what no earlier rule matches), or at `at`."""
+        self.policy.rules.insert(len(self.policy.rules) if at is None else at, rule)
         self._notify("rules")
 
-    def remove_rule(self, index: int) -> None:
-        del self.policy.rules[index]
+    def replace_rule(self, index: int, rule: Rule) -> None:
+        """The rule at `index` becomes this one, in the same place."""
+        self.policy.rules[index] = rule
         self._notify("rules")
+
+    def remove_rule(self, index: int) -> Rule:
+        """Remove a rule; returns it, so that it can be put back."""
+        rule = self.policy.rules.pop(index)
+        self._notify("rules")
+        return rule
 
     def toggle_rule(self, index: int) -> None:
         """Enable a disabled rule, disable an enabled one."""

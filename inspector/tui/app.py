@@ -34,6 +34,7 @@ from ..core.text import inert
 from ..receiver import Receiver
 from ..replay import replay_exchanges
 from .commands import InspectorCommands
+from .screens.confirm import ConfirmScreen
 from .screens.export import ExportChoice, ExportScreen
 from .screens.forward import OFF, ForwardScreen
 from .keys import keymap
@@ -119,8 +120,11 @@ class InspectorApp(App[None]):
     ]
 
     def __init__(self, hub: Hub, *, receiver: Receiver | None = None, local_url: str = "",
-                 keymap: dict[str, str] | None = None, clock: Callable[[], float] = time.time) -> None:
+                 keymap: dict[str, str] | None = None, clock: Callable[[], float] = time.time,
+                 theme: str | None = None, remember_theme: Callable[[str], None] | None = None) -> None:
         super().__init__()
+        self.chosen_theme = theme
+        self.remember_theme = remember_theme  # writes the theme the user picks to the config file
         self.hub = hub
         self.receiver = receiver
         self.local_url = local_url
@@ -154,6 +158,12 @@ class InspectorApp(App[None]):
     async def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
+        if self.chosen_theme in self.available_themes:
+            self.theme = self.chosen_theme
+        elif self.chosen_theme:
+            self.notify(f"no theme {self.chosen_theme!r} (config file): ctrl+p, Change theme, lists them",
+                        severity="warning", markup=False)
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
         self._unsubscribe = self.hub.subscribe(self._queue)
         exchanges = self.query_one(ExchangeList)
         exchanges.set_rows(self.hub.search(newest_first=False))
@@ -177,6 +187,15 @@ class InspectorApp(App[None]):
             self._unsubscribe()
         if self.receiver is not None:
             await self.receiver.stop()
+
+    def _keep_theme(self, theme) -> None:
+        if self.remember_theme is None or theme.name == self.chosen_theme:
+            return
+        self.chosen_theme = theme.name
+        try:
+            self.remember_theme(theme.name)
+        except (OSError, ValueError) as err:
+            self.notify(f"the theme is not saved: {err}", severity="warning", markup=False)
 
     # -- applying what the hub says ---------------------------------------------------
 
@@ -517,6 +536,16 @@ class InspectorApp(App[None]):
 
         self.push_screen(ReviewScreen(self.replay_url), chosen)
 
+    async def action_quit(self) -> None:
+        """Quit; with requests held, ask first: quitting answers them with the default."""
+        held = len(self.hub.held())
+        if not held:
+            self.exit()
+            return
+        question = (f"{held} held request{'s' if held != 1 else ''} would be answered "
+                    f"{self.hub.answering()} on quitting. Quit?")
+        self.push_screen(ConfirmScreen(question, "Quit"), lambda sure: sure and self.exit())
+
     def action_help(self) -> None:
         sections = []
         for title, bindings in key_groups():
@@ -542,6 +571,7 @@ def key_groups() -> list[tuple[str, list[Binding]]]:
         ("Detail pane (left/right on the tabs; enter on a finding shows it in the body)",
          bindings(BodyView.BINDINGS)),
         ("Rules screen", bindings(RulesScreen.BINDINGS)),
+        ("Answer dialog (r)", bindings(ResponseScreen.BINDINGS)),
         ("Event tester", bindings(EventTesterScreen.BINDINGS)),
         ("Dialogs (enter submits, space toggles a checkbox)", bindings(Dialog.BINDINGS)),
         ("Help", bindings(HelpScreen.BINDINGS)),

@@ -30,11 +30,12 @@ from ..waiting import pilot_until
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, **hub_options) -> AsyncIterator[tuple[InspectorApp, object, "Client"]]:
+async def running(tmp_path: Path, app_options: dict | None = None,
+                  **hub_options) -> AsyncIterator[tuple[InspectorApp, object, "Client"]]:
     history = History(tmp_path).load()
     history.start_session()
     hub = Hub(history, Policy(), **hub_options)
-    app = InspectorApp(hub, receiver=Receiver(hub, port=0))
+    app = InspectorApp(hub, receiver=Receiver(hub, port=0), **(app_options or {}))
     async with app.run_test(size=(160, 45)) as pilot:
         async with aiohttp.ClientSession() as session:
             yield app, pilot, Client(session, app.local_url)

@@ -354,7 +354,7 @@ class Hub:
         """The shortest prefix (8 characters or more) that names only this kept exchange,
         for `segment-inspector show`; the whole id while it is held (not kept yet)."""
         for size in (8, 10, 12, 14, 16, 20):
-            if self.history.starting(exchange_id[:size]) == 1:
+            if self.history.starting(exchange_id[:size], most=2) == 1:
                 return exchange_id[:size]
         return exchange_id
 

@@ -275,18 +275,19 @@ class History:
 
     def get(self, exchange_id: str) -> Exchange | None:
         """An exchange by id, or by a unique id prefix of at least 6 characters."""
-        found = self._starting(exchange_id)
+        found = self._starting(exchange_id, most=2)
         if len(found) != 1:
             return None
         block, key = found[0]
         doc = self._shard_index(block).get(key)
         return Exchange.from_doc(doc) if doc is not None else None
 
-    def starting(self, prefix: str) -> int:
-        """How many exchanges `get` finds by this id or prefix: more than 1 is ambiguous."""
-        return len(self._starting(prefix))
+    def starting(self, prefix: str, most: int | None = None) -> int:
+        """How many exchanges `get` finds by this id or prefix (counting stops at `most`):
+        more than 1 is ambiguous."""
+        return len(self._starting(prefix, most))
 
-    def _starting(self, exchange_id: str) -> list[tuple[Block, str]]:
+    def _starting(self, exchange_id: str, most: int | None = None) -> list[tuple[Block, str]]:
         wanted = exchange_id.upper()
         if not wanted.isascii():
             return []
@@ -302,6 +303,8 @@ class History:
                 while at >= 0:
                     if at % 26 == 0:
                         found.append((block, ids[at:at + 26].decode()))
+                        if most is not None and len(found) >= most:
+                            return found
                     at = ids.find(wanted.encode(), at + 1)
         return found
 

@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.notifications import Notification, Notify
+from textual.theme import Theme
 from textual.widgets import Footer, Input, TextArea
 
 from ..core.exporters import DEFAULT_BASE_URL, ExportOptions, export
@@ -188,7 +189,7 @@ class InspectorApp(App[None]):
         if self.receiver is not None:
             await self.receiver.stop()
 
-    def _keep_theme(self, theme) -> None:
+    def _keep_theme(self, theme: Theme) -> None:
         if self.remember_theme is None or theme.name == self.chosen_theme:
             return
         self.chosen_theme = theme.name

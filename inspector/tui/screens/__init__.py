@@ -19,7 +19,8 @@ class Dialog(ModalScreen[T]):
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-                Binding("enter", "submit", "Submit", show=False, priority=True)]
+                Binding("enter", "submit", "Submit (from a checkbox too)", show=False, priority=True,
+                        id="dialog.submit")]
 
     COMPACT_BELOW = 30
     """In a terminal shorter than this, fields lose their borders so the whole form fits."""

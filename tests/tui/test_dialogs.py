@@ -103,6 +103,6 @@ async def test_the_detail_pane_shows_the_short_id_and_i_copies_it(tmp_path):
         exchange_id = app.query_one(DetailPane).exchange.id
         short = app.hub.short_id(exchange_id)
         assert exchange_id.startswith(short) and app.hub.get(short).id == exchange_id
-        await pilot_until(pilot, lambda: f"show {short}" in screen_text(app), what="the id in the pane")
+        await pilot_until(pilot, lambda: f"id {short} · i copies it" in screen_text(app), what="the id in the pane")
         await pilot.press("i")
         await pilot_until(pilot, lambda: app.clipboard == short, what="i copies the id")

@@ -20,7 +20,7 @@ class ResponseScreen(Dialog[Reply]):
     sent only with a Content-Type header saying what it is.
     """
 
-    COMPACT_BELOW = 46  # the body and headers editors make this form tall
+    COMPACT_BELOW = 44  # the body and headers editors make this form tall
 
     BINDINGS = [Binding("ctrl+s", "answer", "Answer", id="response.answer", priority=True)]
 

@@ -106,8 +106,7 @@ class DetailPane(Vertical):
         line.display = exchange is not None
         if exchange is not None:
             short = self.short_id(exchange.id)
-            line.update(Content.assemble("id ", (short, "bold $text"), "  i copies it, for ",
-                                         ("segment-inspector show " + short, "italic")))
+            line.update(Content.assemble("id ", (short, "bold $text"), " · i copies it (for show ID)"))
         tabs = self.query_one(TabbedContent)
         tabs.display = exchange is not None
         tabs.get_tab(FINDINGS_TAB).label = findings_title(len(exchange.findings) if exchange else 0)

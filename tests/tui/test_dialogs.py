@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from textual import events
-from textual.widgets import Checkbox, TextArea
+from textual.widgets import Checkbox, Static, TextArea
 
 from inspector.core.policy import Forward, parse_headers
 from inspector.tui.screens.forward import ForwardScreen
@@ -16,7 +16,7 @@ from inspector.tui.widgets.exchange_list import ExchangeList
 
 from ..factories import make_event
 from ..waiting import pilot_until
-from .test_app import running, screen_text
+from .test_app import running
 
 
 async def test_keys_typed_in_one_burst_reach_the_status_field(tmp_path):
@@ -103,6 +103,8 @@ async def test_the_detail_pane_shows_the_short_id_and_i_copies_it(tmp_path):
         exchange_id = app.query_one(DetailPane).exchange.id
         short = app.hub.short_id(exchange_id)
         assert exchange_id.startswith(short) and app.hub.get(short).id == exchange_id
-        await pilot_until(pilot, lambda: f"id {short} · i copies it" in screen_text(app), what="the id in the pane")
+        line = app.query_one("#detail-id", Static)
+        await pilot_until(pilot, lambda: line.display and str(line.content).startswith(f"id {short} · i copies it"),
+                          what="the id in the pane")
         await pilot.press("i")
         await pilot_until(pilot, lambda: app.clipboard == short, what="i copies the id")

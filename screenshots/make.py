@@ -6,8 +6,8 @@ SVG next to this script. Run it from anywhere:
 
     .venv/bin/python screenshots/make.py [NAME ...]
 
-with no NAME, every picture is made: main, findings, headers, held, rules, search, help,
-tester, delivery, and narrow (the main screen in an 80x24 terminal).
+with no NAME, every picture is made: main, findings, headers, held, answer, rules, search,
+help, tester, delivery, and narrow (the main screen in an 80x24 terminal).
 """
 
 from __future__ import annotations

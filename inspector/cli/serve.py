@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from pathlib import Path
 
 from .. import __version__
 from ..core.checks import with_urls
@@ -14,7 +15,7 @@ from ..core.text import inert, inert_json
 from .common import EXIT_FAILURE, EXIT_OK
 from .factory import make_inspector
 from .lines import line_of
-from .settings import ConfigError, Settings
+from .settings import ConfigError, Settings, default_path, remember
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -84,7 +85,9 @@ def tui(args: argparse.Namespace, settings: Settings) -> int:
     except KeymapError as err:
         raise ConfigError(str(err)) from None
     inspector = make_inspector(settings)
-    app = InspectorApp(inspector.hub, receiver=inspector.receiver, keymap=keymap)
+    config = settings.config.path or args.config or default_path()
+    app = InspectorApp(inspector.hub, receiver=inspector.receiver, keymap=keymap, theme=settings["theme"],
+                       remember_theme=lambda theme: remember(Path(config), "theme", theme))
     try:
         app.run()
     finally:

@@ -13,6 +13,8 @@ of the wrong type, is an error that names its line.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -100,6 +102,7 @@ _TABLE = (
     Option("json", (bool,), False),
     Option("limit", (int,), 100),
     Option("keys", (dict,), None),
+    Option("theme", (str,), None),  # the TUI's theme, written back when the user picks another
     Option("ngrok-authtoken", (str,), None),  # a setting only: a flag would show the token in `ps` and shell history
 )
 OPTIONS: dict[str, Option] = {option.name: option for option in _TABLE}
@@ -159,6 +162,34 @@ def load(path: Path | None, *, explicit: bool = False) -> Config:
         if isinstance(value, list) and not all(isinstance(item, str) for item in value):
             raise ConfigError(f"{where}: {key} must be a list of strings")
     return Config(path, data)
+
+
+def remember(path: Path, key: str, value: str) -> None:
+    """Set one top-level string setting in the config file, keeping every other line as
+    it is; the file is made (0600, its directory 0700) if there is none. Raises OSError,
+    or ValueError when the file is not TOML (it is left alone)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: invalid TOML, {key} not saved: {err}") from None
+    line = f"{key} = {json.dumps(value)}"  # a JSON string is a TOML basic string
+    lines = text.splitlines()
+    table = next((n for n, text_line in enumerate(lines) if text_line.lstrip().startswith("[")), len(lines))
+    found = _line_of("\n".join(lines[:table]), key)
+    if found is not None:
+        lines[found - 1] = line
+    else:
+        lines.insert(0, line)  # top-level keys come before the first [table]
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    os.replace(temporary, path)
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",

@@ -152,7 +152,8 @@ class Hub:
         if mirror is not None:
             await mirror
             detail = detail or str(forward)
-        exchange.answer = Answer(reply.status, reply.body(), chosen_by, detail, reply.delay)
+        exchange.answer = Answer(reply.status, reply.body(), chosen_by, detail, reply.delay,
+                                 reply.content_type(), reply.extra_headers())
         return exchange.answer
 
     # -- forwarding to the user's endpoint ---------------------------------------
@@ -234,14 +235,21 @@ class Hub:
         """The rules in the order they apply; change them with the methods below."""
         return tuple(self.policy.rules)
 
-    def add_rule(self, rule: Rule) -> None:
-        """Add a rule after the others: it answers what no earlier rule matches."""
-        self.policy.rules.append(rule)
+    def add_rule(self, rule: Rule, at: int | None = None) -> None:
+        """Add a rule after the others (it answers what no earlier rule matches), or at `at`."""
+        self.policy.rules.insert(len(self.policy.rules) if at is None else at, rule)
         self._notify("rules")
 
-    def remove_rule(self, index: int) -> None:
-        del self.policy.rules[index]
+    def replace_rule(self, index: int, rule: Rule) -> None:
+        """The rule at `index` becomes this one, in the same place."""
+        self.policy.rules[index] = rule
         self._notify("rules")
+
+    def remove_rule(self, index: int) -> Rule:
+        """Remove a rule; returns it, so that it can be put back."""
+        rule = self.policy.rules.pop(index)
+        self._notify("rules")
+        return rule
 
     def toggle_rule(self, index: int) -> None:
         """Enable a disabled rule, disable an enabled one."""
@@ -345,6 +353,14 @@ class Hub:
         """An exchange by id, held or stored (stored ones also by a unique id prefix)."""
         held = self._held.get(exchange_id)
         return held.exchange if held is not None else self.history.get(exchange_id)
+
+    def short_id(self, exchange_id: str) -> str:
+        """The shortest prefix (8 characters or more) that names only this kept exchange,
+        for `segment-inspector show`; the whole id while it is held (not kept yet)."""
+        for size in (8, 10, 12, 14, 16, 20):
+            if self.history.starting(exchange_id[:size], most=2) == 1:
+                return exchange_id[:size]
+        return exchange_id
 
     def held_exchange(self, exchange_id: str) -> Exchange | None:
         """The exchange if it is held right now, else None."""

@@ -100,6 +100,7 @@ class Event:
     anonymous_id: str | None = None
     message_id: str | None = None
     timestamp: str | None = None
+    label: str | None = None  # names a call that has no event name, see `call_label`
 
     @classmethod
     def of(cls, data: Any) -> Event:
@@ -111,17 +112,39 @@ class Event:
             return None if value is None or isinstance(value, (dict, list)) else str(value)
 
         return cls(text("type"), text("event") or text("name"), text("userId"),
-                   text("anonymousId"), text("messageId"), text("timestamp"))
+                   text("anonymousId"), text("messageId"), text("timestamp"), call_label(data))
 
     def to_doc(self) -> dict[str, Any]:
-        return {"type": self.type, "event": self.event, "userId": self.user_id,
-                "anonymousId": self.anonymous_id, "messageId": self.message_id,
-                "timestamp": self.timestamp}
+        doc = {"type": self.type, "event": self.event, "userId": self.user_id,
+               "anonymousId": self.anonymous_id, "messageId": self.message_id,
+               "timestamp": self.timestamp}
+        if self.label:
+            doc["label"] = self.label
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Event:
         return cls(doc.get("type"), doc.get("event"), doc.get("userId"), doc.get("anonymousId"),
-                   doc.get("messageId"), doc.get("timestamp"))
+                   doc.get("messageId"), doc.get("timestamp"), doc.get("label"))
+
+
+def call_label(data: dict[str, Any]) -> str | None:
+    """What names a call that has no event name: an identify's email or name, a group's
+    groupId, an alias's `previousId → userId`; None for the others."""
+    def text(value: Any) -> str:
+        return value[:80] if isinstance(value, str) else ""
+
+    kind = data.get("type")
+    if kind == "identify":
+        context = data.get("context")
+        traits = data.get("traits") or (context.get("traits") if isinstance(context, dict) else None)
+        if isinstance(traits, dict):
+            return text(traits.get("email")) or text(traits.get("name")) or None
+    elif kind == "group":
+        return text(data.get("groupId")) or None
+    elif kind == "alias" and text(data.get("previousId")):
+        return f"{text(data['previousId'])[:40]} → {text(data.get('userId'))[:40]}"
+    return None
 
 
 # What Segment does with each answer: partners/faqs.md and action-destinations errors.ts.
@@ -437,6 +460,7 @@ class Summary:
     text: str = ""
     kind: str = ""  # see Exchange.kind
     source: str = ""  # a delivery's source call
+    label: str = ""  # names a call without an event name (see history.blocks.label)
 
     @classmethod
     def of(cls, doc: dict[str, Any], *, text: bool = True) -> Summary:

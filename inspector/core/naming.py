@@ -19,8 +19,9 @@ def kind(summary: Summary) -> str:
 
 
 def title(summary: Summary) -> str:
-    """The event's name, a batch's distinct names; for a call without one, who it is about
-    (`delete USERID` for a delete); `METHOD /path` when the body held no event."""
+    """The event's name, a batch's distinct names; for a call without one, what names it
+    (an identify's email, a group's groupId, an alias's previousId, `delete USERID`) or who
+    it is about; `METHOD /path` when the body held no event."""
     if not summary.types:
         return f"{summary.method} {summary.path}"
     names = ", ".join(dict.fromkeys(name for name in summary.names if name))
@@ -28,7 +29,7 @@ def title(summary: Summary) -> str:
         return names
     if summary.types == ("delete",):
         return f"delete {next(iter(summary.users), '')}".rstrip()
-    return person(summary)
+    return summary.label or person(summary)
 
 
 def person(summary: Summary) -> str:

@@ -13,6 +13,7 @@ mirror mode the policy answers as usual and the hub forwards a copy as well.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -37,24 +38,62 @@ def reason(status: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A status to answer with, an optional message, and how long to wait first."""
+    """A status to answer with, an optional message, and how long to wait first.
+
+    A person answering a held request may also give the whole body (`content`, sent as
+    typed instead of the message) and extra headers, such as Retry-After with a 429.
+    """
 
     status: int = 200
     message: str | None = None
     delay: float = 0.0
+    content: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     def body(self) -> bytes:
         if self.status < 200 or self.status in (204, 304):
             return b""
+        if self.content is not None:
+            return self.content.encode()
         if self.message is not None:
             return orjson.dumps({"message": self.message})
         if self.status >= 400:
             return orjson.dumps({"message": reason(self.status)})
         return b"{}"
 
+    def content_type(self) -> str:
+        """JSON, unless the person answering gave a Content-Type header."""
+        return next((value for name, value in self.headers if name.lower() == "content-type"),
+                    "application/json")
+
+    def extra_headers(self) -> list[tuple[str, str]]:
+        """The headers given, but Content-Type (sent as the answer's content type)."""
+        return [(name, value) for name, value in self.headers if name.lower() != "content-type"]
+
     def __str__(self) -> str:
         text = str(self.status) if self.message is None else f"{self.status}:{self.message}"
+        text += "".join(f" {name}: {value}" for name, value in self.headers)
+        text += " with a body of its own" if self.content is not None else ""
         return f"{text} after {self.delay:g}s" if self.delay else text
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def parse_headers(text: str) -> tuple[tuple[str, str], ...]:
+    """`Name: value` lines (blank lines skipped), as extra headers of an answer."""
+    headers = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        name, value = name.strip(), value.strip()
+        if not colon or not _TOKEN.fullmatch(name):
+            raise ValueError(f"a header reads 'Name: value', got {line.strip()!r}")
+        if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+            raise ValueError(f"header {name}: control characters are not allowed in a value")
+        headers.append((name, value))
+    return tuple(headers)
 
 
 def parse_reply(text: str, delay: float = 0.0) -> Reply:

@@ -275,9 +275,22 @@ class History:
 
     def get(self, exchange_id: str) -> Exchange | None:
         """An exchange by id, or by a unique id prefix of at least 6 characters."""
+        found = self._starting(exchange_id, most=2)
+        if len(found) != 1:
+            return None
+        block, key = found[0]
+        doc = self._shard_index(block).get(key)
+        return Exchange.from_doc(doc) if doc is not None else None
+
+    def starting(self, prefix: str, most: int | None = None) -> int:
+        """How many exchanges `get` finds by this id or prefix (counting stops at `most`):
+        more than 1 is ambiguous."""
+        return len(self._starting(prefix, most))
+
+    def _starting(self, exchange_id: str, most: int | None = None) -> list[tuple[Block, str]]:
         wanted = exchange_id.upper()
         if not wanted.isascii():
-            return None
+            return []
         found: list[tuple[Block, str]] = []
         for block in reversed(self._blocks):
             if len(wanted) >= 26 or len(wanted) < 6:
@@ -290,12 +303,10 @@ class History:
                 while at >= 0:
                     if at % 26 == 0:
                         found.append((block, ids[at:at + 26].decode()))
+                        if most is not None and len(found) >= most:
+                            return found
                     at = ids.find(wanted.encode(), at + 1)
-        if len(found) != 1:
-            return None
-        block, key = found[0]
-        doc = self._shard_index(block).get(key)
-        return Exchange.from_doc(doc) if doc is not None else None
+        return found
 
     def _shard_index(self, block: Block) -> dict[str, dict[str, Any]]:
         """A shard's documents by id; closed shards come from a small cache."""

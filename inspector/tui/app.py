@@ -14,12 +14,14 @@ import time
 from pathlib import Path
 from collections.abc import Callable
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Input
+from textual.notifications import Notification, Notify
+from textual.theme import Theme
+from textual.widgets import Footer, Input, TextArea
 
 from ..core.exporters import DEFAULT_BASE_URL, ExportOptions, export
 from ..core.exporters.curl import curl_command
@@ -33,6 +35,7 @@ from ..core.text import inert
 from ..receiver import Receiver
 from ..replay import replay_exchanges
 from .commands import InspectorCommands
+from .screens.confirm import ConfirmScreen
 from .screens.export import ExportChoice, ExportScreen
 from .screens.forward import OFF, ForwardScreen
 from .keys import keymap
@@ -94,6 +97,8 @@ class InspectorApp(App[None]):
         Binding("c", "copy_body", "Copy body", show=False, id="copy.body"),
         Binding("C", "copy_curl", "Copy curl", show=False, id="copy.curl"),
         Binding("y", "copy_url", "Copy URL", show=False, id="copy.url"),
+        Binding("i", "copy_id", "Copy id", show=False, id="copy.id",
+                tooltip="copy the selected exchange's id, for segment-inspector show ID"),
         Binding("e", "export", "Export", show=False, id="export.open",
                 tooltip="export the selected, marked (m) or filtered exchanges as test fixtures"),
         Binding("p", "replay", "Replay", show=False, id="replay.selected",
@@ -116,8 +121,11 @@ class InspectorApp(App[None]):
     ]
 
     def __init__(self, hub: Hub, *, receiver: Receiver | None = None, local_url: str = "",
-                 keymap: dict[str, str] | None = None, clock: Callable[[], float] = time.time) -> None:
+                 keymap: dict[str, str] | None = None, clock: Callable[[], float] = time.time,
+                 theme: str | None = None, remember_theme: Callable[[str], None] | None = None) -> None:
         super().__init__()
+        self.chosen_theme = theme
+        self.remember_theme = remember_theme  # writes the theme the user picks to the config file
         self.hub = hub
         self.receiver = receiver
         self.local_url = local_url
@@ -132,6 +140,7 @@ class InspectorApp(App[None]):
         self._pending: list[Notice] = []
         self._waking = False  # a wake-up is posted or the throttle runs: notices just queue
         self._unsubscribe: Callable[[], None] | None = None
+        self._said: Notification | None = None
 
     class NoticesPending(Message):
         """The hub said something while the app was quiet: apply it now."""
@@ -144,12 +153,18 @@ class InspectorApp(App[None]):
             with Vertical(id="list-pane"):
                 yield ListHeader(exchanges, id="columns")
                 yield exchanges
-            yield DetailPane(id="detail")
+            yield DetailPane(id="detail", short_id=self.hub.short_id)
         yield Footer()
 
     async def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
+        if self.chosen_theme in self.available_themes:
+            self.theme = self.chosen_theme
+        elif self.chosen_theme:
+            self.notify(f"no theme {self.chosen_theme!r} (config file): ctrl+p, Change theme, lists them",
+                        severity="warning", markup=False)
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
         self._unsubscribe = self.hub.subscribe(self._queue)
         exchanges = self.query_one(ExchangeList)
         exchanges.set_rows(self.hub.search(newest_first=False))
@@ -173,6 +188,15 @@ class InspectorApp(App[None]):
             self._unsubscribe()
         if self.receiver is not None:
             await self.receiver.stop()
+
+    def _keep_theme(self, theme: Theme) -> None:
+        if self.remember_theme is None or theme.name == self.chosen_theme:
+            return
+        self.chosen_theme = theme.name
+        try:
+            self.remember_theme(theme.name)
+        except (OSError, ValueError) as err:
+            self.notify(f"the theme is not saved: {err}", severity="warning", markup=False)
 
     # -- applying what the hub says ---------------------------------------------------
 
@@ -226,6 +250,24 @@ class InspectorApp(App[None]):
         if notices:
             self._show_header()
 
+    def say(self, text: str) -> None:
+        """Tell what a key just did in one toast, replaced by the next: pressing answer keys
+        in a row leaves one toast, not a pile of them."""
+        self.hush()
+        self._said = Notification(text, "", "information", self.NOTIFICATION_TIMEOUT, markup=False)
+        self.post_message(Notify(self._said))
+
+    def hush(self) -> None:
+        """Take the toast `say` left down, if it is still up."""
+        if self._said is not None and self._said in self._notifications:
+            self._unnotify(self._said)
+        self._said = None
+
+    def push_screen(self, screen, *args, **kwargs):
+        """A screen opens over nothing of ours: the last toast would cover its fields."""
+        self.hush()
+        return super().push_screen(screen, *args, **kwargs)
+
     def _show_header(self) -> None:
         hold = self.hub.holding
         if hold is None:
@@ -243,6 +285,14 @@ class InspectorApp(App[None]):
             rules=sum(rule.enabled for rule in self.hub.rules), hold=hold_text, received=self.received,
             held=len(self.hub.held()), errors=self.with_errors, history=self.hub.stored(),
             filter=self.filter.text if self.filter is not None else "", notes=self.notes))
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed in one burst (`r429`) all go to the main screen's focus before `r`
+        opens its dialog; those left over land here and are handed to the dialog."""
+        screen = self.screen
+        if (event.is_printable and isinstance(screen, Dialog)
+                and (screen.focused is None or isinstance(screen.focused, (Input, TextArea)))):
+            screen.take_key(event)
 
     def _exchange(self, summary: Summary | None) -> Exchange | None:
         return self.hub.get(summary.id) if summary is not None else None
@@ -276,10 +326,10 @@ class InspectorApp(App[None]):
     def _answer(self, reply: Reply) -> None:
         held = self._selected_held()
         if held is not None and self.hub.resolve(held.id, reply):
-            self.notify(f"answered the held request with {reply}", markup=False)
+            self.say(f"answered the held request with {reply}")
         else:
             self.hub.set_default(reply)
-            self.notify(f"new requests are answered {reply}", markup=False)
+            self.say(f"new requests are answered {reply}")
         self._show_header()
 
     def action_answer(self, status: int) -> None:
@@ -296,17 +346,15 @@ class InspectorApp(App[None]):
 
     def action_release_all(self) -> None:
         count = self.hub.release_all(self.hub.default, "hold")
-        self.notify(f"answered {count} held request{'s' if count != 1 else ''} with "
-                    f"{self.hub.default}", markup=False)
+        self.say(f"answered {count} held request{'s' if count != 1 else ''} with {self.hub.default}")
 
     def action_toggle_hold(self) -> None:
         if self.hub.holding is None:
             self.hub.start_holding()
-            self.notify("holding new requests: digits answer the selected one, A answers all",
-                        markup=False)
+            self.say("holding new requests: digits answer the selected one, A answers all")
         else:
             self.hub.stop_holding()
-            self.notify("not holding new requests", markup=False)
+            self.say("not holding new requests")
         self._show_header()
 
     def action_hold_matching(self) -> None:
@@ -322,7 +370,7 @@ class InspectorApp(App[None]):
             if forward is None:
                 return
             self.hub.set_forward(None if forward == OFF else forward)
-            self.notify(f"{forward}" if forward != OFF else "not forwarding", markup=False)
+            self.say(f"{forward}" if forward != OFF else "not forwarding")
             self._show_header()
 
         self.push_screen(ForwardScreen(self.hub.forward), chosen)
@@ -335,7 +383,7 @@ class InspectorApp(App[None]):
         elif self.hub.forward is None:
             self.notify("no endpoint to forward to: press f to set one", severity="warning", markup=False)
         elif self.hub.resolve_forward(held.id):
-            self.notify(f"forwarded the held request to {self.hub.forward.url}", markup=False)
+            self.say(f"forwarded the held request to {self.hub.forward.url}")
 
     def action_rules(self) -> None:
         self.push_screen(RulesScreen(self.hub), lambda _: self._show_header())
@@ -385,7 +433,7 @@ class InspectorApp(App[None]):
 
     def _copy(self, text: str, what: str) -> None:
         self.copy_to_clipboard(text)
-        self.notify(f"copied {what}", markup=False)
+        self.say(f"copied {what}")
 
     def action_copy_body(self) -> None:
         exchange = self._exchange(self.query_one(ExchangeList).selected)
@@ -396,6 +444,12 @@ class InspectorApp(App[None]):
         exchange = self._exchange(self.query_one(ExchangeList).selected)
         if exchange is not None:
             self._copy(curl_command(exchange, self.hub.receiving_url() or DEFAULT_BASE_URL), "a curl command")
+
+    def action_copy_id(self) -> None:
+        selected = self.query_one(ExchangeList).selected
+        if selected is not None:
+            short = self.hub.short_id(selected.id)
+            self._copy(short, f"the id {short}")
 
     def action_copy_url(self) -> None:
         url = self.hub.receiving_url()
@@ -483,6 +537,20 @@ class InspectorApp(App[None]):
 
         self.push_screen(ReviewScreen(self.replay_url), chosen)
 
+    async def action_quit(self) -> None:
+        """Quit; with requests held, ask first: quitting answers them with the default."""
+        held = len(self.hub.held())
+        if not held:
+            self.exit()
+            return
+        question = (f"{held} held request{'s' if held != 1 else ''} would be answered "
+                    f"{self.hub.answering()} on quitting. Quit?")
+        def answered(sure: bool | None) -> None:
+            if sure:
+                self.exit()
+
+        self.push_screen(ConfirmScreen(question, "Quit"), answered)
+
     def action_help(self) -> None:
         sections = []
         for title, bindings in key_groups():
@@ -508,6 +576,7 @@ def key_groups() -> list[tuple[str, list[Binding]]]:
         ("Detail pane (left/right on the tabs; enter on a finding shows it in the body)",
          bindings(BodyView.BINDINGS)),
         ("Rules screen", bindings(RulesScreen.BINDINGS)),
+        ("Answer dialog (r)", bindings(ResponseScreen.BINDINGS)),
         ("Event tester", bindings(EventTesterScreen.BINDINGS)),
         ("Dialogs (enter submits, space toggles a checkbox)", bindings(Dialog.BINDINGS)),
         ("Help", bindings(HelpScreen.BINDINGS)),

@@ -14,7 +14,9 @@ import orjson
 import pytest
 
 from ..conftest import SEGMENT_HEADERS
-from ..factories import make_event
+from inspector.core.store import History
+
+from ..factories import make_event, make_exchange
 
 PYTHON = sys.executable
 
@@ -129,6 +131,20 @@ def test_show_prints_everything_and_unknown_ids_exit_1(tmp_path):
     assert json.loads(as_json.stdout)["id"] == doc["id"]
     missing = run("show", "NOSUCHEXCHANGE", data_dir=tmp_path)
     assert missing.returncode == 1 and "no exchange" in missing.stderr
+
+
+def test_show_says_when_an_id_prefix_names_several_exchanges(tmp_path):
+    history = History(tmp_path / "data").load()
+    history.start_session()
+    for n in range(3):
+        exchange = make_exchange(make_event(messageId=f"m{n}"))
+        exchange.id = f"01HF7YAT00AAAAAAAAAAAAAAA{n}"
+        history.add(exchange)
+    history.close()
+    shown = run("show", "01HF7YAT00AA", data_dir=tmp_path / "data")
+    assert shown.returncode == 1
+    assert "ambiguous: 3 exchanges start with '01HF7YAT00AA'" in shown.stderr
+    assert run("show", "01HF7YAT00AAAAAAAAAAAAAAA1", data_dir=tmp_path / "data").returncode == 0
 
 
 def test_escape_sequences_never_reach_the_terminal(tmp_path):

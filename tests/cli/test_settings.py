@@ -10,7 +10,7 @@ import pytest
 
 from inspector.cli.factory import make_inspector
 from inspector.cli.parser import make_parser
-from inspector.cli.settings import OPTIONS, Config, ConfigError, Settings, load
+from inspector.cli.settings import OPTIONS, Config, ConfigError, Settings, load, remember
 from inspector.core import naming
 from inspector.core.model import Summary
 from inspector.core.store import History
@@ -75,3 +75,21 @@ def test_an_exchange_is_named_once_for_every_list():
     assert (naming.kind(batch), naming.title(batch), naming.person(batch)) == ("batch(3)", "A", "a1")
     empty = _summary()
     assert (naming.kind(empty), naming.title(empty), naming.person(empty)) == ("", "POST /v1/batch", "")
+
+
+def test_remember_writes_one_key_and_keeps_the_rest_of_the_file(tmp_path):
+    path = tmp_path / "config" / "config.toml"
+    remember(path, "theme", "nord")
+    assert path.read_text() == 'theme = "nord"\n'
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    path.write_text('# mine\nport = 9000\ntheme = "nord"\n\n[keys]\n"answer.500" = "f5"\n')
+    remember(path, "theme", 'gruvbox "x"')
+    assert path.read_text() == '# mine\nport = 9000\ntheme = "gruvbox \\"x\\""\n\n[keys]\n"answer.500" = "f5"\n'
+    assert load(path).values == {"port": 9000, "theme": 'gruvbox "x"', "keys": {"answer.500": "f5"}}
+    path.write_text('[keys]\ntheme = "q"\n')  # not the top-level key: a new line goes before the table
+    remember(path, "theme", "nord")
+    assert load(path).values == {"theme": "nord", "keys": {"theme": "q"}}
+    path.write_text("port = \n")
+    with pytest.raises(ValueError, match="invalid TOML"):
+        remember(path, "theme", "nord")
+    assert path.read_text() == "port = \n"

@@ -6,6 +6,7 @@ import json
 
 from tinydb import TinyDB
 
+from inspector.core.hub import Hub
 from inspector.core.query import parse
 from inspector.core.store import TABLE, History, OrjsonStorage
 
@@ -95,6 +96,23 @@ def test_get_by_unique_prefix(tmp_path):
     assert history.get(only[:8].lower()).id == only
     assert history.get("ZZZZZZZZ") is None
     assert history.get(only[:3]) is None  # too short to be meant as an id
+    history.close()
+
+
+def test_an_ambiguous_prefix_is_counted_and_the_short_id_names_one(tmp_path):
+    history = History(tmp_path)
+    # Two ids of one millisecond differ only at the end; one ten seconds later, early on.
+    ids = ["01HF7YAT00AAAAAAAAAAAAAAA1", "01HF7YAT00AAAAAAAAAAAAAAA2", "01HF7YBT00AAAAAAAAAAAAAAA3"]
+    for n, exchange_id in enumerate(ids):
+        exchange = make_exchange(make_event(messageId=f"m{n}"))
+        exchange.id = exchange_id
+        history.add(exchange)
+    assert history.get(ids[0][:10]) is None and history.starting(ids[0][:10]) == 2
+    assert history.starting(ids[0]) == 1 and history.starting("ZZZZZZZZ") == 0
+    hub = Hub(history)
+    assert hub.short_id(ids[2]) == ids[2][:8]
+    for exchange_id in ids:
+        assert history.get(hub.short_id(exchange_id)).id == exchange_id
     history.close()
 
 

@@ -33,6 +33,7 @@ from inspector.core.model import Answer, Exchange
 from inspector.core.policy import Policy, Reply, parse_rule
 from inspector.core.store import History
 from inspector.tui.app import InspectorApp
+from inspector.tui.screens.response import ResponseScreen
 from inspector.tui.screens.tester import EventTesterScreen, lint_text
 from inspector.tui.widgets.detail.pane import FINDINGS_TAB, HEADERS_TAB, RESPONSE_TAB
 from inspector.tui.widgets.exchange_list import ExchangeList
@@ -517,6 +518,24 @@ async def held(pilot: Pilot) -> None:
     await select(pilot, HELD_ID, RESPONSE_TAB)
 
 
+async def answer(pilot: Pilot) -> None:
+    """The held request being answered by hand: 429 with Retry-After and a JSON body."""
+    await ready(pilot)
+    await select(pilot, HELD_ID)
+    app = pilot.app
+    await pilot.press("r")
+    await pilot_until(pilot, lambda: isinstance(app.screen, ResponseScreen), what="the answer dialog")
+    dialog = app.screen
+    dialog.query_one("#status", Input).value = "429"
+    dialog.query_one("#headers", TextArea).load_text("Retry-After: 30")
+    body = dialog.query_one("#body", TextArea)
+    body.load_text('{\n  "message": "rate limited: try again in 30 s"\n}')
+    for field in dialog.query("Input, TextArea"):
+        field.cursor_blink = False  # the cursor is drawn however long the machine takes to get here
+    body.focus()
+    await pilot.pause()
+
+
 async def rules(pilot: Pilot) -> None:
     """The rules screen: the vendor-name rule on, the screen rule switched off."""
     await ready(pilot)
@@ -584,6 +603,7 @@ SHOTS: dict[str, Shot] = {
     "findings": Shot(False, findings),
     "headers": Shot(False, headers),
     "held": Shot(True, held),
+    "answer": Shot(True, answer),
     "rules": Shot(False, rules),
     "search": Shot(False, refused),
     "help": Shot(False, help_screen),

@@ -41,6 +41,20 @@ async def test_request_and_response_side_by_side_with_the_answer_findings(tmp_pa
     assert "Findings on the answer (2)" in text
 
 
+async def test_a_narrow_pane_stacks_the_response_under_the_request(tmp_path: Path) -> None:
+    sent = forwarded([("Content-Type", "application/json")], b'{"message": "a long message that would wrap"}')
+    app = Host()
+    async with app.run_test(size=(80, 40)) as pilot:
+        app.query_one(DetailPane).show(sent)
+        await show_tab(pilot, DESTINATION_TAB)
+        text = screen_text(app, tmp_path, "stacked")
+    rows = text.splitlines()
+    request = next(n for n, line in enumerate(rows) if "Request from Segment" in line)
+    response = next(n for n, line in enumerate(rows) if "Response from destination" in line)
+    assert response > request and "Response" not in rows[request]
+    assert '"message": "a long message that would wrap"' in text, "the JSON is not cut mid-value"
+
+
 async def test_not_forwarded_says_how_to_forward(tmp_path: Path) -> None:
     app = Host()
     async with app.run_test(size=SIZE) as pilot:

@@ -158,4 +158,4 @@ async def test_the_list_has_named_columns_of_stable_width(tmp_path, size):
         text = "\n".join(lines(app))
         assert "Checkout Step Completed " in text, "a 23-character Spec name shows whole"
         identify = next(line for line in lines(app) if "identify" in line)
-        assert "user-77" in identify.split("identify", 1)[1], "identify shows who, not a blank"
+        assert "a@example.com" in identify.split("identify", 1)[1], "identify shows its traits' email"

@@ -63,6 +63,14 @@ def test_main_screen_at_80x24_stacks_the_list_above_the_body(snap_compare, scene
     assert shoot(snap_compare, scene_app, "main", (80, 24))
 
 
+def test_answer_dialog_with_headers_and_a_body_over_a_held_request(snap_compare, scene_app):
+    assert shoot(snap_compare, scene_app, "answer")
+
+
+def test_answer_dialog_fits_80x24(snap_compare, scene_app):
+    assert shoot(snap_compare, scene_app, "answer", (80, 24))
+
+
 def test_findings_tab_of_the_vendor_named_purchase(snap_compare, scene_app):
     assert shoot(snap_compare, scene_app, "findings")
 

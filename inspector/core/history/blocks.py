@@ -62,7 +62,8 @@ def row_of(doc: dict[str, Any]) -> tuple[str, float, Facet, str]:
     link = doc.get("link")
     source = _text(link.get("source")) if isinstance(link, dict) else ""
     people = _KIND.join([*(_EVENT.join(_text(e.get(name)).translate(_CLEAN) for e in events)
-                           for name in ("userId", "anonymousId", "messageId")), source.translate(_CLEAN)])
+                           for name in ("userId", "anonymousId", "messageId")), source.translate(_CLEAN),
+                         next((_text(e.get("label")) for e in events if e.get("label")), "").translate(_CLEAN)])
     return doc["id"], float(doc["time"]), facet, people
 
 
@@ -113,12 +114,13 @@ def summary(facet: Facet, exchange_id: str, time: float, people: str, text: str 
     method, path, status, types, names, key, codes, severities, redelivery, held, body, kind = facet
     parts = people.split(_KIND) if people else []
     source = parts[3] if len(parts) > 3 else ""
+    label = parts[4] if len(parts) > 4 else ""
     if types and parts:  # a facet's stand-in (for a verdict) has no people
         users, anons, messages = (tuple(part.split(_EVENT)) for part in parts[:3])
     else:
         users = anons = messages = ()
     return Summary(exchange_id, time, method, path, status, types, names, users, anons, messages,
-                   key, codes, severities, redelivery, held, body, text, kind, source)
+                   key, codes, severities, redelivery, held, body, text, kind, source, label)
 
 
 class Block:

@@ -1,4 +1,5 @@
-"""The request from Segment and the response from your endpoint, side by side.
+"""The request from Segment and the response from your endpoint, side by side (one
+above the other when the pane is narrow).
 
 Shown when the exchange was forwarded (`--forward`, `--mirror`, `f`, or `F` on a held
 request), with the findings on the endpoint's answer (the ANS codes) below. Every
@@ -80,10 +81,18 @@ class DestinationView(Vertical):
     DestinationView {
         height: auto;
         & > Horizontal { height: auto; }
+        & > Horizontal.-stacked { layout: vertical; }
         & #destination-request, & #destination-response { width: 1fr; height: auto; padding: 0 1; }
         & #destination-findings, & #destination-none { height: auto; padding: 1 1 0 1; }
     }
     """
+
+    STACK_BELOW = 100
+    """Narrower than this, the response sits under the request: side by side, JSON would
+    wrap in the middle of its values."""
+
+    def on_resize(self) -> None:
+        self.query_one("#destination-sides").set_class(self.size.width < self.STACK_BELOW, "-stacked")
 
     def compose(self) -> ComposeResult:
         yield Static(Content(NOT_FORWARDED), id="destination-none")

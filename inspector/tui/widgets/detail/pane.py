@@ -7,6 +7,8 @@ pane switches to the Body (or Headers) tab and shows the place the finding is ab
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
@@ -45,6 +47,7 @@ class DetailPane(Vertical):
     DetailPane {
         height: 1fr;
         & > #detail-hint { padding: 1 2; color: $text-muted; }
+        & > #detail-id { height: 1; padding: 0 1; color: $text-muted; }
         & > TabbedContent { height: 1fr; }
         & TabPane { padding: 0; height: 1fr; }
         & .detail-scroll { height: 1fr; }
@@ -52,9 +55,10 @@ class DetailPane(Vertical):
     }
     """
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, *, short_id: Callable[[str], str] = str, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self.short_id = short_id  # the id's shortest unambiguous prefix, for `show ID`
         self._exchange: Exchange | None = None
         self._filled: set[str] = set()
 
@@ -65,6 +69,7 @@ class DetailPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(HINT), id="detail-hint")
+        yield Static(Content(""), id="detail-id")
         with TabbedContent(id="detail-tabs", initial=BODY_TAB):
             with TabPane(Content("Body"), id=BODY_TAB):
                 yield BodyView()
@@ -98,6 +103,11 @@ class DetailPane(Vertical):
         self._exchange = exchange
         self._filled.clear()
         self.query_one("#detail-hint").display = exchange is None
+        line = self.query_one("#detail-id", Static)
+        line.display = exchange is not None
+        if exchange is not None:
+            short = self.short_id(exchange.id)
+            line.update(Content.assemble("id ", (short, "bold $text"), " · i copies it (for show ID)"))
         tabs = self.query_one(TabbedContent)
         tabs.display = exchange is not None
         tabs.get_tab(FINDINGS_TAB).label = findings_title(len(exchange.findings) if exchange else 0)

@@ -138,3 +138,30 @@ async def test_the_markdown_report_matches_its_golden_file() -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(text)
     assert text == GOLDEN.read_text()
+
+
+def _small_files() -> None:
+    """No file may grow past 64 KB: the history's journal fills up as on a full disk."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+
+async def test_a_history_that_cannot_be_written_stops_the_review_with_one_sentence(tmp_path: Path) -> None:
+    async with serving() as url:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "inspector", "review", "--to", url, "--api-key", KEY, "--data-dir", str(tmp_path),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=_small_files)
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 3, err.decode()
+    assert "Traceback" not in err.decode() and err.decode().count("review stopped") == 1
+    assert "cannot be kept in the history" in err.decode()
+
+
+async def test_the_report_file_is_private(tmp_path: Path) -> None:
+    async with serving() as url:
+        code, out, err = await run_cli("--to", url, "--api-key", KEY, "--data-dir", str(tmp_path),
+                                       "--report", str(tmp_path / "r.md"))
+    assert code == 0, out + err
+    assert (tmp_path / "r.md").stat().st_mode & 0o777 == 0o600
+    assert not list(tmp_path.glob("*.tmp"))

@@ -74,7 +74,8 @@ def test_the_testers_templates_ship_with_the_package_and_templates_replaces_them
 @pytest.mark.parametrize(("flaws", "failing", "said"), [
     (("no-key-check",), {"wrong-key", "missing-key"}, ("wrong-key", "200 to a wrong API key")),
     (("no-delete",), {"delete", "scale", "replay"}, ("delete", "partners must implement deletion")),
-    (("html-500",), {"malformed", "answers"}, ("answers", "HTML error page (ANS008)")),
+    (("html-500",), {"malformed", "answers"}, ("answers", "1 HTML error page (ANS008)")),
+    (("html-errors",), {"answers"}, ("answers", "HTML error pages (ANS008)")),
     (("slow",), {"latency"}, ("latency", "over 4 s")),
     (("redirect",), {"calls", "delete", "wrong-key", "missing-key", "malformed", "unknown-type", "scale",
                      "replay", "casing", "answers"}, ("answers", "redirects (ANS010)")),
@@ -92,6 +93,22 @@ async def test_each_flaw_is_named_by_its_check(flaws: tuple[str, ...], failing: 
     for check in report.checks:
         if check.verdict == "fail":
             assert check.exchanges and all(e.destination is not None for e in check.exchanges)
+
+
+async def test_an_endpoint_that_never_errs_leaves_the_answers_check_unexercised() -> None:
+    async with serving("never-errors") as url:
+        report = await review(ReviewOptions(url, KEY, templates=TEMPLATES, seed=7))
+    answers = next(check for check in report.checks if check.id == "answers")
+    assert (answers.verdict, answers.detail) == ("warn", "not exercised: the endpoint never answered an error")
+
+
+async def test_an_answer_slower_than_the_timeout_is_late() -> None:
+    async with serving("sleepy") as url:  # 1.5 s to one event; the review waits 1 s
+        report = await review(ReviewOptions(url, KEY, templates=TEMPLATES, seed=7, timeout=1))
+    latency = next(check for check in report.checks if check.id == "latency")
+    assert latency.verdict == "fail" and "with no answer within 1 s" in latency.detail
+    assert latency.exchanges and all(e.destination.status is None for e in latency.exchanges)
+    assert all(e.destination.error.startswith("no answer within") for e in latency.exchanges)
 
 
 async def test_an_unsupported_type_answered_501_passes_when_declared() -> None:

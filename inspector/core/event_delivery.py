@@ -110,9 +110,7 @@ class DeliveryReport:
         return sum(self.counts.values())
 
     def percentile(self, p: float) -> float | None:
-        if not self.latencies:
-            return None
-        return self.latencies[min(len(self.latencies) - 1, int(p / 100 * len(self.latencies)))]
+        return percentile(self.latencies, p)
 
     def to_doc(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, **self.counts, "unanswered": self.unanswered,
@@ -122,6 +120,13 @@ class DeliveryReport:
                 "timeline": [{"start": bar.start, "delivered": bar.delivered, "failed": bar.failed}
                              for bar in self.bars],
                 "errors": [group.to_doc() for group in self.groups]}
+
+
+def percentile(ordered: list[float], p: float) -> float | None:
+    """The `p`th percentile of sorted values (nearest rank), None when there are none."""
+    if not ordered:
+        return None
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 def _interval(span: float) -> int:

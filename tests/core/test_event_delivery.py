@@ -103,3 +103,19 @@ def test_delivery_command(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "inspector", "delivery", "--data-dir", str(tmp_path), "status:"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "query error" in run.stderr
+
+
+def test_send_and_event_delivery_share_one_percentile() -> None:
+    import random
+
+    from inspector.core.event_delivery import DeliveryReport, percentile
+    from inspector.send import Latencies
+
+    values = [0.5, 0.1, 0.3, 0.2, 0.4]
+    latency = Latencies(random.Random(1))
+    for value in values:
+        latency.add(value)
+    report = DeliveryReport("", NOW, latencies=sorted(values))
+    assert [latency.percentile(p) for p in (50, 95)] == [report.percentile(p) for p in (50, 95)] \
+        == [percentile(sorted(values), p) for p in (50, 95)] == [0.3, 0.5]
+    assert percentile([], 50) is None

@@ -7,7 +7,8 @@ Histories are built directly in the store's format (shards, summary files, shard
 lists), sessions of 100,000 exchanges, from realistic documents: 80 % track, a few
 batches, findings on some, one exchange in 50,000 holding "some rare text".
 Printed per size: `serve`'s time to listen and its RSS once the summaries are read;
-`history QUERY --limit 5` and `show ID` wall time and peak RSS (separate processes);
+`history QUERY --limit 5`, `show ID` and `delivery since:24h` wall time and peak RSS
+(separate processes); Event Delivery in process against a `get()` per match (baseline);
 the search table of docs/performance.md inside a running process (median of 5, ms);
 free text over everything; bytes per exchange in memory (tracemalloc).
 """
@@ -30,6 +31,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from inspector.core.event_delivery import aggregate, summarize  # noqa: E402
 from inspector.core.history.blocks import Block  # noqa: E402
 from inspector.core.history.files import make_dir, write_atomic  # noqa: E402
 from inspector.core.query import parse  # noqa: E402
@@ -39,6 +41,7 @@ from inspector.core.store import (LIST_FILE, LIST_TABLE, SHARD_SIZE, SUMMARY_TAB
 SESSION_SIZE = 100_000
 QUERIES = ['type:track', 'event:"Nothing Matches"', '"some rare text"', 'status>=400 has:errors since:1h']
 CLI_QUERY = "type:track"
+DELIVERY_QUERY = "since:24h"
 PYTHON = [sys.executable, "-m", "inspector"]
 NAMES = ["Order Completed", "Product Viewed", "Signed Up", "Cart Viewed", "Checkout Started"]
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -163,6 +166,16 @@ def in_process(directory: Path) -> None:
         whole = median_ms(lambda: history.search(query), 1 if query.free_text else 3)
         print(f"  {text:<36} | {limited:9.1f} | {found:6,} | {whole:9.1f} | {len(history.search(query)):8,}")
     newest = history.search(limit=1)[0].id
+    window = parse(DELIVERY_QUERY)
+    ours = median_ms(lambda: summarize(history, window), 1)
+
+    def one_get_each() -> None:  # the baseline: a get() per match, each reading its shard
+        found = (history.get(s.id) for s in history.search(window.without_sources()))
+        aggregate((e.to_doc() for e in found if e is not None), DELIVERY_QUERY)
+
+    baseline = median_ms(one_get_each, 1)
+    print(f"  delivery {DELIVERY_QUERY} in process: {ours:.0f} ms; a get() per match {baseline:.0f} ms; "
+          f"ratio {ours / baseline:.2f}")
     print(f"  get(newest id) in process: {median_ms(lambda: history.get(newest)):.1f} ms")
 
 
@@ -185,6 +198,8 @@ def main() -> int:
         some = History(directory).load().search(limit=1)[0].id
         wall, peak = timed_cli(["show", some, "--data-dir", str(directory)])
         print(f"  show ID: {wall:.2f} s, peak RSS {peak:.0f} MB", flush=True)
+        wall, peak = timed_cli(["delivery", DELIVERY_QUERY, "--json", "--data-dir", str(directory)])
+        print(f"  delivery {DELIVERY_QUERY}: {wall:.2f} s, peak RSS {peak:.0f} MB", flush=True)
         in_process(directory)
         if not args.keep:
             import shutil

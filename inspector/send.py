@@ -30,6 +30,7 @@ import aiohttp
 import orjson
 
 from .core.checks.answers import message_of
+from .core.event_delivery import percentile
 from .core.model import Event
 from .core.signature import HEADER as SIGNATURE, sign
 from .delivery import SEGMENT_TIMEOUT, Attempt, Retrying, client, deliver, segment_headers
@@ -72,10 +73,7 @@ class Latencies:
                 self.samples[slot] = seconds
 
     def percentile(self, p: float) -> float | None:
-        if not self.samples:
-            return None
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+        return percentile(sorted(self.samples), p)
 
     def to_doc(self) -> dict[str, float | None]:
         doc = {f"p{p}": self.percentile(p) for p in (50, 90, 99)}

@@ -51,11 +51,13 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def matching(args: argparse.Namespace, settings: Settings) -> list[Exchange]:
-    """The exchanges matching the query, oldest first; with --limit N, the newest N."""
+def matching(args: argparse.Namespace, settings: Settings, *, sources: bool = True) -> list[Exchange]:
+    """The exchanges matching the query, oldest first; with --limit N, the newest N. Without
+    `sources`, Tracking API calls only when the query names `kind:`."""
     if args.limit < 0:
         raise UsageError("--limit: must be 0 (all) or more")
     search = query(" ".join(args.query))
+    search = search if sources else search.without_sources()
     store = load_history(settings.data_dir)
     found = store.search(search, args.limit or None, newest_first=True)
     return [exchange for exchange in (store.get(s.id) for s in reversed(found)) if exchange is not None]
@@ -67,7 +69,7 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     from ..core.exporters.output import UnsafeName, write_export
 
     options = ExportOptions(base_url=http_url(args.url or settings["public-url"] or settings.local_url, "--url"), redact=args.redact, pretty=args.pretty)
-    exchanges = matching(args, settings)
+    exchanges = matching(args, settings, sources=False)  # an SDK's event is exported once, by its delivery
     if not exchanges:
         print("segment-inspector: no exchange matches: nothing exported", file=sys.stderr)
         return EXIT_NOT_FOUND

@@ -22,7 +22,7 @@ def lint(args: argparse.Namespace, settings: Settings) -> int:
     now = time.time()
     counts = dict.fromkeys(SEVERITIES, 0)
     events = 0
-    unreadable = False
+    unreadable, read = False, False
     for name in args.files:
         try:
             data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
@@ -33,6 +33,7 @@ def lint(args: argparse.Namespace, settings: Settings) -> int:
             for problem in problems:
                 print(f"segment-inspector: cannot lint {inert(problem)}", file=sys.stderr)
             unreadable = unreadable or bool(problems)
+            read = True
         except (OSError, UnreadableError) as err:
             reason = f"{name}: {err.strerror}" if isinstance(err, OSError) else str(err)
             print(f"segment-inspector: cannot lint {inert(reason)}", file=sys.stderr)
@@ -52,7 +53,7 @@ def lint(args: argparse.Namespace, settings: Settings) -> int:
                 print(inert(f"{where}  {title or 'event'}"))
                 for line in (line for f in findings for line in finding_lines(f)):
                     print(inert(line))
-    if not as_json:
+    if read and not as_json:  # nothing read: the errors above say it all
         totals = ", ".join(f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}"
                            for severity, n in counts.items())
         print(f"{events} event{'s' if events != 1 else ''}: {totals}")

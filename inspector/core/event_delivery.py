@@ -1,7 +1,8 @@
 """Event Delivery, as Segment shows it for a destination, over what went through the inspector.
 
 For every kept exchange the delivery is the endpoint's answer when the request went on
-to one (forwarded, mirrored, reviewed), else the inspector's own answer to Segment.
+to one (forwarded, mirrored, reviewed), else the inspector's own answer to Segment. A
+Tracking API call (`kind:source`) is left out: its events count once each, by their deliveries.
 Over a window (a query, `since:24h` by default): delivered / retried / dropped counts
 (segment_outcome), a timeline, the errors grouped by status and the endpoint's JSON
 `message` (what Segment's view shows), and latency percentiles. Each group keeps the
@@ -12,12 +13,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .checks.answers import message_of
-from .model import Exchange, Summary, segment_outcome
+from .model import body_of, segment_outcome
 from .query import Query
 from .text import inert
 
@@ -29,8 +30,11 @@ OUTCOMES = ("delivered", "retried", "dropped")
 
 
 class Kept(Protocol):
-    def search(self, query: Query | None = None, limit: int | None = None) -> list[Summary]: ...
-    def get(self, exchange_id: str) -> Exchange | None: ...
+    def documents(self, query: Query | None = None, newest_first: bool = True) -> Iterator[dict[str, Any]]: ...
+
+
+def _message(doc: dict[str, Any]) -> str | None:
+    return message_of(body_of(doc)) if doc.get("body") or doc.get("bodyBase64") else None
 
 
 @dataclass(slots=True)
@@ -46,18 +50,21 @@ class Delivery:
     outcome: str
 
     @classmethod
-    def of(cls, exchange: Exchange) -> Delivery | None:
-        """From the endpoint's answer if there was one, else from ours; None while unanswered."""
-        destination, answer = exchange.destination, exchange.answer
-        if destination is not None:
-            body, status, seconds = destination.body, destination.status, destination.duration
-        elif answer is not None:
-            body, status, seconds = answer.body, answer.status, exchange.duration
+    def of(cls, doc: dict[str, Any]) -> Delivery | None:
+        """From a stored exchange: the endpoint's answer if there was one, else ours; None while
+        unanswered. Only a failed answer's body is read, for its `message`."""
+        destination, answer = doc.get("destination"), doc.get("response")
+        if isinstance(destination, dict):
+            said, seconds, error = destination, destination.get("duration") or 0.0, destination.get("error")
+        elif isinstance(answer, dict):
+            said, seconds, error = answer, doc.get("duration") or 0.0, None
         else:
             return None
-        error = destination.error if destination is not None and status is None else None
-        return cls(exchange.id, exchange.time, status, error, message_of(body) if body else None, seconds,
-                   segment_outcome(status))
+        status = said.get("status")
+        status = status if isinstance(status, int) else None
+        outcome = segment_outcome(status)
+        return cls(doc["id"], doc["time"], status, error if status is None else None,
+                   None if outcome == "delivered" else _message(said), seconds, outcome)
 
 
 @dataclass(slots=True)
@@ -103,9 +110,7 @@ class DeliveryReport:
         return sum(self.counts.values())
 
     def percentile(self, p: float) -> float | None:
-        if not self.latencies:
-            return None
-        return self.latencies[min(len(self.latencies) - 1, int(p / 100 * len(self.latencies)))]
+        return percentile(self.latencies, p)
 
     def to_doc(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, **self.counts, "unanswered": self.unanswered,
@@ -117,16 +122,23 @@ class DeliveryReport:
                 "errors": [group.to_doc() for group in self.groups]}
 
 
+def percentile(ordered: list[float], p: float) -> float | None:
+    """The `p`th percentile of sorted values (nearest rank), None when there are none."""
+    if not ordered:
+        return None
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
 def _interval(span: float) -> int:
     return next((seconds for seconds in INTERVALS if seconds * BARS >= span), INTERVALS[-1])
 
 
-def aggregate(exchanges: Iterable[Exchange], query: str = "", now: float | None = None) -> DeliveryReport:
-    """The Event Delivery summary of `exchanges` (newest first), as of `now`."""
+def aggregate(docs: Iterable[dict[str, Any]], query: str = "", now: float | None = None) -> DeliveryReport:
+    """The Event Delivery summary of stored exchanges (newest first), as of `now`."""
     report = DeliveryReport(query, time.time() if now is None else now)
     deliveries: list[Delivery] = []
-    for exchange in exchanges:
-        delivery = Delivery.of(exchange)
+    for doc in docs:
+        delivery = Delivery.of(doc)
         if delivery is None:
             report.unanswered += 1
         else:
@@ -157,9 +169,9 @@ def aggregate(exchanges: Iterable[Exchange], query: str = "", now: float | None 
 
 
 def summarize(kept: Kept, query: Query, now: float | None = None) -> DeliveryReport:
-    """Event Delivery over the kept exchanges the query matches."""
-    exchanges = (kept.get(summary.id) for summary in kept.search(query, None))
-    return aggregate((e for e in exchanges if e is not None), query.text, now)
+    """Event Delivery over the kept exchanges the query matches, each event once: by its delivery,
+    not also by the Tracking API call (`kind:source`) an SDK sent it in."""
+    return aggregate(kept.documents(query.without_sources()), query.text, now)
 
 
 def sparkline(values: list[int]) -> str:

@@ -7,22 +7,26 @@ from typing import Any
 from .intake import events_of, parse_body
 
 
+def _located(events: list[Any], where: str, indexed: bool) -> list[tuple[str, Any]]:
+    if not indexed:
+        return [(where, event) for event in events]
+    return [(f"{where}[{index}]", event) for index, event in enumerate(events)]
+
+
 class UnreadableError(ValueError):
     """Input that is neither JSON nor JSON Lines, with where it goes wrong."""
 
 
 def read_events(data: bytes, name: str, problems: list[str] | None = None) -> list[tuple[str, Any]]:
-    """`(where, event)` pairs: `name` for a single document, `name:LINE` for JSON Lines.
+    """`(where, event)` pairs: `name` for a single document (`name[INDEX]` for an array's
+    elements), `name:LINE` for JSON Lines (`name:LINE[INDEX]` for a line holding an array).
 
     With `problems`, a malformed line of a JSON Lines file is named there (with its
     line number) and the other lines are still read; without, it raises.
     """
     whole, error = parse_body(data)
     if error is None:
-        events = events_of(whole)
-        if len(events) == 1:
-            return [(name, events[0])]
-        return [(f"{name}[{index}]", event) for index, event in enumerate(events)]
+        return _located(events_of(whole), name, isinstance(whole, list) and len(whole) != 1)
     if error.message.startswith("empty body"):
         raise UnreadableError(f"{name}: empty, no events to read")
     found: list[tuple[str, Any]] = []
@@ -37,7 +41,7 @@ def read_events(data: bytes, name: str, problems: list[str] | None = None) -> li
                 raise UnreadableError(f"{name}, line {number}: {line_error.message}")
             problems.append(f"{name}, line {number}: {line_error.message}")
             continue
-        found.append((f"{name}:{number}", value))
+        found += _located(events_of(value), f"{name}:{number}", isinstance(value, list))
     if not found:
         raise UnreadableError(f"{name}: not JSON or JSON Lines: {error.message}")
     return found

@@ -14,6 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import orjson
@@ -370,6 +371,16 @@ class Hub:
     def stored(self) -> int:
         """How many exchanges the history keeps."""
         return len(self.history)
+
+    @property
+    def session(self) -> str:
+        """The running session of the history: what this run keeps is filed under it."""
+        return self.history.session
+
+    @property
+    def data_dir(self) -> Path:
+        """The directory the history lives in, where a UI saves what the user asks it to write."""
+        return self.history.directory
 
     @property
     def problems(self) -> list[str]:

@@ -225,7 +225,8 @@ def _body_doc(body: bytes) -> dict[str, str]:
         return {"bodyBase64": base64.b64encode(body).decode("ascii")}
 
 
-def _body_of(doc: dict[str, Any]) -> bytes:
+def body_of(doc: dict[str, Any]) -> bytes:
+    """A stored body (text, or base64 when it was not UTF-8) as bytes."""
     if "bodyBase64" in doc:
         return base64.b64decode(doc["bodyBase64"])
     return doc.get("body", "").encode("utf-8")
@@ -263,7 +264,7 @@ class Destination:
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Destination:
         return cls(doc.get("url", ""), doc.get("status"), [(k, v) for k, v in doc.get("headers", [])],
-                   _body_of(doc), doc.get("duration", 0.0), doc.get("error"))
+                   body_of(doc), doc.get("duration", 0.0), doc.get("error"))
 
 
 @dataclass(slots=True)
@@ -410,7 +411,7 @@ class Exchange:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Exchange:
-        body = _body_of(doc)
+        body = body_of(doc)
         return cls(
             id=doc["id"], time=doc["time"], session=doc.get("session", ""), peer=doc.get("peer", ""),
             method=doc["method"], path=doc["path"], query=doc.get("query", ""),
@@ -424,7 +425,7 @@ class Exchange:
             answer=Answer.from_doc(doc["response"]) if doc.get("response") else None,
             destination=Destination.from_doc(doc["destination"]) if doc.get("destination") else None,
             duration=doc.get("duration", 0.0), held=doc.get("held", False),
-            decoded=_body_of(doc["decoded"]) if doc.get("decoded") else None,
+            decoded=body_of(doc["decoded"]) if doc.get("decoded") else None,
             kind=doc.get("kind", ""), link=Link.from_doc(doc["link"]) if doc.get("link") else None,
             pipeline=[Fate.from_doc(f) for f in doc.get("pipeline", [])],
         )

@@ -49,6 +49,7 @@ for it: "a:b". Likewise quote text that starts with `-` or is AND, OR or NOT.
 from __future__ import annotations
 
 import builtins
+import copy
 import operator
 import re
 import time
@@ -87,7 +88,7 @@ class Query:
     `needles`, words every match's body contains.
     """
 
-    __slots__ = ("text", "matches", "_shown", "span", "per_row", "free_text", "needles")
+    __slots__ = ("text", "matches", "_shown", "span", "per_row", "free_text", "needles", "uses")
 
     def __init__(self, text: str, matches: Match, shown: str, node: _Node | None = None) -> None:
         self.text = text
@@ -107,6 +108,17 @@ class Query:
         self.span = (low, high)
         self.per_row = bool(rest & ROW_FIELDS)
         self.free_text = node is not None and "text" in node.uses
+        self.uses = node.uses if node is not None else frozenset()  # the Summary fields it reads
+
+    def without_sources(self) -> Query:
+        """This query without Tracking API calls (`kind:source`), unless it names `kind:` itself:
+        each SDK event is then counted once, by its delivery."""
+        if "kind" in self.uses:
+            return self
+        narrowed = copy.copy(self)
+        matches = self.matches
+        narrowed.matches = lambda s: s.kind != "source" and matches(s)
+        return narrowed
 
     def __str__(self) -> str:
         """The query as understood: keywords spelled out, quotes and grouping normalised."""

@@ -701,3 +701,25 @@ class History:
         if not self.root.is_dir():
             return 0
         return sum(size_of(d) for d in self.root.iterdir() if d.is_dir())
+
+    def documents(self, query: Query | None = None, newest_first: bool = True) -> Iterator[dict[str, Any]]:
+        """The stored documents `query` matches, newest first (or oldest first), each shard read
+        once: for reading many whole exchanges, which a `get()` each would read a shard for."""
+        low, high = query.span if query is not None else (float("-inf"), float("inf"))
+        blocks = list(self._ordered(newest_first, low, high))
+        found = (self._scan_documents(query, None, newest_first) if query is not None and query.free_text
+                 else self._scan_summaries(query, None, newest_first))
+        at, docs = 0, None
+        for hit in found:  # in the blocks' order; a held exchange may sit in a later block than its id
+            for index in range(at, len(blocks)):
+                if (index > at or docs is None) and not blocks[index].first_id <= hit.id <= blocks[index].last_id:
+                    continue
+                if index != at or docs is None:
+                    shard = self._shard_index(blocks[index])
+                    if hit.id not in shard:
+                        continue
+                    at, docs = index, shard
+                doc = docs.get(hit.id)
+                if doc is not None:
+                    yield doc
+                    break

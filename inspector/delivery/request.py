@@ -25,6 +25,7 @@ from yarl import URL
 
 from ..core.auth import decode_basic
 from ..core.checks.answers import Limits, judge
+from ..core.checks.request import SEGMENT_USER_AGENT
 from ..core.intake import events_of, parse_body
 from ..core.model import Destination, Event, Exchange, Finding
 
@@ -36,7 +37,7 @@ NO_AUTO_HEADERS = ("Accept-Encoding", "User-Agent", "Content-Type", "Accept")
 def segment_headers(api_key: str | None, settings: str | None = None) -> dict[str, str]:
     """The headers Segment sends; aiohttp adds Host and Content-Length."""
     headers = {
-        "User-Agent": "Segment.io/1.0",
+        "User-Agent": SEGMENT_USER_AGENT,
         "Accept": "*/*",
         "Cache-Control": "no-cache",
         "Content-Type": "application/json",

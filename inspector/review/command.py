@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..cli.common import EXIT_FAILURE, EXIT_USAGE
 from ..core.files import UnreadableError
-from ..core.store import History
+from ..core.history.files import write_atomic
+from ..core.store import History, HistoryUnavailable
 from ..core.text import inert, inert_json
 from .report import check_row, markdown, text
 from .runner import CALL_TYPES, Check, ReviewOptions, review, templates_of
-
-EXIT_USAGE, EXIT_FAILURE = 2, 3
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -83,6 +83,11 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
         print(inert(f"review of {args.to}"), flush=True)
     try:
         report = asyncio.run(review(options, keep=history.add, on_check=on_check, on_progress=on_progress))
+    except HistoryUnavailable as err:  # what it sends must be kept to be opened later: stop here
+        if live:
+            sys.stderr.write("\r\x1b[K")
+        return _fail(f"review stopped: its requests cannot be kept in the history in {directory} ({err})",
+                     EXIT_FAILURE)
     finally:
         history.close()
     report.session = session
@@ -92,7 +97,7 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
         print("\n".join(text(report)[1 + len(report.checks):]))
     if args.report:
         try:
-            Path(args.report).write_text(markdown(report), "utf-8")
+            write_atomic(Path(args.report), markdown(report).encode())  # 0600, like the history it quotes
         except OSError as err:
             return _fail(f"cannot write {args.report}: {err.strerror or err}", EXIT_FAILURE)
     if report.down is not None:

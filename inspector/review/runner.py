@@ -127,12 +127,6 @@ def _status(attempt: Attempt) -> str:
     return f"{destination.status}" + (f" {message!r}" if message else "")
 
 
-def _plural(words: str, count: int) -> str:
-    """`redirect` -> `redirects`, `error with an empty body` -> `errors with an empty body`."""
-    first, _, rest = words.partition(" ")
-    return " ".join(filter(None, (first + "s" * (count != 1), rest)))
-
-
 def _accepted(attempt: Attempt) -> bool:
     status = attempt.destination.status
     return status is not None and 200 <= status < 300
@@ -357,7 +351,9 @@ class Review:
         p95 = self.report.latency.percentile(95)
         if late:
             slowest = max(r.destination.duration for r in late)
-            return check.judge("fail", f"{len(late)} of {len(results)} over 4 s (slowest {slowest:.1f} s)",
+            unanswered = sum(1 for r in late if r.destination.status is None)
+            why = f", {unanswered} with no answer within {self.options.timeout:g} s" if unanswered else ""
+            return check.judge("fail", f"{len(late)} of {len(results)} over 4 s (slowest {slowest:.1f} s{why})",
                                sorted((r.exchange for r in late), key=lambda e: -e.duration))
         if p95 is not None and p95 >= 2.0:
             slow = sorted((r for r in results if r.destination.duration >= 2.0), key=lambda r: -r.destination.duration)
@@ -437,22 +433,25 @@ class Review:
                       "Segment shows the endpoint's JSON \"message\" in its debugger and Event Delivery; an "
                       "HTML page or a redirect means the endpoint's own handling did not run, and Segment "
                       "follows no redirect.", GUIDE)
-        failing = {"ANS008": "HTML error page", "ANS010": "redirect"}
-        warning = {"ANS006": "error not application/json", "ANS007": "error without a JSON message",
-                   "ANS009": "error with an empty body"}
+        failing = {"ANS008": ("HTML error page", "HTML error pages"), "ANS010": ("redirect", "redirects")}
+        warning = {"ANS006": ("error not application/json", "errors not application/json"),
+                   "ANS007": ("error without a JSON message", "errors without a JSON message"),
+                   "ANS009": ("error with an empty body", "errors with an empty body")}
         found: dict[str, list[Exchange]] = {}
         for result in self.attempts:
             for code in {f.code for f in result.findings}:
                 if code in failing or code in warning:
                     found.setdefault(code, []).append(result.exchange)
         errors = sum(1 for r in self.attempts if (r.destination.status or 0) >= 300)
-        parts = [f"{len(found[code])} {_plural((failing | warning)[code], len(found[code]))} ({code})"
+        parts = [f"{len(found[code])} {(failing | warning)[code][len(found[code]) != 1]} ({code})"
                  for code in sorted(found)]
         shown = [e for code in sorted(found, key=lambda c: c not in failing) for e in found[code]]
         if any(code in failing for code in found):
             return check.judge("fail", "; ".join(parts), shown)
         if found:
             return check.judge("warn", "; ".join(parts), shown)
+        if errors == 0:
+            return check.judge("warn", "not exercised: the endpoint never answered an error")
         return check.judge("pass", f"all {errors} error answers are JSON with a message")
 
 

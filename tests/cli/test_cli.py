@@ -258,6 +258,16 @@ def test_lint_reads_stdin_arrays_and_pretty_json(tmp_path):
     assert "stdin[1]  identify" in result.stdout and "SPEC021" in result.stdout
 
 
+def test_lint_splits_a_json_lines_array_into_its_events(tmp_path):
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(make_event()) + "\n"
+                      + json.dumps([make_event(), make_event(type="identify", traits={"email": 7})]) + "\n")
+    result = run("lint", "--json", str(events))
+    assert [json.loads(line)["source"] for line in result.stdout.splitlines()] == \
+        [f"{events}:1", f"{events}:2[0]", f"{events}:2[1]"]
+    assert json.loads(result.stdout.splitlines()[2])["type"] == "identify"
+
+
 @pytest.mark.parametrize("content, words", [
     ("{\n  \"type\": \"track\",\n  oops\n}", "line 3 column 3"),
     ('{"type": "track"}\n{"type": \n', "line 2"),
@@ -271,3 +281,4 @@ def test_lint_unreadable_input_exits_2_with_where(tmp_path, content, words):
     assert words in result.stderr and str(path) in result.stderr and "Traceback" not in result.stderr
     missing = run("lint", str(tmp_path / "missing.json"))
     assert missing.returncode == 2 and "No such file" in missing.stderr
+    assert "events:" not in result.stdout + missing.stdout  # nothing read: no "0 events" summary

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 
 from inspector.core.event_delivery import BARS, aggregate, sparkline, summarize
-from inspector.core.model import Answer, Destination
+from inspector.core.model import Answer, Destination, Link
 from inspector.core.query import parse
 from inspector.core.store import History
 
@@ -65,6 +65,29 @@ def test_the_window_is_a_query(tmp_path: Path) -> None:
     assert aggregate([], "", NOW).total == 0
 
 
+def test_an_sdk_event_counts_once_by_its_delivery(tmp_path: Path) -> None:
+    """A Tracking API call is the SDK's side: its events count by their deliveries, and a call
+    Segment refused (400) is no error of the destination."""
+    history = History(tmp_path)
+    history.start_session()
+    call = make_exchange({"batch": [make_event(messageId="a"), make_event(messageId="b")]}, now=NOW - 10)
+    call.kind, call.path = "source", "/v1/batch"
+    history.add(call)
+    refused = make_exchange(b"{not json", status=400, now=NOW - 9)
+    refused.kind, refused.path = "source", "/v1/batch"
+    refused.answer = Answer(400, b'{"message": "the body is not JSON"}')
+    history.add(refused)
+    for index, message_id in enumerate("ab"):
+        delivered = make_exchange(make_event(messageId=message_id), now=NOW - 8 + index)
+        delivered.link = Link(call.id, message_id)
+        history.add(delivered)
+    report = summarize(history, parse("since:1h", now=lambda: NOW), now=NOW)
+    assert report.counts == {"delivered": 2, "retried": 0, "dropped": 0} and report.groups == []
+    named = summarize(history, parse("kind:source", now=lambda: NOW), now=NOW)
+    assert named.counts["delivered"] == 1 and [g.label for g in named.groups] == ["400  'the body is not JSON'"]
+    history.close()
+
+
 def test_sparkline_scales_to_the_busiest_bar() -> None:
     assert sparkline([0, 1, 4, 8]) == " ▁▄█"
     assert sparkline([0, 0]) == "▁▁"
@@ -80,3 +103,19 @@ def test_delivery_command(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "inspector", "delivery", "--data-dir", str(tmp_path), "status:"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "query error" in run.stderr
+
+
+def test_send_and_event_delivery_share_one_percentile() -> None:
+    import random
+
+    from inspector.core.event_delivery import DeliveryReport, percentile
+    from inspector.send import Latencies
+
+    values = [0.5, 0.1, 0.3, 0.2, 0.4]
+    latency = Latencies(random.Random(1))
+    for value in values:
+        latency.add(value)
+    report = DeliveryReport("", NOW, latencies=sorted(values))
+    assert [latency.percentile(p) for p in (50, 95)] == [report.percentile(p) for p in (50, 95)] \
+        == [percentile(sorted(values), p) for p in (50, 95)] == [0.3, 0.5]
+    assert percentile([], 50) is None

@@ -94,3 +94,37 @@ def test_export_errors_and_exit_codes(captured):
     (work / "events").write_bytes(b"")
     assert run("--format", "json", "--out", "events", "--data-dir", data, cwd=work).returncode == 3
     assert list(work.iterdir()) == [work / "events"]
+
+
+def test_tracking_api_calls_are_split_into_events_and_exported_once(tmp_path: Path) -> None:
+    """An SDK's batch call is exported only when asked for (kind:source), split into its events;
+    a call the Tracking API refused is no event; by default each event comes once, by its delivery."""
+    import orjson
+
+    from inspector.core.model import Answer, Link
+
+    from ..factories import make_event, make_exchange
+
+    events = [make_event(messageId="m-1", event="One"), make_event(messageId="m-2", event="Two")]
+    history = History(tmp_path / "data").load()
+    history.start_session()
+    call = make_exchange({"batch": events, "writeKey": "wk"})
+    call.kind, call.path = "source", "/v1/batch"
+    history.add(call)
+    refused = make_exchange({"type": "track"}, status=400)
+    refused.kind, refused.path = "source", "/v1/track"
+    refused.answer = Answer(400, b'{"message": "no userId or anonymousId"}')
+    history.add(refused)
+    for event in events:
+        delivered = make_exchange(event)
+        delivered.link = Link(call.id, event["messageId"])
+        history.add(delivered)
+    history.close()
+    data = str(tmp_path / "data")
+    everything = run("--format", "jsonl", "--out", "-", "--data-dir", data, cwd=tmp_path)
+    assert everything.returncode == 0, everything.stderr
+    assert [json.loads(line)["messageId"] for line in everything.stdout.splitlines()] == ["m-1", "m-2"]
+    sources = run("kind:source", "--format", "jsonl", "--out", "-", "--data-dir", data, cwd=tmp_path)
+    assert sources.returncode == 0, sources.stderr
+    assert [orjson.loads(line) for line in sources.stdout.splitlines()] == events
+    assert f"left out {refused.id}: a Tracking API call refused with 400".encode() in sources.stderr

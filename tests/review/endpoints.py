@@ -23,10 +23,19 @@ def _json(status: int, doc: dict) -> web.Response:
 
 def endpoint(*flaws: str) -> web.Application:
     """Segment's contract, kept except for the named flaws: no-key-check, no-delete, html-500,
-    slow, redirect."""
+    html-errors (every error an HTML page), never-errors (200 to anything), slow (4.3 s to one
+    event), sleepy (1.5 s to it), redirect."""
     answered: dict[str, web.Response] = {}
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        answer = await contract(request)
+        if "never-errors" in flaws:
+            return _json(200, {"ok": True})
+        if "html-errors" in flaws and answer.status >= 400:
+            return web.Response(status=answer.status, text=HTML, content_type="text/html")
+        return answer
+
+    async def contract(request: web.Request) -> web.StreamResponse:
         if "redirect" in flaws and request.path == "/":
             raise web.HTTPTemporaryRedirect("/v2/segment")
         authorization = request.headers.get("Authorization")
@@ -48,6 +57,8 @@ def endpoint(*flaws: str) -> web.Application:
             return _json(501, {"message": f"type {kind} is not supported"})
         if "slow" in flaws and event.get("event") == SLOW_EVENT:
             await asyncio.sleep(4.3)
+        if "sleepy" in flaws and event.get("event") == SLOW_EVENT:
+            await asyncio.sleep(1.5)
         message_id = event.get("messageId")
         if message_id in answered:
             return _json(200, {"message": "already received"})

@@ -74,7 +74,8 @@ def test_the_testers_templates_ship_with_the_package_and_templates_replaces_them
 @pytest.mark.parametrize(("flaws", "failing", "said"), [
     (("no-key-check",), {"wrong-key", "missing-key"}, ("wrong-key", "200 to a wrong API key")),
     (("no-delete",), {"delete", "scale", "replay"}, ("delete", "partners must implement deletion")),
-    (("html-500",), {"malformed", "answers"}, ("answers", "HTML error page (ANS008)")),
+    (("html-500",), {"malformed", "answers"}, ("answers", "1 HTML error page (ANS008)")),
+    (("html-errors",), {"answers"}, ("answers", "HTML error pages (ANS008)")),
     (("slow",), {"latency"}, ("latency", "over 4 s")),
     (("redirect",), {"calls", "delete", "wrong-key", "missing-key", "malformed", "unknown-type", "scale",
                      "replay", "casing", "answers"}, ("answers", "redirects (ANS010)")),
@@ -92,6 +93,22 @@ async def test_each_flaw_is_named_by_its_check(flaws: tuple[str, ...], failing: 
     for check in report.checks:
         if check.verdict == "fail":
             assert check.exchanges and all(e.destination is not None for e in check.exchanges)
+
+
+async def test_an_endpoint_that_never_errs_leaves_the_answers_check_unexercised() -> None:
+    async with serving("never-errors") as url:
+        report = await review(ReviewOptions(url, KEY, templates=TEMPLATES, seed=7))
+    answers = next(check for check in report.checks if check.id == "answers")
+    assert (answers.verdict, answers.detail) == ("warn", "not exercised: the endpoint never answered an error")
+
+
+async def test_an_answer_slower_than_the_timeout_is_late() -> None:
+    async with serving("sleepy") as url:  # 1.5 s to one event; the review waits 1 s
+        report = await review(ReviewOptions(url, KEY, templates=TEMPLATES, seed=7, timeout=1))
+    latency = next(check for check in report.checks if check.id == "latency")
+    assert latency.verdict == "fail" and "with no answer within 1 s" in latency.detail
+    assert latency.exchanges and all(e.destination.status is None for e in latency.exchanges)
+    assert all(e.destination.error.startswith("no answer within") for e in latency.exchanges)
 
 
 async def test_an_unsupported_type_answered_501_passes_when_declared() -> None:
@@ -138,3 +155,30 @@ async def test_the_markdown_report_matches_its_golden_file() -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(text)
     assert text == GOLDEN.read_text()
+
+
+def _small_files() -> None:
+    """No file may grow past 64 KB: the history's journal fills up as on a full disk."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+
+async def test_a_history_that_cannot_be_written_stops_the_review_with_one_sentence(tmp_path: Path) -> None:
+    async with serving() as url:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "inspector", "review", "--to", url, "--api-key", KEY, "--data-dir", str(tmp_path),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=_small_files)
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 3, err.decode()
+    assert "Traceback" not in err.decode() and err.decode().count("review stopped") == 1
+    assert "cannot be kept in the history" in err.decode()
+
+
+async def test_the_report_file_is_private(tmp_path: Path) -> None:
+    async with serving() as url:
+        code, out, err = await run_cli("--to", url, "--api-key", KEY, "--data-dir", str(tmp_path),
+                                       "--report", str(tmp_path / "r.md"))
+    assert code == 0, out + err
+    assert (tmp_path / "r.md").stat().st_mode & 0o777 == 0o600
+    assert not list(tmp_path.glob("*.tmp"))

@@ -579,14 +579,11 @@ async def delivery(pilot: Pilot) -> None:
     await ready(pilot)
     await pilot.press("D")
     app = pilot.app
-    deadline = time.monotonic() + 10.0
-    while not app.screen.query("#groups") or not app.screen.query_one("#groups").row_count:
-        assert time.monotonic() < deadline, "the delivery screen never showed its groups"
-        await pilot.pause(0.02)
+    await pilot_until(pilot, lambda: app.screen.query("#groups") and app.screen.query_one("#groups").row_count,
+                      what="the delivery screen shows its groups")
     await pilot.press("enter")
-    while not app.screen.query_one("#group-exchanges").row_count:
-        assert time.monotonic() < deadline, "the group never listed its exchanges"
-        await pilot.pause(0.02)
+    await pilot_until(pilot, lambda: app.screen.query_one("#group-exchanges").row_count,
+                      what="the group lists its exchanges")
     await pilot.pause()
 
 

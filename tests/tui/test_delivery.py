@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,14 +20,7 @@ from inspector.tui.screens.delivery import DeliveryScreen
 from inspector.tui.widgets.exchange_list import ExchangeList
 
 from ..factories import make_event, make_exchange
-
-
-async def until(pilot, predicate: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    """Let the app run until `predicate()` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        await pilot.pause(0.02)
+from ..waiting import pilot_until
 
 
 def history_with_errors(directory: Path) -> History:
@@ -65,8 +58,8 @@ async def delivery_screen(tmp_path: Path) -> AsyncIterator[tuple[InspectorApp, P
     try:
         async with app.run_test(size=(160, 45)) as pilot:
             await pilot.press("D")
-            await until(pilot, lambda: isinstance(app.screen, DeliveryScreen) and app.screen.report is not None,
-                        "the delivery screen opens and counts")
+            await pilot_until(pilot, lambda: isinstance(app.screen, DeliveryScreen) and app.screen.report is not None,
+                              what="the delivery screen opens and counts")
             yield app, pilot, history
     finally:
         history.close()
@@ -81,18 +74,18 @@ async def test_counts_match_the_history_and_a_group_opens_its_exchanges(tmp_path
         for outcome, count in counted.items():
             assert f"{count} {outcome}" in totals
         groups = screen.query_one("#groups", DataTable)
-        await until(pilot, lambda: groups.row_count == 2, "two error groups")
+        await pilot_until(pilot, lambda: groups.row_count == 2, what="two error groups")
         assert [str(cell) for cell in groups.get_row_at(0)] == ["4", "retried", "500", "database down"]
         await pilot.press("enter")
         listed = screen.query_one("#group-exchanges", DataTable)
-        await until(pilot, lambda: listed.row_count == 4, "the 500 group lists its four exchanges")
+        await pilot_until(pilot, lambda: listed.row_count == 4, what="the 500 group lists its four exchanges")
         expected = {s.id for s in history.search(None) if s.status == 500}
         assert {str(listed.get_row_at(row)[-1]) for row in range(4)} == expected
         first = str(listed.get_row_at(0)[-1])
         await pilot.press("enter")
-        await until(pilot, lambda: not isinstance(app.screen, DeliveryScreen), "the screen closes")
-        await until(pilot, lambda: app.query_one(ExchangeList).selected is not None
-                    and app.query_one(ExchangeList).selected.id == first, "the exchange is selected")
+        await pilot_until(pilot, lambda: not isinstance(app.screen, DeliveryScreen), what="the screen closes")
+        await pilot_until(pilot, lambda: app.query_one(ExchangeList).selected is not None
+                          and app.query_one(ExchangeList).selected.id == first, what="the exchange is selected")
 
 
 async def test_the_window_is_a_query_and_a_bad_one_is_explained(tmp_path: Path) -> None:
@@ -103,11 +96,11 @@ async def test_the_window_is_a_query_and_a_bad_one_is_explained(tmp_path: Path) 
         window.value = "since:30s"
         await pilot.press("enter")
         totals = screen.query_one("#totals", Static)
-        await until(pilot, lambda: "1 delivered" in str(totals.render()), "only the last 30 s counted")
+        await pilot_until(pilot, lambda: "1 delivered" in str(totals.render()), what="only the last 30 s counted")
         assert "4 retried" in str(totals.render()) and "1 dropped" in str(totals.render())
         window.focus()
         window.value = "status:"
         await pilot.press("enter")
-        await until(pilot, lambda: "query error" in str(totals.render()), "the query error shown")
+        await pilot_until(pilot, lambda: "query error" in str(totals.render()), what="the query error shown")
         await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, DeliveryScreen), "escape closes")
+        await pilot_until(pilot, lambda: not isinstance(app.screen, DeliveryScreen), what="escape closes")

@@ -18,7 +18,7 @@ from inspector.tui.widgets.detail.pane import DetailPane
 from inspector.tui.widgets.exchange_list import ExchangeList
 
 from ..review.endpoints import KEY, serving
-from .test_delivery import until
+from ..waiting import pilot_until
 
 
 async def test_a_review_runs_from_the_palette_and_opens_its_failures(tmp_path: Path) -> None:
@@ -29,37 +29,37 @@ async def test_a_review_runs_from_the_palette_and_opens_its_failures(tmp_path: P
     try:
         async with serving("no-delete") as url, app.run_test(size=(160, 45)) as pilot:
             await app.run_action("review")
-            await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.query("#url"),
-                        "the review form opens")
+            await pilot_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.query("#url"),
+                              what="the review form opens")
             app.screen.query_one("#url", Input).value = url
             app.screen.query_one("#key", Input).value = KEY
             app.screen.submit()
-            await until(pilot, lambda: isinstance(app.screen, ReviewRunScreen), "the run screen opens")
+            await pilot_until(pilot, lambda: isinstance(app.screen, ReviewRunScreen), what="the run screen opens")
             screen = app.screen
-            await until(pilot, lambda: screen.report is not None, "the review finishes", timeout=60)
+            await pilot_until(pilot, lambda: screen.report is not None, what="the review finishes", timeout=60)
             checks = screen.query_one("#checks", DataTable)
             assert checks.row_count == len(screen.report.checks) == 13
             assert "failed" in str(screen.query_one("#progress", Static).render())
             row = [check.id for check in screen.report.checks].index("delete")
             checks.move_cursor(row=row)
             pane = screen.query_one(DetailPane)
-            await until(pilot, lambda: pane.exchange is not None, "the failure opens")
+            await pilot_until(pilot, lambda: pane.exchange is not None, what="the failure opens")
             assert pane.exchange.destination.status == 501 and pane.exchange.events[0].type == "delete"
             await pilot.press("ctrl+s")
             saved = tmp_path / f"review-{screen.report.id}.md"
-            await until(pilot, saved.exists, "the report is written")
+            await pilot_until(pilot, saved.exists, what="the report is written")
             assert "| FAIL |" in saved.read_text() and saved.stat().st_mode & 0o777 == 0o600
             await pilot.press("escape")
-            await until(pilot, lambda: not isinstance(app.screen, ReviewRunScreen), "escape closes")
+            await pilot_until(pilot, lambda: not isinstance(app.screen, ReviewRunScreen), what="escape closes")
             # The running app shows the review's requests without a restart: in the list...
             listed = app.query_one(ExchangeList)
-            await until(pilot, lambda: listed.row_count == screen.report.sent, "the list holds every request")
+            await pilot_until(pilot, lambda: listed.row_count == screen.report.sent, what="the list holds every request")
             failure = pane.exchange.id
             assert failure in {summary.id for summary in app.hub.search(parse("kind:review"))}
             # ...and in Event Delivery, where the endpoint's 501 to a delete is a group of its own.
             await pilot.press("D")
-            await until(pilot, lambda: isinstance(app.screen, DeliveryScreen) and app.screen.report is not None,
-                        "Event Delivery counts")
+            await pilot_until(pilot, lambda: isinstance(app.screen, DeliveryScreen) and app.screen.report is not None,
+                              what="Event Delivery counts")
             groups = [group for group in app.screen.report.groups if failure in group.ids]
             assert len(groups) == 1 and groups[0].status == 501
             assert app.screen.report.total == screen.report.sent

@@ -90,6 +90,9 @@ def export(exchanges: Sequence[Exchange], name: str, options: ExportOptions = Ex
         if exchange.truncated:
             skipped.append(Skipped(exchange.id, f"only the first {len(exchange.body)} of its "
                                                 f"{exchange.body_size} bytes were kept (over --max-body)"))
+        elif exchange.kind == "source" and exchange.answer is not None and exchange.answer.status >= 400:
+            skipped.append(Skipped(exchange.id, f"a Tracking API call refused with {exchange.answer.status}: "
+                                                "its events never went on"))
         else:
             whole.append(exchange)
     if options.redact:

@@ -2,7 +2,7 @@
 
 The tester (segmentio/direct-integration-tester) reads every line of a file as one
 request body and POSTs it. A single-event body without line breaks is written as it
-was received; a batch is split into its events, and a body with line breaks (pretty
+was received; a batch (an array, or the Tracking API's `{"batch": [...]}`) is split into its events, and a body with line breaks (pretty
 printed) is written compactly, each with the keys in their order. Bodies that are not
 JSON, and batch elements that are not objects, are left out and reported.
 
@@ -31,10 +31,11 @@ def jsonl(exchanges: Sequence[Exchange], options: ExportOptions) -> Export:
         if error is not None:
             skipped.append(Skipped(exchange.id, error))
             continue
-        events = data if isinstance(data, list) else [data]
+        batch = data.get("batch") if isinstance(data, dict) else None
+        events = data if isinstance(data, list) else batch if isinstance(batch, list) else [data]
         included = False
         for index, event in enumerate(events):
-            where = f"event {index} of the batch" if isinstance(data, list) else "the body"
+            where = "the body" if event is data else f"event {index} of the batch"
             line = dump_json(event) if isinstance(event, dict) else None
             if not isinstance(event, dict):
                 skipped.append(Skipped(exchange.id, f"{where} is not a JSON object"))

@@ -10,7 +10,6 @@ ctrl+s writes the Markdown report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -117,7 +116,7 @@ class ReviewRunScreen(ModalScreen[None]):
     async def run_review(self) -> None:
         options = ReviewOptions(self.choice.url, self.choice.api_key, self.choice.unsupported)
         report = await review(options, keep=self.keep, on_check=self.add_check, on_progress=self.progress)
-        report.session = self.hub.history.session
+        report.session = self.hub.session
         self.report = report
         style = "bold red" if report.exit_code else "bold green"
         unkept = f"   {self.unkept} requests could not be kept" if self.unkept else ""
@@ -156,7 +155,7 @@ class ReviewRunScreen(ModalScreen[None]):
             self.notify("the review is still running", severity="warning", markup=False)
             return
         name = "review-" + self.report.id + ".md"
-        path = Path(self.hub.history.directory) / name
+        path = self.hub.data_dir / name
         try:
             write_atomic(path, markdown(self.report).encode())  # 0600, like the history it quotes
         except OSError as err:

@@ -91,3 +91,20 @@ async def test_auth_tab_shows_the_signature_verdict(verifying) -> None:
 
     _, wrong = await verifying(orjson.dumps(EVENT), "00" * 20)
     assert "Signature ✗ X-Signature" in describe(wrong).plain
+
+
+async def test_local_segment_signs_its_deliveries_so_its_own_receiver_accepts_them(tmp_path) -> None:
+    """With a shared secret, the own partner side verifies X-Signature: each delivery is signed with it."""
+    from .conftest import open_local
+    from inspector.receiver.tracking import TrackingOptions
+
+    options = TrackingOptions(time_scale=0.001, retries=0, shared_secret="s3cret")
+    async with open_local(tmp_path, options, Policy(shared_secret="s3cret")) as local:
+        events = [dict(EVENT, messageId=f"m{n}") for n in range(3)]
+        assert (await local.call("/v1/batch", {"batch": events}))[0] == 200
+        await local.until(lambda: len(local.delivered()) == 3, "three deliveries")
+        await local.tracking.settle()
+        for delivery in local.delivered():
+            assert delivery.answer.status == 200
+            assert delivery.header("X-Signature") == hmac_hex("s3cret", delivery.body)
+            assert not [f for f in delivery.findings if f.code.startswith("SIG")]

@@ -246,3 +246,31 @@ async def test_analytics_js_short_paths_and_write_key_in_the_body(tmp_path) -> N
         await local.until(lambda: len(local.delivered()) == 1, "delivered")
         delivered = orjson.loads(local.delivered()[0].body)
         assert delivered["type"] == "page" and "writeKey" not in delivered
+
+
+async def test_own_deliveries_are_not_rate_limited(tmp_path) -> None:
+    """A 300-event batch under a low --rate-limit: the SDK's calls are limited, the deliveries are not."""
+    async with open_local(tmp_path, TrackingOptions(time_scale=0.001, retries=0), rate_limit=0.01) as local:
+        assert (await local.call("/v1/batch", {"batch": [track() for _ in range(300)]}))[0] == 200
+        await local.until(lambda: len(local.delivered()) == 300, "300 deliveries", timeout=120)
+        await local.tracking.settle()
+        assert [e for e in local.exchanges() if e.answer.status == 429] == []
+        assert {e.answer.status for e in local.delivered()} == {200}
+        assert not [name for d in local.delivered() for name, _ in d.headers if "inspector" in name.lower()]
+        status, _ = await local.call("/v1/batch", {"batch": [track()]},
+                                     headers={"X-Segment-Inspector-Delivery": "guessed"})
+        assert status == 429  # only this process's own token lifts the limit
+
+
+async def test_header_values_read_as_the_partner_receiver_reads_them(local: Local) -> None:
+    """A Latin-1 header value (not UTF-8) is shown as sent, not as replacement characters."""
+    import asyncio
+
+    body = orjson.dumps(track())
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(local.url.rstrip("/").rsplit(":", 1)[1]))
+    writer.write(b"POST /v1/track HTTP/1.1\r\nHost: x\r\nX-City: Z\xfcrich\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    answer = await asyncio.wait_for(reader.read(), 15)
+    writer.close()
+    assert b" 200 " in answer.split(b"\r\n")[0]
+    assert local.exchanges("source")[0].header("X-City") == "Z\u00fcrich"

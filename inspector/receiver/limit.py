@@ -30,6 +30,7 @@ KEPT_PER_SECOND = 10  # of the requests refused with 429, this many a second are
 CLIENTS = 4096  # buckets remembered; the one used least recently goes first
 RETRY_AFTER = "1"  # seconds, in the 429's Retry-After
 OWN_HEADER = "X-Segment-Inspector-Delivery"
+_OWN_NAME = OWN_HEADER.lower()
 _OWN_TOKEN = secrets.token_urlsafe(24)
 
 
@@ -40,7 +41,7 @@ def own_delivery_header() -> dict[str, str]:
 
 def own_delivery(name: str, value: str | None) -> bool:
     """Whether this header is the mark of this process's own delivery."""
-    return (value is not None and name.lower() == OWN_HEADER.lower()
+    return (value is not None and name.lower() == _OWN_NAME
             and hmac.compare_digest(value.encode("utf-8", "replace"), _OWN_TOKEN.encode()))
 
 

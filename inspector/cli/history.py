@@ -153,7 +153,8 @@ def _print_exchange(exchange: Exchange, out: TextIO) -> None:
               + (f", after {answer.delay:g} s" if answer.delay else ""))
         if answer.body:
             write(f"  {answer.body.decode('utf-8', 'replace')}")
-        write(f"Segment: {OUTCOME_TEXT[segment_outcome(answer.status)]}")
+        if exchange.kind != "source":  # an SDK's call: `show` says what became of each event instead
+            write(f"Segment: {OUTCOME_TEXT[segment_outcome(answer.status)]}")
     if destination is not None:
         if sent is None:
             write()

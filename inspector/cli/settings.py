@@ -29,6 +29,7 @@ from ..receiver.server import DEFAULT_PORT
 
 APP = "segment-inspector"
 DEFAULT_HOST = "127.0.0.1"
+SECRET_ENV = "SEGMENT_INSPECTOR_SHARED_SECRET"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Option:
     default: Any = None
     help: str | None = None
     flag: dict[str, Any] = field(default_factory=dict)  # more argparse arguments: type, action, metavar
+    env: str | None = None  # an environment variable that sets it too: after the flag, before the config file
 
 
 _TABLE = (
@@ -98,7 +100,8 @@ _TABLE = (
     Option("time-scale", (int, float), None, "multiply every delivery backoff wait by F (0.01: a 1 s wait "
            "takes 10 ms)", {"type": float, "metavar": "F"}),
     Option("shared-secret", (str,), None, "verify X-Signature as a Webhooks destination's receiver: a wrong "
-           "or missing one gets 401", {"metavar": "SECRET"}),
+           "or missing one gets 401; local Segment signs its deliveries with it. The flag shows in `ps`: prefer "
+           f"{SECRET_ENV} or the config file", {"metavar": "SECRET"}, env=SECRET_ENV),
     Option("json", (bool,), False),
     Option("limit", (int,), 100),
     Option("keys", (dict,), None),
@@ -197,7 +200,8 @@ _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "tru
 
 
 class Settings:
-    """The settings of one run: `settings["port"]` is the flag, else the config file's, else the default."""
+    """The settings of one run: `settings["port"]` is the flag, else its environment variable (the shared
+    secret's), else the config file's, else the default."""
 
     def __init__(self, args: argparse.Namespace | None = None, config: Config | None = None) -> None:
         self.args = args if args is not None else argparse.Namespace()
@@ -210,7 +214,11 @@ class Settings:
 
     def __getitem__(self, name: str) -> Any:
         value = getattr(self.args, name.replace("-", "_"), None)
-        return value if value is not None else self.config.values.get(name, OPTIONS[name].default)
+        if value is not None:
+            return value
+        option = OPTIONS[name]
+        from_env = os.environ.get(option.env) if option.env else None
+        return from_env if from_env else self.config.values.get(name, option.default)
 
     @property
     def data_dir(self) -> Path:

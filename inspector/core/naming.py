@@ -12,7 +12,10 @@ from .model import Exchange, Summary
 
 
 def kind(summary: Summary) -> str:
-    """`track`, `batch(3)` for a batch, "" when the body held no event."""
+    """`track`, `batch(3)` for a batch, "" when the body held no event; an SDK's call to the
+    Tracking API is named by its path (`v1/batch`, `v1/track`), apart from what Segment delivers."""
+    if summary.kind == "source":
+        return summary.path.lstrip("/")
     if len(summary.types) > 1:
         return f"batch({len(summary.types)})"
     return summary.types[0] if summary.types else ""

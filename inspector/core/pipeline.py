@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from .checks import lint_event
+from .checks import lint, lint_event, shown
 from .checks.answers import message_of
 from .model import Exchange, Fate, Finding, Link, segment_outcome
 
@@ -38,6 +38,7 @@ MAX_BATCH = 500 * 1024  # bytes of one batch request
 MAX_BATCH_EVENTS = 2500
 DEDUPE_WINDOW = 24 * 3600.0  # Segment's guaranteed minimum
 SUCCESS = b'{"success":true}'
+TRACKING_BATCH = "SPEC060"  # the partner side's note that a body is a batch: a source call is one
 
 
 def parse_duration(value: int | float | str) -> float:
@@ -185,9 +186,13 @@ def filtered(integrations: Any, destination: str) -> str | None:
 
 def invalid(event: dict[str, Any], call: str | None) -> str | None:
     """Why Segment answers 200 and then drops the event (http-api docs, segment.md §3.5), or None."""
+    kind = call or event.get("type")
+    if kind not in CALLS:
+        sent = f"type {shown(str(kind), 40)}" if "type" in event else "no type"
+        return f"{sent}, not one of {', '.join(CALLS)}: Segment accepts the call, then drops the event"
     if not event.get("userId") and not event.get("anonymousId"):
         return "neither userId nor anonymousId: Segment accepts the call, then drops the event"
-    if (call or event.get("type")) == "track" and not event.get("event"):
+    if kind == "track" and not event.get("event"):
         return "a track without an event name: Segment accepts the call, then drops it"
     return None
 
@@ -249,12 +254,11 @@ def process(call: Call, received: float, dedupe: Dedupe, destination: str) -> Ou
 
 
 def lint_call(call: Call, now: float) -> list[Finding]:
-    """The Spec linter on each event of the call, as events (not as a partner body)."""
-    findings: list[Finding] = []
-    batch = call.call is None
-    for index, event in enumerate(call.typed()):
-        findings += lint_event(event, now=now, index=index if batch else None)
-    return findings
+    """The Spec linter on each event of the call, as events (not as a partner body); a batch's
+    findings have paths into the body (`$.batch[2].event`), as the partner side's batch lint gives."""
+    if call.call is not None:
+        return lint_event(call.typed()[0], now=now)
+    return [found for found in lint({"batch": call.events}, now=now) if found.code != TRACKING_BATCH]
 
 
 @dataclass(slots=True)
@@ -315,6 +319,26 @@ def trace(source: Exchange, deliveries: list[Exchange]) -> list[Trace]:
     return traces
 
 
+def fates_summary(source: Exchange, traces: list[Trace]) -> str:
+    """What became of a source call's events, in a line: `2 events: 1 delivered, 1 failed after
+    9 retries`; Segment's verdict on a partner's answer does not apply to an SDK's call."""
+    if not traces:
+        refused = source.answer is not None and source.answer.status != 200
+        return "the call was refused: no event goes on" if refused else "0 events"
+    states: dict[str, list[Trace]] = {}
+    for item in traces:
+        states.setdefault(item.state, []).append(item)
+    parts = []
+    for state, items in states.items():
+        retries = sorted({max(0, len(item.deliveries) - 1) for item in items})
+        after = ""
+        if state == "failed" and retries[-1]:
+            count = f"{retries[0]}" if len(retries) == 1 else f"{retries[0]}-{retries[-1]}"
+            after = f" after {count} retr{'y' if count == '1' else 'ies'}"
+        parts.append(f"{len(items)} {state}{after}")
+    return f"{len(traces)} event{'s' if len(traces) != 1 else ''}: {', '.join(parts)}"
+
+
 def links_text(exchange: Exchange, deliveries: list[Exchange]) -> list[str]:
     """The lines `show` prints about where a source call's events went, or where a delivery came from."""
     if exchange.link is not None:
@@ -323,8 +347,9 @@ def links_text(exchange: Exchange, deliveries: list[Exchange]) -> list[str]:
                 f"attempt {link.attempt} of at most {link.attempts}"]
     if exchange.kind != "source":
         return []
-    lines = [f"pipeline ({len(exchange.pipeline)} event{'s' if len(exchange.pipeline) != 1 else ''}):"]
-    for item in trace(exchange, deliveries):
+    traces = trace(exchange, deliveries)
+    lines = [f"pipeline: {fates_summary(exchange, traces)}"]
+    for item in traces:
         lines.append(f"  {item.message_id}  {item.text}")
         lines += [f"    delivery {delivery_id}" for delivery_id in item.deliveries]
     return lines

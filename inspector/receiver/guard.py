@@ -168,8 +168,15 @@ class GuardedHandler(RequestHandler):
         super().__init__(*args, **kwargs)
         self._head = bytearray()
         self._admitted = False
+        self._peer = ""
+
+    @property
+    def peer(self) -> str:
+        """The client, as it was when it connected: the transport is gone once it hangs up."""
+        return self._peer or "unknown peer"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._peer = peer_text(transport.get_extra_info("peername"))
         self._admitted = self.guard.opened(self)
         super().connection_made(transport)
         if not self._admitted:
@@ -202,9 +209,8 @@ class GuardedHandler(RequestHandler):
 
     def _refuse_now(self, error: str) -> None:
         """Keep and answer a request aiohttp would not pass to any handler, then close."""
-        peer = peer_text(self.transport.get_extra_info("peername") if self.transport else None)
-        self.guard.refused(peer, bytes(self._head), error)
-        self.guard.note("request refused by the HTTP parser", f"{peer}: {error[:120]}")
+        self.guard.refused(self.peer, bytes(self._head), error)
+        self.guard.note("request refused by the HTTP parser", f"{self.peer}: {error[:120]}")
         body = orjson.dumps({"message": f"request refused: {error}"})
         if self.transport is not None:
             self.transport.write(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
@@ -225,9 +231,8 @@ class GuardedHandler(RequestHandler):
                      message: str | None = None) -> web.StreamResponse:
         """A request refused before our handler: kept, logged in one line, answered in JSON."""
         error = (message or (str(exc) if exc else "") or f"HTTP {status}").splitlines()[0][:300]
-        peer = peer_text(self.transport.get_extra_info("peername") if self.transport else None)
-        self.guard.refused(peer, bytes(self._head), error)
-        self.guard.note("request refused by the HTTP parser", f"{peer}: {error[:120]}")
+        self.guard.refused(self.peer, bytes(self._head), error)
+        self.guard.note("request refused by the HTTP parser", f"{self.peer}: {error[:120]}")
         response = web.json_response({"message": f"request refused: {error}"}, status=status)
         response.force_close()
         return response

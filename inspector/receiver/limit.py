@@ -7,11 +7,17 @@ on this machine, and the client is the address the tunnel wrote last in
 wrote come first). It is off by default while the receiver is only reachable locally,
 and on by default once it is exposed: a tunnel is open (or opening), a --public-url is
 given, or it listens beyond loopback. `--rate-limit N` sets it (0: off).
+
+The inspector's own deliveries (local Segment delivering to this receiver's partner side)
+are not limited: they carry a header with a token made at start, known only to this
+process, which the receiver leaves out of what it keeps.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
+import secrets
 import time
 from collections import OrderedDict
 
@@ -23,6 +29,20 @@ LOCAL_ONLY = frozenset({"off", "unavailable"})  # tunnel states: only this machi
 KEPT_PER_SECOND = 10  # of the requests refused with 429, this many a second are kept
 CLIENTS = 4096  # buckets remembered; the one used least recently goes first
 RETRY_AFTER = "1"  # seconds, in the 429's Retry-After
+OWN_HEADER = "X-Segment-Inspector-Delivery"
+_OWN_NAME = OWN_HEADER.lower()
+_OWN_TOKEN = secrets.token_urlsafe(24)
+
+
+def own_delivery_header() -> dict[str, str]:
+    """The header that marks a request as this process's own delivery."""
+    return {OWN_HEADER: _OWN_TOKEN}
+
+
+def own_delivery(name: str, value: str | None) -> bool:
+    """Whether this header is the mark of this process's own delivery."""
+    return (value is not None and name.lower() == _OWN_NAME
+            and hmac.compare_digest(value.encode("utf-8", "replace"), _OWN_TOKEN.encode()))
 
 
 def _loopback(host: str) -> bool:

@@ -29,11 +29,13 @@ from ..core.checks.request import TRACKING_REFUSED as REFUSED, UNKNOWN_WRITE_KEY
 from ..core.hub import Hub, Notice
 from ..core.intake import UndecodableBody, decode_content, parse_body
 from ..core.model import Answer, Event, Exchange, Link, new_id
-from ..core.store import HistoryUnavailable
 from ..core.pipeline import (DEDUPE_WINDOW, MAX_BATCH, PATHS, SUCCESS, Dedupe, Refused, check_write_key, lint_call,
                              parse_duration, process, read_call)
-from ..delivery import Attempt, Retrying, client, deliver, settings_header
-from .guard import peer_of
+from ..core.signature import HEADER as SIGNATURE, sign
+from ..delivery import Attempt, Retrying, client, deliver, segment_headers, settings_header
+from .guard import Guard
+from .limit import own_delivery_header
+from .reading import keep, plain, read_or_refuse, response_of
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +58,9 @@ class TrackingOptions:
     api_key: str = "segment"
     settings: str | None = None  # X-Segment-Settings, already base64
     time_scale: float = 1.0
+    shared_secret: str | None = None  # sign each delivery's X-Signature as the Webhooks destination does
     retries: int = RETRIES
     concurrency: int = CONCURRENCY
-
-
-async def _read(request: web.Request) -> bytes:
-    """The body, up to one byte past READ_LIMIT: more than that is refused unread."""
-    chunks, size = [], 0
-    while size <= READ_LIMIT and (chunk := await request.content.readany()):
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)[:READ_LIMIT + 1]
 
 
 def own_url(request: web.Request) -> str:
@@ -80,10 +74,9 @@ def own_url(request: web.Request) -> str:
 class Tracking:
     """The Tracking API's handler and Segment's deliveries, for one receiver."""
 
-    def __init__(self, hub: Hub, options: TrackingOptions | None = None,
-                 keep: Callable[[Exchange], web.Response | None] | None = None) -> None:
+    def __init__(self, hub: Hub, options: TrackingOptions | None, guard: Guard) -> None:
         self.hub = hub
-        self.keep = keep or self._record
+        self.guard = guard
         self.options = options or TrackingOptions()
         self.dedupe = Dedupe(self.options.dedupe_window)
         self.retrying = Retrying(self.options.retries, self.options.time_scale)
@@ -97,16 +90,33 @@ class Tracking:
 
     async def receive(self, request: web.Request) -> web.Response:
         started, now = time.perf_counter(), time.time()
-        raw = await _read(request)
-        path, _, query = request.raw_path.partition("?")
-        headers = [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in request.raw_headers]
-        exchange = Exchange(id=new_id(now), time=now, method=request.method, path=path, query=query,
-                            peer=peer_of(request), headers=headers, body=raw, body_size=len(raw), kind="source")
+        raw, size, refused = await read_or_refuse(request, READ_LIMIT, self.guard)
+        exchange, deliveries = (refused, []) if refused is not None else self._call(request, raw, size, now)
+        exchange.kind = "source"
+        exchange.duration = time.perf_counter() - started
+        assert exchange.answer is not None  # each way above answers
+        # On disk before Segment's answer: nothing acknowledged is lost.
+        unkept = keep(self.hub, exchange, self.guard)
+        if unkept is not None or refused is not None:  # a body not read whole cannot be followed
+            response = unkept or response_of(exchange.answer)
+            response.force_close()
+            return response
+        if deliveries:
+            target = self.options.deliver_to or own_url(request)
+            for event in deliveries:
+                self._spawn(self._deliver(exchange.id, event, target, self.options.deliver_to is None))
+        return response_of(exchange.answer)
+
+    def _call(self, request: web.Request, raw: bytes, size: int,
+              now: float) -> tuple[Exchange, list[dict[str, Any]]]:
+        """The source call as kept and answered, and the events to deliver."""
+        exchange = plain(request, raw, size)
+        exchange.time, exchange.id = now, new_id(now)
         exchange.auth = decode_basic(exchange.header("Authorization"))
         deliveries: list[dict[str, Any]] = []
         try:
-            if len(raw) > READ_LIMIT:
-                raise Refused(400, f"the body is over {READ_LIMIT} bytes, over Segment's limit of 500 KB")
+            if size > READ_LIMIT:
+                raise Refused(400, f"the body is {size} bytes, over Segment's limit of 500 KB")
             try:  # kept as sent; read decoded, by the partner receiver's decoder
                 exchange.decoded = decode_content(exchange.header("Content-Encoding"), raw, READ_LIMIT)
             except UndecodableBody as err:
@@ -114,7 +124,7 @@ class Tracking:
             exchange.data, exchange.body_error = parse_body(exchange.content)
             if exchange.body_error is not None:
                 raise Refused(400, exchange.body_error.message)
-            call = read_call(path, exchange.data, len(exchange.content),
+            call = read_call(exchange.path, exchange.data, len(exchange.content),
                              exchange.auth.key if exchange.auth.ok else None)
             exchange.events = [Event.of(event) for event in call.typed()]
             try:
@@ -132,17 +142,7 @@ class Tracking:
                 exchange.findings.append(finding(REFUSED, refused.message, "$"))
             exchange.answer = Answer(refused.status, orjson.dumps({"message": refused.message}), "tracking api",
                                      refused.message)
-        exchange.duration = time.perf_counter() - started
-        unkept = self.keep(exchange)  # on disk before Segment's answer: nothing acknowledged is lost
-        if unkept is not None:
-            unkept.force_close()
-            return unkept
-        if deliveries:
-            target = self.options.deliver_to or own_url(request)
-            for event in deliveries:
-                self._spawn(self._deliver(exchange.id, event, target, self.options.deliver_to is None))
-        answer = exchange.answer
-        return web.Response(status=answer.status, body=answer.body, content_type="application/json")
+        return exchange, deliveries
 
     # -- delivering ----------------------------------------------------------------
 
@@ -162,6 +162,11 @@ class Tracking:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.options.concurrency)
         body = orjson.dumps(event)
+        headers = segment_headers(self.options.api_key, self.options.settings)
+        if self.options.shared_secret is not None:
+            headers[SIGNATURE] = sign(body, event, self.options.shared_secret)
+        if own:
+            headers.update(own_delivery_header())
         link = Link(source, event["messageId"], 1, self.options.retries + 1)
         view = Event.of(event)
 
@@ -177,7 +182,7 @@ class Tracking:
                 self._expected[link.message_id] = link
             try:
                 await deliver(self._session(own), url, body, self.retrying, on_attempt=attempted,
-                              api_key=self.options.api_key, settings=self.options.settings, events=[view])
+                              headers=headers, events=[view])
             except Exception:  # a bug of ours must not take the receiver down with it
                 log.exception("delivering %s failed", link.message_id)
             finally:
@@ -204,17 +209,8 @@ class Tracking:
         if destination.status is not None:
             exchange.answer = Answer(destination.status, destination.body, "destination", destination.url,
                                      content_type=destination.header("Content-Type") or "")
-        if self.keep(exchange) is not None:
+        if keep(self.hub, exchange, self.guard) is not None:
             log.error("cannot keep a delivery of %s", link.message_id)
-
-    def _record(self, exchange: Exchange) -> web.Response | None:
-        """Keep an exchange: None once it is on disk, else the 503 that makes the SDK retry."""
-        try:
-            self.hub.record(exchange)
-        except (HistoryUnavailable, OSError) as err:
-            return web.json_response({"message": f"segment-inspector could not keep this call: {err}"},
-                                     status=503)
-        return None
 
     async def settle(self) -> None:
         """Wait until every delivery under way is finished (tests, benchmarks)."""
@@ -234,11 +230,9 @@ class Tracking:
 TRACKING = web.AppKey("tracking", Tracking)
 
 
-def install(app: web.Application, hub: Hub, options: TrackingOptions | None = None,
-            keep: Callable[[Exchange], web.Response | None] | None = None) -> Tracking:
-    """Serve the Tracking API's paths on `app`; register before the partner receiver's catch-all.
-    `keep(exchange)` records a call: None once it is on disk, else the answer to send instead."""
-    tracking = app[TRACKING] = Tracking(hub, options, keep)
+def install(app: web.Application, hub: Hub, options: TrackingOptions | None, guard: Guard) -> Tracking:
+    """Serve the Tracking API's paths on `app`; register before the partner receiver's catch-all."""
+    tracking = app[TRACKING] = Tracking(hub, options, guard)
     for path in PATHS:
         app.router.add_post(path, tracking.receive)
 
@@ -272,4 +266,4 @@ def options_from(setting: Callable[..., Any]) -> TrackingOptions:
         write_keys=frozenset(setting("write-key", []) or []), dedupe_window=window,
         destination=setting("destination-name") or DESTINATION, deliver_to=deliver_to,
         api_key=setting("deliver-api-key") or (api_keys[0] if api_keys else "segment"), settings=header,
-        time_scale=scale)
+        time_scale=scale, shared_secret=setting("shared-secret"))

@@ -23,7 +23,7 @@ from inspector.core.query import parse
 from inspector.core.store import History
 from inspector.core.text import inert
 from inspector.receiver import Receiver
-from inspector.receiver import app as receiver_app
+from inspector.receiver import reading
 from inspector.receiver.limit import DEFAULT_RATE, RateLimit
 
 from ..conftest import SEGMENT_HEADERS
@@ -189,12 +189,41 @@ async def test_a_client_slow_to_send_its_headers_is_closed(guarded, caplog):
 
 async def test_a_client_slow_to_send_its_body_gets_408_and_is_kept(guarded, monkeypatch):
     start, _, history = guarded
-    monkeypatch.setattr(receiver_app, "BODY_TIMEOUT", 0.3)
+    monkeypatch.setattr(reading, "BODY_TIMEOUT", 0.3)
     receiver = await start()
     answer = await raw(receiver.url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ty", 15)
     assert b" 408 " in answer.split(b"\r\n")[0]
     exchange = only(history)
     assert "WIRE005" in codes(exchange) and exchange.body == b'{"ty'
+
+
+async def test_an_sdk_slow_to_send_its_batch_gets_408_and_is_kept(guarded, monkeypatch):
+    """The Tracking API reads bodies with the receiver's deadline: a slow client cannot hold it."""
+    start, _, history = guarded
+    monkeypatch.setattr(reading, "BODY_TIMEOUT", 0.3)
+    receiver = await start()
+    partial = b'{"batch": [{"type": "tr'
+    answer = await raw(receiver.url, b"POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n"
+                       + partial, 15)
+    assert b" 408 " in answer.split(b"\r\n")[0]
+    assert "did not arrive" in json.loads(answer.split(b"\r\n\r\n", 1)[1])["message"]
+    exchange = only(history)
+    assert exchange.path == "/v1/batch" and exchange.kind == "source"
+    assert "WIRE005" in codes(exchange) and exchange.body == partial and exchange.answer.status == 408
+    await until(lambda: not receiver.guard.connections, what="the slow connection closed")
+
+
+async def test_a_refused_request_whose_client_is_gone_names_its_peer(guarded, caplog):
+    start, _, _ = guarded
+    receiver = await start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port_of(receiver.url))
+    port = writer.get_extra_info("sockname")[1]
+    await until(lambda: receiver.guard.connections, what="the connection admitted")
+    [handler] = receiver.guard.connections
+    writer.close()
+    await until(lambda: handler.transport is None, what="the connection lost")
+    handler.handle_error(None, 500, ConnectionResetError("Connection lost"))
+    assert f"request refused by the HTTP parser: 127.0.0.1:{port}: Connection lost" in caplog.text
 
 
 async def test_when_connections_are_full_the_oldest_waiting_one_makes_room(guarded):

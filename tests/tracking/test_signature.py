@@ -91,3 +91,43 @@ async def test_auth_tab_shows_the_signature_verdict(verifying) -> None:
 
     _, wrong = await verifying(orjson.dumps(EVENT), "00" * 20)
     assert "Signature ✗ X-Signature" in describe(wrong).plain
+
+
+async def test_local_segment_signs_its_deliveries_so_its_own_receiver_accepts_them(tmp_path) -> None:
+    """With a shared secret, the own partner side verifies X-Signature: each delivery is signed with it."""
+    from .conftest import open_local
+    from inspector.receiver.tracking import TrackingOptions
+
+    options = TrackingOptions(time_scale=0.001, retries=0, shared_secret="s3cret")
+    async with open_local(tmp_path, options, Policy(shared_secret="s3cret")) as local:
+        events = [dict(EVENT, messageId=f"m{n}") for n in range(3)]
+        assert (await local.call("/v1/batch", {"batch": events}))[0] == 200
+        await local.until(lambda: len(local.delivered()) == 3, "three deliveries")
+        await local.tracking.settle()
+        for delivery in local.delivered():
+            assert delivery.answer.status == 200
+            assert delivery.header("X-Signature") == hmac_hex("s3cret", delivery.body)
+            assert not [f for f in delivery.findings if f.code.startswith("SIG")]
+
+
+def test_the_shared_secret_from_the_flag_the_environment_or_the_config_file(tmp_path, monkeypatch) -> None:
+    """The environment variable keeps the secret out of `ps`; the flag still wins over it."""
+    from inspector.cli.factory import make_inspector
+    from inspector.cli.parser import make_parser
+    from inspector.cli.settings import Config, Settings
+    from inspector.receiver.tracking import TRACKING
+
+    def secrets_of(argv: list[str], config: dict | None = None) -> tuple[str | None, str | None]:
+        args = make_parser().parse_args(argv + ["--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
+        inspector = make_inspector(Settings(args, Config(None, config or {})))
+        try:
+            return inspector.hub.policy.shared_secret, inspector.receiver.app[TRACKING].options.shared_secret
+        finally:
+            inspector.close()
+
+    monkeypatch.delenv("SEGMENT_INSPECTOR_SHARED_SECRET", raising=False)
+    assert secrets_of([]) == (None, None)
+    assert secrets_of([], {"shared-secret": "from-config"}) == ("from-config", "from-config")
+    monkeypatch.setenv("SEGMENT_INSPECTOR_SHARED_SECRET", "from-env")
+    assert secrets_of([], {"shared-secret": "from-config"}) == ("from-env", "from-env")
+    assert secrets_of(["--shared-secret", "from-flag"]) == ("from-flag", "from-flag")

@@ -246,3 +246,75 @@ async def test_analytics_js_short_paths_and_write_key_in_the_body(tmp_path) -> N
         await local.until(lambda: len(local.delivered()) == 1, "delivered")
         delivered = orjson.loads(local.delivered()[0].body)
         assert delivered["type"] == "page" and "writeKey" not in delivered
+
+
+async def test_own_deliveries_are_not_rate_limited(tmp_path) -> None:
+    """A 300-event batch under a low --rate-limit: the SDK's calls are limited, the deliveries are not."""
+    async with open_local(tmp_path, TrackingOptions(time_scale=0.001, retries=0), rate_limit=0.01) as local:
+        assert (await local.call("/v1/batch", {"batch": [track() for _ in range(300)]}))[0] == 200
+        await local.until(lambda: len(local.delivered()) == 300, "300 deliveries", timeout=120)
+        await local.tracking.settle()
+        assert [e for e in local.exchanges() if e.answer.status == 429] == []
+        assert {e.answer.status for e in local.delivered()} == {200}
+        assert not [name for d in local.delivered() for name, _ in d.headers if "inspector" in name.lower()]
+        status, _ = await local.call("/v1/batch", {"batch": [track()]},
+                                     headers={"X-Segment-Inspector-Delivery": "guessed"})
+        assert status == 429  # only this process's own token lifts the limit
+
+
+async def test_header_values_read_as_the_partner_receiver_reads_them(local: Local) -> None:
+    """A Latin-1 header value (not UTF-8) is shown as sent, not as replacement characters."""
+    import asyncio
+
+    body = orjson.dumps(track())
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(local.url.rstrip("/").rsplit(":", 1)[1]))
+    writer.write(b"POST /v1/track HTTP/1.1\r\nHost: x\r\nX-City: Z\xfcrich\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    answer = await asyncio.wait_for(reader.read(), 15)
+    writer.close()
+    assert b" 200 " in answer.split(b"\r\n")[0]
+    assert local.exchanges("source")[0].header("X-City") == "Z\u00fcrich"
+
+
+async def test_show_and_the_list_tell_a_source_call_by_its_fates_not_a_partner_verdict(tmp_path, capsys) -> None:
+    """`show` on a source call says what became of its events; the list names it by its path."""
+    from inspector.core import naming
+    from inspector.core.policy import parse_rule
+
+    policy = Policy(rules=[parse_rule('event:"Order Completed" => 503')])
+    async with open_local(tmp_path, TrackingOptions(time_scale=0.001, retries=2), policy) as local:
+        ok, failing = track(), track(event="Order Completed")
+        await local.call("/v1/batch", {"batch": [ok, failing]})
+        await local.call("/v1/track", track())
+        await local.until(lambda: len(local.delivered()) == 5, "two deliveries, and three attempts of one")
+        await local.tracking.settle()
+        batch, single = local.exchanges("source")
+        kinds = {s.id: naming.kind(s) for s in local.history.search()}
+        local.history.flush()
+        data_dir = str(local.history.directory)
+    assert (kinds[batch.id], kinds[single.id]) == ("v1/batch", "v1/track")
+    assert {kinds[d.id] for d in local.delivered()} == {"track"}
+    assert main(["show", batch.id, "--data-dir", data_dir]) == 0
+    out = capsys.readouterr().out
+    assert "pipeline: 2 events: 1 delivered, 1 failed after 2 retries" in out
+    assert "Segment counts the event" not in out and "Segment:" not in out
+    assert main(["history", "--data-dir", data_dir]) == 0
+    assert "v1/batch" in capsys.readouterr().out
+
+
+async def test_batch_findings_have_paths_into_the_body(local: Local) -> None:
+    nameless = track(event=None)
+    del nameless["event"]
+    await local.call("/v1/batch", {"batch": [track(), track(), nameless]})
+    source = local.exchanges("source")[0]
+    found = [f for f in source.findings if f.path.startswith("$.batch[2]")]
+    assert found and all(f.event is None for f in source.findings)
+    assert not [f for f in source.findings if f.path == "$" or f.code == "SPEC060"]
+
+
+async def test_an_unknown_type_is_the_reason_given_first(local: Local) -> None:
+    assert (await local.call("/v1/batch", {"batch": [{"type": "nope"}, {"userId": "u1"}]}))[0] == 200
+    source = local.exchanges("source")[0]
+    assert [fate.fate for fate in source.pipeline] == ["invalid", "invalid"]
+    assert source.pipeline[0].detail.startswith("type 'nope', not one of track, identify")
+    assert source.pipeline[1].detail.startswith("no type, not one of")

@@ -1,0 +1,127 @@
+"""Reading a request off the wire, for the partner receiver and the Tracking API alike.
+
+One body reader with one deadline, one way to decode headers and one way to keep an
+answered exchange: a slow client gets the same 408 and the same record on every path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import orjson
+from aiohttp import web
+
+from ..core.checks import finding
+from ..core.hub import Hub
+from ..core.model import Answer, Exchange, new_id
+from ..core.store import HistoryUnavailable
+from .guard import BODY_TIMEOUT, Guard, peer_of
+from .limit import own_delivery
+
+# Of a body over the limit, the head is kept so the user can see what was sent.
+KEPT_HEAD = 64 * 1024
+# Past this we stop reading an oversize body and let the connection close.
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+class BodyTimeout(Exception):
+    """The body did not arrive within BODY_TIMEOUT seconds."""
+
+
+async def read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
+    """The body, or only its head when it is over `limit`, and its full size.
+
+    Raises BodyTimeout (with what came) past BODY_TIMEOUT, and aiohttp's payload errors
+    for a body the parser cannot read (bad chunking).
+    """
+    chunks: list[bytes] = []
+    size = 0
+    kept = 0
+    deadline = asyncio.get_running_loop().time() + BODY_TIMEOUT
+    while True:
+        try:
+            async with asyncio.timeout_at(deadline):
+                chunk = await request.content.readany()
+        except TimeoutError:
+            raise BodyTimeout(b"".join(chunks), size) from None
+        if not chunk:
+            break
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+            kept = size
+        elif kept < KEPT_HEAD:
+            chunks.append(chunk[: KEPT_HEAD - kept])
+            kept += len(chunks[-1])
+        if size > DRAIN_LIMIT:
+            break
+    body = b"".join(chunks)
+    # Over the limit, keep less than was sent even when it is small, so it reads as cut short.
+    return (body if size <= limit else body[:min(KEPT_HEAD, limit)]), size
+
+
+def headers_of(request: web.Request) -> list[tuple[str, str]]:
+    """The headers as sent (UTF-8, else Latin-1), less the mark of the inspector's own deliveries."""
+    pairs = []
+    for name, value in request.raw_headers:
+        try:
+            pair = (name.decode("utf-8"), value.decode("utf-8"))
+        except UnicodeDecodeError:
+            pair = (name.decode("latin-1"), value.decode("latin-1"))
+        if not own_delivery(*pair):
+            pairs.append(pair)
+    return pairs
+
+
+def plain(request: web.Request, body: bytes, size: int) -> Exchange:
+    """An exchange of what arrived, without reading it as an event (flood, broken body)."""
+    path, _, query = request.raw_path.partition("?")
+    now = time.time()
+    return Exchange(id=new_id(now), time=now, method=request.method, path=path, query=query,
+                    peer=peer_of(request), headers=headers_of(request), body=body, body_size=size)
+
+
+def refuse(exchange: Exchange, status: int, code: str, message: str) -> Answer:
+    exchange.findings.append(finding(code, message))
+    exchange.answer = Answer(status, orjson.dumps({"message": message}), "error", "receiver")
+    return exchange.answer
+
+
+async def read_or_refuse(request: web.Request, limit: int, guard: Guard) -> tuple[bytes, int, Exchange | None]:
+    """The body (its head when over `limit`) and its full size; or, for a body that cannot be
+    read (not all there within BODY_TIMEOUT: 408; broken: 400), also the refused exchange to
+    keep and answer, after which the connection must close."""
+    try:
+        body, size = await read_body(request, limit)
+    except BodyTimeout as late:
+        body, size = late.args
+        exchange = plain(request, body, size)
+        guard.note(f"connection closed: no complete body within {BODY_TIMEOUT:g} s")
+        refuse(exchange, 408, "WIRE005", f"the body did not arrive within {BODY_TIMEOUT:g} s ({size} bytes came)")
+        return body, size, exchange
+    except Exception as err:  # noqa: BLE001  (bad chunking, a body cut short: the client's doing)
+        exchange = plain(request, b"", 0)
+        refuse(exchange, 400, "WIRE003", f"the body cannot be read: {err}")
+        return b"", 0, exchange
+    return body, size, None
+
+
+def response_of(answer: Answer) -> web.Response:
+    headers = dict(answer.headers)
+    if answer.content_type:
+        headers["Content-Type"] = answer.content_type
+    return web.Response(status=answer.status, body=answer.body or None, headers=headers)
+
+
+def keep(hub: Hub, exchange: Exchange, guard: Guard) -> web.Response | None:
+    """Keep an answered exchange: None once it is on disk, else the 503 that makes Segment retry."""
+    try:
+        hub.record(exchange)
+    except HistoryUnavailable as err:  # not on disk: Segment must not take it as delivered
+        return web.json_response({"message": str(err)}, status=503)
+    except Exception as err:  # noqa: BLE001  (not kept: say so, and let Segment retry)
+        guard.note("a request could not be kept: answered 503", f"{type(err).__name__}: {err}")
+        return web.json_response({"message": "segment-inspector could not keep this request; "
+                                             "send it again"}, status=503)
+    return None

@@ -26,6 +26,7 @@ from aiohttp import web
 from ..core.auth import decode_basic
 from ..core.checks import finding, lint_event
 from ..core.checks.request import TRACKING_REFUSED as REFUSED, UNKNOWN_WRITE_KEY
+from ..core.checks.wire import surrogate_paths, visible_surrogates, without_surrogates
 from ..core.hub import Hub, Notice
 from ..core.intake import UndecodableBody, decode_content, parse_body
 from ..core.model import Answer, Event, Exchange, Link, new_id
@@ -124,6 +125,12 @@ class Tracking:
             exchange.data, exchange.body_error = parse_body(exchange.content)
             if exchange.body_error is not None:
                 raise Refused(400, exchange.body_error.message)
+            surrogates = sorted(surrogate_paths(exchange.data))
+            if surrogates:  # valid JSON, but not Unicode text: flagged, then carried as escapes
+                exchange.findings += [finding("WIRE001", "a lone surrogate: not Unicode text; the body is kept as "
+                                              "sent, its events carry the escape", visible_surrogates(path))
+                                      for path in surrogates]
+                exchange.data = without_surrogates(exchange.data)
             call = read_call(exchange.path, exchange.data, len(exchange.content),
                              exchange.auth.key if exchange.auth.ok else None)
             exchange.events = [Event.of(event) for event in call.typed()]

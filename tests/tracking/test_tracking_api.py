@@ -318,3 +318,17 @@ async def test_an_unknown_type_is_the_reason_given_first(local: Local) -> None:
     assert [fate.fate for fate in source.pipeline] == ["invalid", "invalid"]
     assert source.pipeline[0].detail.startswith("type 'nope', not one of track, identify")
     assert source.pipeline[1].detail.startswith("no type, not one of")
+
+
+@pytest.mark.parametrize("path, raw", [
+    ("/v1/track", b'{"type": "track", "event": "A\\udfff", "userId": "u1", "messageId": "\\udfff x"}'),
+    ("/v1/batch", b'{"batch": [{"type": "identify", "userId": "\\ud800"}]}'),
+])
+async def test_lone_surrogates_are_answered_kept_flagged_and_delivered(local: Local, path, raw) -> None:
+    """Valid JSON that is not Unicode text: Segment's answer, the call kept as sent, a finding, a delivery."""
+    status, answer = await local.call(path, None, raw=raw)
+    assert (status, answer) == (200, {"success": True})
+    source = local.exchanges("source")[0]
+    assert source.body == raw and "WIRE001" in [f.code for f in source.findings]
+    await local.until(lambda: len(local.delivered()) == 1, "delivered")
+    assert b"\\ud" in local.delivered()[0].body  # the escape, as text, not a broken string

@@ -30,6 +30,18 @@ def visible_surrogates(text: str) -> str:
     return SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def without_surrogates(value: Any) -> Any:
+    """A copy of a JSON value whose strings and keys hold each lone surrogate as its escape:
+    what can be stored and sent on, while the body stays kept as received."""
+    if isinstance(value, str):
+        return visible_surrogates(value)
+    if isinstance(value, dict):
+        return {visible_surrogates(k) if isinstance(k, str) else k: without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_surrogates(item) for item in value]
+    return value
+
+
 def surrogate_paths(value: Any, path: str = "$") -> list[str]:
     """The paths of the strings (keys included) that hold a lone surrogate, at any depth."""
     found: list[str] = []

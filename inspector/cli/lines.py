@@ -32,7 +32,12 @@ def _findings_text(severities: tuple[str, ...]) -> str:
 
 def line_of(summary: Summary) -> str:
     """One readable line: time, status, type, event, user, findings, id."""
-    status = "..." if summary.status is None else f"{summary.status} {segment_outcome(summary.status)}"
+    if summary.status is None:
+        status = "..."
+    elif summary.kind == "source":  # an SDK's call: Segment's API accepted or refused it, nothing was delivered
+        status = f"{summary.status} {'accepted' if summary.status < 300 else 'refused'}"
+    else:
+        status = f"{summary.status} {segment_outcome(summary.status)}"
     kind, name, user = naming.kind(summary) or "-", naming.title(summary), naming.person(summary)
     marks = f"  redelivery {summary.redelivery}" if summary.redelivery else ""
     marks += "  held" if summary.held else ""

@@ -25,10 +25,9 @@ import platformdirs
 
 from ..receiver.app import DEFAULT_MAX_BODY
 from ..receiver.limit import DEFAULT_RATE
-from ..receiver.server import DEFAULT_PORT
+from ..core import DEFAULT_HOST, DEFAULT_PORT
 
 APP = "segment-inspector"
-DEFAULT_HOST = "127.0.0.1"
 SECRET_ENV = "SEGMENT_INSPECTOR_SHARED_SECRET"
 
 

@@ -11,14 +11,14 @@ from aiohttp import web
 from ..core.hub import Hub
 from .app import DEFAULT_MAX_BODY, make_app
 from .guard import BACKLOG, IDLE_TIMEOUT, Guard, guarded_server, quiet_accept_errors
+from ..core import DEFAULT_HOST, DEFAULT_PORT
 from .limit import RateLimit
 from .tracking import TrackingOptions
 
-DEFAULT_PORT = 8686  # not 4040: ngrok's own inspector listens there
 
 
 class Receiver:
-    def __init__(self, hub: Hub, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+    def __init__(self, hub: Hub, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  max_body: int = DEFAULT_MAX_BODY, ssl_context: ssl.SSLContext | None = None,
                  rate_limit: float | None = None, max_connections: int | None = None,
                  tracking: TrackingOptions | None = None) -> None:

@@ -14,7 +14,7 @@ from inspector.cli.settings import OPTIONS, Config, ConfigError, Settings, load,
 from inspector.core import naming
 from inspector.core.model import Summary
 from inspector.core.store import History
-from inspector.receiver.server import DEFAULT_PORT
+from inspector.core import DEFAULT_PORT
 
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event

@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ... import __version__
+from .. import LOCAL_URL
 from ..model import Exchange
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8686/"
+DEFAULT_BASE_URL = LOCAL_URL
 
 
 @dataclass(frozen=True, slots=True)

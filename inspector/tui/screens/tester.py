@@ -15,6 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from ...core import LOCAL_URL
 from ...core.checks import lint
 from ...core.generate import examples, restamped
 from ...core.intake import events_of, parse_body
@@ -82,7 +83,7 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
                     yield Static(id="lint")
                     with Horizontal(id="target"):
                         yield Label("To")
-                        yield Input(self.url, id="url", placeholder="http://127.0.0.1:8686/")
+                        yield Input(self.url, id="url", placeholder=LOCAL_URL)
                         yield Label("API key")
                         yield Input(self.api_key, id="key")
                         yield Button("Send", variant="primary", id="send")

@@ -47,6 +47,7 @@ from .screens.response import ResponseScreen
 from .screens.rules import RulesScreen
 from .screens.tester import EventTesterScreen
 from .widgets.detail.body import BodyView
+from .widgets.detail.findings import FindingsView
 from .screens.delivery import DeliveryScreen
 from .screens.review import ReviewChoice, ReviewRunScreen, ReviewScreen
 from .widgets.detail.pane import DetailPane
@@ -574,7 +575,7 @@ def key_groups() -> list[tuple[str, list[Binding]]]:
         ("Exchange list", bindings(ExchangeList.BINDINGS)),
         ("Search box", bindings(SearchBar.BINDINGS)),
         ("Detail pane (left/right on the tabs; enter on a finding shows it in the body)",
-         bindings(BodyView.BINDINGS)),
+         bindings([*BodyView.BINDINGS, *FindingsView.BINDINGS])),
         ("Rules screen", bindings(RulesScreen.BINDINGS)),
         ("Answer dialog (r)", bindings(ResponseScreen.BINDINGS)),
         ("Event tester", bindings(EventTesterScreen.BINDINGS)),

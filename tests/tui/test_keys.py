@@ -46,7 +46,8 @@ async def test_help_lists_every_key_by_screen_and_the_list_symbols(tmp_path):
         text = console.export_text()
         for title, bindings in key_groups():
             assert title.split(" (")[0] in text
-        for binding_id in ("body.toggle_raw", "detail.next_tab", "pane.maximize", "list.newest", "rules.toggle"):
+        for binding_id in ("body.toggle_raw", "detail.next_tab", "pane.maximize", "list.newest", "rules.toggle",
+                           "findings.open_link"):
             assert binding_id in text
         assert "↻2" in text and "findings" in text
         assert isinstance(app, InspectorApp)

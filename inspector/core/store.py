@@ -35,9 +35,10 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from .history.blocks import KIND, Block, Facets, is_exchange, row_of, summary
+from .history.blocks import KIND, Block, Facets, body_text, is_exchange, is_opaque, row_of, summary
 from .history.files import (FILE_MODE, journal_lines, make_dir, read_json, size_of, tighten,
                             write_atomic)
+from .history.scan import Scanners, may_hold
 from .model import Exchange, Redelivery, Summary, new_id
 from .query import Query
 
@@ -52,8 +53,12 @@ REMEMBERED_MESSAGES = 100_000
 CACHED_SHARDS = 4
 MAX_BACKOFF = 30.0
 CLOSE_ATTEMPTS = 5
-# Non-ASCII characters whose lower case is ASCII: a byte search for a needle may miss them.
-_FOLDS_TO_ASCII = (b"\xe2\x84\xaa", b"\xc4\xb0")
+# Free text: shard files are judged by worker processes when a search has at least this many,
+# in tasks of SCAN_TASK shards, at most SCAN_AHEAD tasks ahead of the shards being matched.
+PARALLEL_SHARDS = 32
+SCAN_WORKERS = 2
+SCAN_TASK = 8
+SCAN_AHEAD = 8
 
 
 class HistoryUnavailable(Exception):
@@ -126,6 +131,8 @@ class History:
         self._writer_trouble: str | None = None
         self._cache: OrderedDict[tuple[str, int], dict[str, dict[str, Any]]] = OrderedDict()
         self._searcher: ThreadPoolExecutor | None = None
+        self._scanners: Scanners | None = None
+        self.parallel_shards = PARALLEL_SHARDS
 
     def _problem(self, text: str) -> None:
         if text not in self.problems:
@@ -188,9 +195,12 @@ class History:
     def _block_of(self, docs: Iterable[dict[str, Any]]) -> Block:
         block = Block("", 0)
         number = self.facets.number
+        opaque = False
         for doc in docs:
             exchange_id, when, facet, people = row_of(doc)
             block.add(exchange_id, when, number(facet), people)
+            opaque = opaque or is_opaque(doc)
+        block.opaque = opaque
         block.freeze()
         return block
 
@@ -372,18 +382,20 @@ class History:
         """Free text: read shard files (the open one's journal) newest first; a file whose
         bytes lack a needed word is skipped without decoding."""
         low, high = query.span
-        needles = [n.encode() for n in query.needles
-                   if n.isascii() and n.isprintable() and '"' not in n and "\\" not in n]
+        needles = tuple(n.encode() for n in query.needles
+                        if n.isascii() and n.isprintable() and '"' not in n and "\\" not in n)
         left = limit or -1
-        for block in self._ordered(newest_first, low, high):
-            if needles and not self._may_hold(block, needles):
-                continue
+        for block in self._candidates(list(self._ordered(newest_first, low, high)), needles):
             docs = list(self._shard_index(block).values())
             docs.sort(key=lambda doc: doc["id"], reverse=newest_first)
             for doc in docs:
                 if not low <= doc["time"] < high:
                     continue
-                found = Summary.of(doc)
+                text = body_text(doc).lower()
+                if not all(word in text for word in query.needles):
+                    continue
+                exchange_id, when, facet, people = row_of(doc)
+                found = summary(facet, exchange_id, when, people, text)
                 if query.matches(found):
                     found.text = ""  # the body was needed to match, not to keep
                     yield found
@@ -391,17 +403,23 @@ class History:
                     if left == 0:
                         return
 
-    def _may_hold(self, block: Block, needles: list[bytes]) -> bool:
-        raw = b""
-        for suffix in (".json", ".jsonl"):
-            try:
-                raw += self._path(block.session, block.number, suffix).read_bytes()
-            except OSError:
-                continue
-        if b'"bodyBase64"' in raw or any(folded in raw for folded in _FOLDS_TO_ASCII):
-            return True
-        raw = raw.lower()
-        return all(needle in raw for needle in needles)
+    def _files(self, block: Block) -> tuple[str, str]:
+        return str(self._path(block.session, block.number, ".json")), str(self._path(block.session, block.number, ".jsonl"))
+
+    def _candidates(self, blocks: list[Block], needles: tuple[bytes, ...]) -> Iterator[Block]:
+        """The blocks whose files may hold every needle, in order; judged by worker processes
+        (a few tasks ahead of the caller, who may stop at its limit) when there are many."""
+        if not needles:
+            yield from blocks
+            return
+        if len(blocks) < self.parallel_shards:
+            yield from (block for block in blocks if may_hold(self._files(block), needles, block.opaque))
+            return
+        with self._lock:
+            if self._scanners is None:
+                self._scanners = Scanners(SCAN_WORKERS, SCAN_TASK, SCAN_AHEAD)
+        verdicts = self._scanners.judge([(self._files(block), block.opaque) for block in blocks], needles)
+        yield from (block for block, holds in zip(blocks, verdicts) if holds)
 
     def deliveries(self, source_id: str) -> list[Summary]:
         """The deliveries made of a source call's events, oldest first."""
@@ -662,6 +680,9 @@ class History:
         if self._searcher is not None:
             self._searcher.shutdown(wait=False)
             self._searcher = None
+        if self._scanners is not None:
+            self._scanners.close()
+            self._scanners = None
 
     # -- retention --------------------------------------------------------------------
 

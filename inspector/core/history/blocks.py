@@ -66,6 +66,12 @@ def row_of(doc: dict[str, Any]) -> tuple[str, float, Facet, str]:
     return doc["id"], float(doc["time"]), facet, people
 
 
+def is_opaque(doc: dict[str, Any]) -> bool:
+    """Whether the body is kept as base64 (not valid UTF-8): free text must decode it."""
+    decoded = doc.get("decoded")
+    return "bodyBase64" in doc or isinstance(decoded, dict) and "bodyBase64" in decoded
+
+
 def body_text(doc: dict[str, Any]) -> str:
     """The body as free-text search reads it: decoded, when it was sent compressed."""
     doc = doc.get("decoded") or doc
@@ -125,7 +131,8 @@ class Block:
     """The summaries of one shard, oldest first. Open while its shard is, frozen after."""
 
     __slots__ = ("session", "number", "ids", "times", "facets", "people", "offsets", "frozen",
-                 "loaded", "count", "first_id", "last_id", "first_time", "last_time", "kinds", "ordered")
+                 "loaded", "count", "first_id", "last_id", "first_time", "last_time", "kinds", "ordered",
+                 "opaque")
 
     def __init__(self, session: str, number: int) -> None:
         self.session, self.number = session, number
@@ -143,6 +150,8 @@ class Block:
         # Arrival times never go down from row to row, so a time span is found by binary search.
         # A held request is kept when answered, after later arrivals: then a span is scanned.
         self.ordered = True
+        # Whether a body may be kept as base64, which free text cannot find in the file's bytes.
+        self.opaque = True
 
     @classmethod
     def listed(cls, session: str, entry: dict[str, Any]) -> Block:
@@ -152,6 +161,7 @@ class Block:
         block.count = int(entry["count"])
         block.first_id, block.last_id = str(entry["first"]), str(entry["last"])
         block.first_time, block.last_time = float(entry["firstTime"]), float(entry["lastTime"])
+        block.opaque = entry.get("opaque") is not False
         return block
 
     def add(self, exchange_id: str, time: float, facet: int, people: str) -> int:
@@ -217,7 +227,7 @@ class Block:
     def entry(self) -> dict[str, Any]:
         """This block's line in its session's shard list."""
         return {"shard": self.number, "count": self.count, "first": self.first_id, "last": self.last_id,
-                "firstTime": self.first_time, "lastTime": self.last_time}
+                "firstTime": self.first_time, "lastTime": self.last_time, "opaque": self.opaque}
 
     def to_doc(self, table: Facets) -> dict[str, Any]:
         """The summary file's one document: the columns, with this shard's facets listed once."""

@@ -1,0 +1,53 @@
+"""Free text over many shards: judged by worker processes, the same answers as in one thread."""
+
+from __future__ import annotations
+
+from inspector.core.query import parse
+from inspector.core.store import History
+
+from ..factories import make_event, make_exchange
+
+
+def texts(n: int) -> bytes | dict:
+    if n % 7 == 3:
+        return b'\xff{"type": "track", "event": "Zebra Crossing"}'  # kept as base64
+    if n % 5 == 1:
+        return make_event(event="Zebra Crossing", userId=f"u{n}")
+    if n == 12:
+        return make_event(event="\u212aelvin zebra crossing")  # KELVIN SIGN lower-cases to k
+    return make_event(event="Order Completed", userId=f"u{n}")
+
+
+def test_free_text_in_worker_processes_finds_what_one_thread_finds(tmp_path):
+    history = History(tmp_path, shard_size=3)
+    for n in range(60):
+        history.add(make_exchange(texts(n)))
+    history.close()
+    serial = History(tmp_path).load()
+    parallel = History(tmp_path).load()
+    parallel.parallel_shards = 0
+    try:
+        for text in ['"zebra crossing"', "zebra -order", '"kelvin zebra"', "nowhere", "crossing OR order"]:
+            query = parse(text)
+            expected = [s.id for s in serial.search(query)]
+            assert [s.id for s in parallel.search(query)] == expected, text
+            assert [s.id for s in parallel.search(query, 2)] == expected[:2], text
+        assert len(parallel.search(parse('"zebra crossing"'))) == 9 + 11 + 1  # base64, plain, kelvin
+        assert len(parallel.search(parse('"kelvin zebra"'))) == 1
+    finally:
+        parallel.close()
+
+
+def test_a_search_stopped_at_its_limit_leaves_the_workers_ready_for_the_next(tmp_path):
+    history = History(tmp_path, shard_size=2)
+    for n in range(80):
+        history.add(make_exchange(make_event(event="Order Completed" if n % 2 else "Signed Up")))
+    history.close()
+    reloaded = History(tmp_path).load()
+    reloaded.parallel_shards = 0
+    try:
+        assert len(reloaded.search(parse("order"), 1)) == 1
+        assert len(reloaded.search(parse('"signed up"'))) == 40
+        assert len(reloaded.search(parse("order"))) == 40
+    finally:
+        reloaded.close()

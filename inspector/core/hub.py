@@ -27,7 +27,7 @@ from .store import History
 
 
 NoticeKind = Literal["arrived", "held", "released", "recorded", "tunnel",
-                     "answer", "rules", "holding", "forward", "urls"]
+                     "answer", "rules", "holding", "forward", "urls", "history"]
 
 
 @dataclass(slots=True)
@@ -37,7 +37,9 @@ class Notice:
     About an exchange: "arrived", "held", "released", "recorded" (with the summary the
     history made of it). About no exchange (`exchange` is None), read the hub for the
     new state: "tunnel" (`Hub.tunnel`), "answer" (the default answer), "rules",
-    "holding" (whether new requests are held), "forward", "urls" (the receiving URLs).
+    "holding" (whether new requests are held), "forward", "urls" (the receiving URLs),
+    "history" (the history said something: `Hub.history_trouble()`, `Hub.problems`; it may
+    come from the history's writer thread).
     """
 
     kind: NoticeKind
@@ -87,6 +89,13 @@ class Hub:
         self.public_urls: list[str] = []
         self.local_url = ""
         self.tunnel: TunnelState | None = None
+        said = history.warn
+
+        def warn(text: str) -> None:
+            said(text)
+            self._notify("history")
+
+        history.warn = warn
 
     # -- subscribing -------------------------------------------------------------
 
@@ -350,6 +359,14 @@ class Hub:
     def stored(self) -> int:
         """How many exchanges the history keeps."""
         return len(self.history)
+
+    def history_trouble(self) -> str | None:
+        """Why requests cannot be kept now (they are answered 503), or None."""
+        return self.history.trouble
+
+    def history_size(self) -> int:
+        """Bytes the history takes on disk (reads the directory: not for every frame)."""
+        return self.history.disk_size()
 
     @property
     def problems(self) -> list[str]:

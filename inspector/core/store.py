@@ -706,6 +706,15 @@ class History:
                 self._blocks = [b for b in self._blocks if b.session != directory.name]
                 self._lists.pop(directory.name, None)
 
+    @property
+    def trouble(self) -> str | None:
+        """Why the history cannot keep requests or write its shards right now; None when it can."""
+        if self._failing is not None:
+            return self._failing
+        if self._writer_trouble is not None:
+            return f"cannot write the history's shards ({self._writer_trouble}); retrying"
+        return None
+
     def disk_size(self) -> int:
         """Bytes the history takes on disk."""
         if not self.root.is_dir():

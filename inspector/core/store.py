@@ -362,7 +362,11 @@ class History:
             if within:
                 start = bisect.bisect_left(times, low, 0, count) if low > float("-inf") else 0
                 stop = bisect.bisect_left(times, high, start, count) if high < float("inf") else count
-            for row in (range(stop - 1, start - 1, -1) if newest_first else range(start, stop)):
+            rows: Iterable[int] = range(stop - 1, start - 1, -1) if newest_first else range(start, stop)
+            candidates = block.rows_holding(query.row_needles) if query is not None and query.row_needles else None
+            if candidates is not None:
+                rows = [row for row in (reversed(candidates) if newest_first else candidates) if start <= row < stop]
+            for row in rows:
                 if not within and not low <= times[row] < high:
                     continue
                 if verdict is not None:

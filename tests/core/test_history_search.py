@@ -51,3 +51,27 @@ def test_a_search_stopped_at_its_limit_leaves_the_workers_ready_for_the_next(tmp
         assert len(reloaded.search(parse("order"))) == 40
     finally:
         reloaded.close()
+
+
+def test_user_anon_message_and_id_terms_find_what_a_full_scan_finds(tmp_path):
+    history = History(tmp_path, shard_size=4)
+    users = ["u1", "U1", "u10", "\u212a1", "u\u0130", "", "user-1", "u1"]
+    exchanges = []
+    for n, user in enumerate(users * 3):
+        event = make_event(userId=user, anonymousId=f"A{n % 3}", messageId=f"m-{n}")
+        exchanges.append(make_exchange({"batch": [event, make_event(userId="other")]} if n % 5 == 0 else event))
+        history.add(exchanges[-1])
+    history.close()
+    reloaded = History(tmp_path).load()
+    everything = reloaded.search()
+    some_id = exchanges[9].id
+    for text in ["user:u1", "user:U1", "user:k1", "user:u1*", "user:*1", "anon:a2", "message:m-1*",
+                 "message:M-17", "user:u1 anon:a0", f"id:{some_id}", f"id:{some_id[:8].lower()}*",
+                 'user:""', "user:other type:track", "-user:u1"]:
+        query = parse(text)
+        expected = [s.id for s in everything if query.matches(s)]
+        assert [s.id for s in reloaded.search(query)] == expected, text
+        assert [s.id for s in reloaded.search(query, newest_first=False)] == expected[::-1], text
+    assert len(reloaded.search(parse(f"id:{some_id}"))) == 1
+    for text in ["user:u1", "user:k1", "anon:a2", "message:m-1*", f"id:{some_id[:8].lower()}*"]:
+        assert reloaded.search(parse(text)), text  # the comparison above is not between two empty lists

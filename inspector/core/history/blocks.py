@@ -11,6 +11,7 @@ not once per exchange. A `Summary` is made only for the rows a search returns.
 from __future__ import annotations
 
 import base64
+import bisect
 import sys
 import threading
 from array import array
@@ -132,7 +133,7 @@ class Block:
 
     __slots__ = ("session", "number", "ids", "times", "facets", "people", "offsets", "frozen",
                  "loaded", "count", "first_id", "last_id", "first_time", "last_time", "kinds", "ordered",
-                 "opaque")
+                 "opaque", "plain")
 
     def __init__(self, session: str, number: int) -> None:
         self.session, self.number = session, number
@@ -152,6 +153,7 @@ class Block:
         self.ordered = True
         # Whether a body may be kept as base64, which free text cannot find in the file's bytes.
         self.opaque = True
+        self.plain: bool | None = None  # the people string is lower case already (None: not known yet)
 
     @classmethod
     def listed(cls, session: str, entry: dict[str, Any]) -> Block:
@@ -211,6 +213,37 @@ class Block:
             else:
                 high = middle
         return low if low < self.count and self.id(low) == exchange_id else None
+
+    def rows_holding(self, needles: tuple[tuple[str, str], ...]) -> list[int] | None:
+        """The rows (ascending) whose people, or id, hold every needle (see Query.row_needles),
+        found with string searches over the whole column; None when only a scan can tell."""
+        if not self.frozen or not self.loaded:
+            return None
+        if self.plain is None:
+            self.plain = self.people == self.people.lower()
+        people = self.people if self.plain else self.people.lower()
+        if len(people) != len(self.people):
+            return None  # lower case changed the length: offsets no longer line up
+        found: set[int] | None = None
+        for where, piece in needles:
+            rows = set()
+            if where == "id":
+                key, ids = piece.upper().encode("ascii"), self.ids
+                at = ids.find(key)
+                while at >= 0:
+                    if at % ID_SIZE + len(key) <= ID_SIZE:
+                        rows.add(at // ID_SIZE)
+                    at = ids.find(key, at + 1)
+            else:
+                at = people.find(piece)
+                while at >= 0:
+                    row = bisect.bisect_right(self.offsets, at) - 1
+                    rows.add(row)
+                    at = people.find(piece, max(at + 1, self.offsets[row + 1]))
+            found = rows if found is None else found & rows
+            if not found:
+                return []
+        return sorted(found or ())
 
     def messages(self, row: int) -> list[str]:
         """The messageIds of a row's events."""

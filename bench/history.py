@@ -37,7 +37,8 @@ from inspector.core.store import (LIST_FILE, LIST_TABLE, SHARD_SIZE, SUMMARY_TAB
                                   History)
 
 SESSION_SIZE = 100_000
-QUERIES = ['type:track', 'event:"Nothing Matches"', '"some rare text"', 'status>=400 has:errors since:1h']
+QUERIES = ['type:track', 'event:"Nothing Matches"', '"some rare text"', 'status>=400 has:errors since:1h',
+           'user:user-4242', 'message:00000000*']
 CLI_QUERY = "type:track"
 PYTHON = [sys.executable, "-m", "inspector"]
 NAMES = ["Order Completed", "Product Viewed", "Signed Up", "Cart Viewed", "Checkout Started"]

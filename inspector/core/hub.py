@@ -23,6 +23,7 @@ from .event_delivery import DeliveryReport, summarize
 from .model import Answer, Destination, Exchange, Summary
 from .policy import Forward, Hold, Policy, Reply, Rule
 from .query import Query
+from .history.rows import Rows
 from .store import History
 
 
@@ -345,6 +346,12 @@ class Hub:
         waiting = [summary for summary in waiting if query is None or query.matches(summary)]
         found = waiting[::-1] + found if newest_first else found + waiting
         return found if limit is None else found[:limit]
+
+    def rows(self, query: Query | None = None) -> Rows:
+        """Stored exchanges the query matches, then the requests held now, oldest first, as row
+        references: what a list of any length holds (a Summary is made for a row when read)."""
+        waiting = [held.exchange.summary() for held in list(self._held.values())]
+        return self.history.rows(query).plus([s for s in waiting if query is None or query.matches(s)])
 
     def get(self, exchange_id: str) -> Exchange | None:
         """An exchange by id, held or stored (stored ones also by a unique id prefix)."""

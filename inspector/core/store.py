@@ -26,9 +26,11 @@ import os
 import shutil
 import threading
 import time
+from array import array
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ from tinydb.storages import Storage
 from .history.blocks import KIND, Block, Facets, body_text, is_exchange, is_opaque, row_of, summary
 from .history.files import (FILE_MODE, journal_lines, make_dir, read_json, size_of, tighten,
                             write_atomic)
+from .history.rows import Rows
 from .history.scan import Scanners, may_hold
 from .model import Exchange, Redelivery, Summary, new_id
 from .query import Query
@@ -333,6 +336,44 @@ class History:
         else:
             found = list(self._scan_summaries(query, limit, newest_first))
         return found
+
+    def rows(self, query: Query | None = None) -> Rows:
+        """Every exchange `query` matches, oldest first, as row references: cheap to hold for a
+        million matches (a `Summary` is made for a row only when it is read)."""
+        if query is not None and query.free_text:
+            return Rows([], self.facets, self.search(query, newest_first=False))
+        low, high = query.span if query is not None else (float("-inf"), float("inf"))
+        per_row = query is not None and query.per_row
+        verdict = self.facets.verdicts(query.matches, low) if query is not None and not per_row else None
+        parts: list[tuple[Block, Sequence[int]]] = []
+        for block in self._ordered(False, low, high):
+            self._columns(block)
+            count, times, facets = block.count, block.times, block.facets
+            start, stop = 0, count
+            if block.ordered:
+                start = bisect.bisect_left(times, low, 0, count) if low > float("-inf") else 0
+                stop = bisect.bisect_left(times, high, start, count) if high < float("inf") else count
+            spanned = block.ordered or (low == float("-inf") and high == float("inf"))
+            if query is None or verdict is not None:
+                ok = {kind: verdict(kind) for kind in tuple(block.kinds)} if verdict is not None else None
+                if ok is not None and not any(ok.values()):
+                    continue
+                if (ok is None or all(ok.values())) and spanned:
+                    parts.append((block, range(start, stop)))
+                    continue
+                chosen = (compress(range(start, stop), map(ok.__getitem__, facets[start:stop])) if ok is not None
+                          else range(start, stop))
+                if not spanned:
+                    chosen = (row for row in chosen if low <= times[row] < high)
+                parts.append((block, array("I", chosen)))
+                continue
+            assert query is not None
+            candidates = block.rows_holding(query.row_needles) if query.row_needles else None
+            rows = range(start, stop) if candidates is None else [r for r in candidates if start <= r < stop]
+            table, match = self.facets, query.matches
+            parts.append((block, array("I", (row for row in rows if low <= times[row] < high
+                                                and match(block.summary(row, table))))))
+        return Rows(parts, self.facets)
 
     def search_later(self, query: Query | None = None, limit: int | None = None,
                      newest_first: bool = True) -> Future[list[Summary]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import time
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -158,7 +158,7 @@ class InspectorApp(App[None]):
             self.set_keymap(self.keymap)
         self._unsubscribe = self.hub.subscribe(self._queue)
         exchanges = self.query_one(ExchangeList)
-        exchanges.set_rows(self.hub.search(newest_first=False))
+        exchanges.set_rows(self.hub.rows())
         exchanges.focus()
         if self.receiver is not None:
             try:
@@ -292,10 +292,10 @@ class InspectorApp(App[None]):
     @work(thread=True, exclusive=True, group="search")
     def _search(self, query: Query | None) -> None:
         """Off the event loop: free text reads the history's files."""
-        found = self.hub.search(query, newest_first=False, held=True)
+        found = self.hub.rows(query)
         self.call_from_thread(self._searched, query, found)
 
-    def _searched(self, query: Query | None, found: list[Summary]) -> None:
+    def _searched(self, query: Query | None, found: Sequence[Summary]) -> None:
         if query is not self.filter:
             return  # a newer search is under way
         self.query_one(ExchangeList).set_rows(found)

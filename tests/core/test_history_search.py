@@ -75,3 +75,28 @@ def test_user_anon_message_and_id_terms_find_what_a_full_scan_finds(tmp_path):
     assert len(reloaded.search(parse(f"id:{some_id}"))) == 1
     for text in ["user:u1", "user:k1", "anon:a2", "message:m-1*", f"id:{some_id[:8].lower()}*"]:
         assert reloaded.search(parse(text)), text  # the comparison above is not between two empty lists
+
+
+def test_rows_hold_what_search_finds_and_make_summaries_only_when_read(tmp_path):
+    history = History(tmp_path, shard_size=4)
+    for n in range(30):
+        event = make_event(event="Order Completed" if n % 3 else "Signed Up", userId=f"u{n % 4}")
+        history.add(make_exchange(event, status=500 if n % 7 == 0 else 200))
+    history.flush()  # some shards closed, the newest still open
+    for text in [None, "type:track", 'event:"signed up"', "status>=500", "user:u1", "user:u1 status:200",
+                 "order", "since:1h", "until:1h", "-type:track"]:
+        query = parse(text) if text is not None else None
+        expected = history.search(query, newest_first=False)
+        rows = history.rows(query)
+        assert len(rows) == len(expected), text
+        assert list(rows) == expected, text
+        assert [rows.id_at(i) for i in range(len(rows))] == [s.id for s in expected], text
+        assert all(rows.position(s.id) == i for i, s in enumerate(expected)), text
+        if expected:
+            assert rows[-1] == expected[-1] and rows[0] == expected[0], text
+    everything = history.rows()
+    assert len(everything) == 30 and history.rows(parse('event:"signed up"')).position(everything.id_at(1)) is None
+    held = make_exchange(make_event()).summary()
+    plus = everything.plus([held])
+    assert len(plus) == 31 and plus[-1] is held and plus.position(held.id) == 30
+    history.close()

@@ -51,13 +51,13 @@ async def test_a_search_under_way_is_shown_and_the_list_follows_its_result(tmp_p
             await client.post(make_event(event=name))
         await pilot_until(pilot, lambda: app.query_one(ExchangeList).row_count == 2)
         searching = []
-        real = app.hub.search
+        real = app.hub.rows
 
         def search(*args, **kwargs):
             searching.append(app.query_one(InspectorHeader).state.searching)
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(app.hub, "search", search)
+        monkeypatch.setattr(app.hub, "rows", search)
         await pilot.press("slash")
         app.query_one("#search-input").value = '"signed up"'
         await pilot.press("enter")

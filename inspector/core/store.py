@@ -37,7 +37,7 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from .history.blocks import KIND, Block, Facets, body_text, is_exchange, is_opaque, row_of, summary
+from .history.blocks import ID_SIZE, KIND, Block, Facets, body_text, is_exchange, is_opaque, row_of, summary
 from .history.files import (FILE_MODE, journal_lines, make_dir, read_json, size_of, tighten,
                             write_atomic)
 from .history.rows import Rows
@@ -674,17 +674,19 @@ class History:
         check the shard holds every exchange of the journal, then remove the journal."""
         session, number = block.session, block.number
         journal = self._path(session, number, ".jsonl")
-        docs = self._documents(session, number)
-        if not docs:
-            if journal.exists():
-                journal.rename(journal.with_name(journal.name + ".damaged"))
-                self._problem(f"{journal}: no exchange in it; kept as {journal.name}.damaged")
-            return
         shard = self._path(session, number, ".json")
-        data = orjson.dumps({TABLE: {str(i): doc for i, doc in enumerate(docs, 1)}})
+        data, built = self._as_written(block, journal, shard)
+        if not data:
+            docs = self._documents(session, number)
+            if not docs:
+                if journal.exists():
+                    journal.rename(journal.with_name(journal.name + ".damaged"))
+                    self._problem(f"{journal}: no exchange in it; kept as {journal.name}.damaged")
+                return
+            data = orjson.dumps({TABLE: {str(i): doc for i, doc in enumerate(docs, 1)}})
+            built = self._block_of(docs)
+            built.session, built.number = session, number
         write_atomic(shard, data)
-        built = self._block_of(docs)
-        built.session, built.number = session, number
         write_atomic(self._path(session, number, ".sum.json"),
                      orjson.dumps({SUMMARY_TABLE: {"1": built.to_doc(self.facets)}}))
         entries = self._lists.setdefault(session, {})
@@ -699,6 +701,25 @@ class History:
         with self._lock:
             self._blocks = [built if b is block else b for b in self._blocks]
             self._cache.pop((session, number), None)
+
+    def _as_written(self, block: Block, journal: Path, shard: Path) -> tuple[bytes, Block]:
+        """The shard file of a block this run wrote, made from its journal's lines without
+        decoding them, and the block itself as its summary; (b"", block) when the journal
+        holds anything else (lines cut short, exchanges of another run) or ids are out of order."""
+        if block.session != self.session or not block.frozen or not block.count or shard.exists():
+            return b"", block
+        raw = self._read(journal) or b""
+        ids = block.ids
+        if any(ids[at - ID_SIZE:at] > ids[at:at + ID_SIZE] for at in range(ID_SIZE, len(ids), ID_SIZE)):
+            return b"", block  # a held request kept after later arrivals: sort them by decoding
+        lines = [line for line in raw.split(b"\n") if line]
+        if len(lines) != block.count or any(
+                not line.startswith(b'{"id":"') or line[7:7 + ID_SIZE] != ids[row * ID_SIZE:(row + 1) * ID_SIZE]
+                for row, line in enumerate(lines)):
+            return b"", block
+        block.opaque = b'"bodyBase64"' in raw
+        return (b'{"' + TABLE.encode() + b'":{' + b",".join(b'"%d":%s' % (i, line) for i, line in enumerate(lines, 1))
+                + b"}}"), block
 
     def close(self) -> None:
         """Write everything still open; a journal is removed only once its shard holds it."""

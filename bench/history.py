@@ -8,7 +8,8 @@ lists), sessions of 100,000 exchanges, from realistic documents: 80 % track, a f
 batches, findings on some, one exchange in 50,000 holding "some rare text".
 Printed per size: `serve`'s time to listen and its RSS once the summaries are read;
 `history QUERY --limit 5` and `show ID` wall time and peak RSS (separate processes);
-the search table of docs/performance.md inside a running process (median of 5, ms);
+the search table of docs/performance.md inside a running process (median of 5, ms), with
+`rows()`, the whole result as row references (what the TUI's list holds);
 free text over everything; bytes per exchange in memory (tracemalloc).
 """
 
@@ -156,13 +157,15 @@ def in_process(directory: Path) -> None:
     tracemalloc.stop()
     size = len(history)
     print(f"  summaries read: {loaded:.2f} s; {memory / size:.0f} bytes per exchange in memory (tracemalloc)")
-    print(f"  {'query':<36} | limit=100 |  found |  no limit |    found")
+    print(f"  {'query':<36} | limit=100 |  found |  no limit |    found | all as rows (the TUI's list)")
     for text in QUERIES:
         query = parse(text)
         limited = median_ms(lambda: history.search(query, 100), 3 if query.free_text else 5)
         found = len(history.search(query, 100))
         whole = median_ms(lambda: history.search(query), 1 if query.free_text else 3)
-        print(f"  {text:<36} | {limited:9.1f} | {found:6,} | {whole:9.1f} | {len(history.search(query)):8,}")
+        rows = median_ms(lambda: history.rows(query), 1 if query.free_text else 3)
+        print(f"  {text:<36} | {limited:9.1f} | {found:6,} | {whole:9.1f} | {len(history.search(query)):8,} | "
+              f"{rows:9.1f}")
     newest = history.search(limit=1)[0].id
     print(f"  get(newest id) in process: {median_ms(lambda: history.get(newest)):.1f} ms")
 

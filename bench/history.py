@@ -10,7 +10,8 @@ Printed per size: `serve`'s time to listen and its RSS once the summaries are re
 `history QUERY --limit 5` and `show ID` wall time and peak RSS (separate processes);
 the search table of docs/performance.md inside a running process (median of 5, ms), with
 `rows()`, the whole result as row references (what the TUI's list holds);
-free text over everything; bytes per exchange in memory (tracemalloc).
+free text over everything; bytes per exchange in memory (tracemalloc); the TUI app
+(headless, its own process) until its list holds every exchange, and its RSS then.
 """
 
 from __future__ import annotations
@@ -170,11 +171,41 @@ def in_process(directory: Path) -> None:
     print(f"  get(newest id) in process: {median_ms(lambda: history.get(newest)):.1f} ms")
 
 
+def tui_rss(directory: Path) -> None:
+    """The TUI app headless on this history (in this process): time until its list holds every
+    exchange, and RSS then."""
+    import asyncio
+
+    from inspector.core.hub import Hub
+    from inspector.core.policy import Policy
+    from inspector.tui.app import InspectorApp
+    from inspector.tui.widgets.exchange_list import ExchangeList
+
+    async def run() -> None:
+        before = rss_mb()
+        started = time.perf_counter()
+        history = History(directory).load()
+        app = InspectorApp(Hub(history, Policy()))
+        async with app.run_test(size=(160, 45)) as pilot:
+            while app.query_one(ExchangeList).row_count < len(history):
+                await pilot.pause(0.1)
+            filled = time.perf_counter() - started
+            await pilot.press("end", "home")
+            print(f"  TUI: list of {len(history):,} filled after {filled:.1f} s; RSS {before:.0f} MB before, "
+                  f"{rss_mb():.0f} MB with the list", flush=True)
+
+    asyncio.run(run())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--keep", action="store_true", help="keep the built histories")
+    parser.add_argument("--tui-rss", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.tui_rss:
+        tui_rss(Path(args.tui_rss))
+        return 0
     work = Path(tempfile.mkdtemp(prefix="bench-history-"))
     for size in args.sizes:
         directory = work / str(size)
@@ -189,6 +220,7 @@ def main() -> int:
         some = History(directory).load().search(limit=1)[0].id
         wall, peak = timed_cli(["show", some, "--data-dir", str(directory)])
         print(f"  show ID: {wall:.2f} s, peak RSS {peak:.0f} MB", flush=True)
+        subprocess.run([sys.executable, __file__, "--tui-rss", str(directory)], check=True)
         in_process(directory)
         if not args.keep:
             import shutil

@@ -135,6 +135,7 @@ class History:
         self._cache: OrderedDict[tuple[str, int], dict[str, dict[str, Any]]] = OrderedDict()
         self._searcher: ThreadPoolExecutor | None = None
         self._scanners: Scanners | None = None
+        self._sizes: dict[str, tuple[int, int]] = {}  # session -> (its directory's mtime, bytes)
         self.parallel_shards = PARALLEL_SHARDS
 
     def _problem(self, text: str) -> None:
@@ -758,11 +759,14 @@ class History:
         if self.keep_bytes is None and self.keep_days is None or not self.root.is_dir():
             return
         sessions = sorted(d for d in self.root.iterdir() if d.is_dir() and d.name != self.session)
-        sizes = {d: size_of(d) for d in sessions}
+        sizes = {d: self._closed_size(d) for d in sessions}
         total = sum(sizes.values()) + size_of(self.root / self.session)
         cutoff = time.time() - self.keep_days * 86400 if self.keep_days is not None else None
+        newest_of: dict[str, float] = {}
+        for block in self._blocks:
+            newest_of[block.session] = max(newest_of.get(block.session, 0.0), block.last_time)
         for directory in sessions:
-            newest = max((b.last_time for b in self._blocks if b.session == directory.name), default=0.0)
+            newest = newest_of.get(directory.name, 0.0)
             too_big = self.keep_bytes is not None and total > self.keep_bytes
             too_old = cutoff is not None and newest < cutoff
             if not (too_big or too_old):
@@ -772,6 +776,21 @@ class History:
             with self._lock:
                 self._blocks = [b for b in self._blocks if b.session != directory.name]
                 self._lists.pop(directory.name, None)
+
+    def _closed_size(self, directory: Path) -> int:
+        """An earlier session's size; remembered while its directory is unchanged and holds no
+        journal (another inspector may be writing one), as retention asks at every shard."""
+        try:
+            changed = directory.stat().st_mtime_ns
+        except OSError:
+            return 0
+        known = self._sizes.get(directory.name)
+        if known is not None and known[0] == changed:
+            return known[1]
+        size = size_of(directory)
+        if not any(directory.glob("*.jsonl")):
+            self._sizes[directory.name] = (changed, size)
+        return size
 
     @property
     def trouble(self) -> str | None:
@@ -786,4 +805,5 @@ class History:
         """Bytes the history takes on disk."""
         if not self.root.is_dir():
             return 0
-        return sum(size_of(d) for d in self.root.iterdir() if d.is_dir())
+        return sum(size_of(d) if d.name == self.session else self._closed_size(d)
+                   for d in self.root.iterdir() if d.is_dir())

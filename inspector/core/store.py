@@ -51,7 +51,7 @@ SUMMARY_TABLE = "summaries"
 LIST_TABLE = "shards"
 LIST_FILE = "shards.json"
 DEFAULT_KEEP_BYTES = 2 * 1024**3
-# messageIds remembered for redelivery: the newest ones, so memory stays bounded.
+# messageIds remembered for redelivery: the newest ones (at least half this many), so memory stays bounded.
 REMEMBERED_MESSAGES = 100_000
 CACHED_SHARDS = 4
 MAX_BACKOFF = 30.0
@@ -118,6 +118,7 @@ class History:
         self._lists: dict[str, dict[int, dict[str, Any]]] = {}  # session -> shard -> list entry
         self._unfolded: list[Block] = []  # built from journals or unlisted shards at load
         self._messages: dict[int, tuple[str, float, int]] = {}
+        self._older_messages: dict[int, tuple[str, float, int]] = {}
         self._recalled = False
         self._lock = threading.RLock()  # the blocks list and reading a block's columns
         self._flushing = threading.Lock()
@@ -494,10 +495,12 @@ class History:
     def _remember(self, message_id: str, exchange_id: str, when: float) -> tuple[str, float, int] | None:
         """The one place arrivals are recorded: None for a first arrival, else (first, when, n)."""
         key = hash(message_id)
-        known = self._messages.get(key)
+        known = self._messages.get(key) or self._older_messages.get(key)
         if known is None:
-            if len(self._messages) >= REMEMBERED_MESSAGES:
-                del self._messages[next(iter(self._messages))]
+            # Two generations, the older dropped whole: deleting a dict's oldest entry one at a
+            # time makes each next lookup of the oldest walk past the deleted ones.
+            if len(self._messages) >= REMEMBERED_MESSAGES // 2:
+                self._older_messages, self._messages = self._messages, {}
             self._messages[key] = (exchange_id, when, 0)
             return None
         known = self._messages[key] = (known[0], known[1], known[2] + 1)

@@ -45,25 +45,36 @@ def _interned(values: Any) -> tuple[str, ...]:
     return tuple(sys.intern(v) for v in values)
 
 
+def _field(items: list[dict[str, Any]], name: str) -> tuple[str, ...]:
+    """Each item's `name`, interned ("" when it is not a string)."""
+    return tuple([sys.intern(v) if isinstance(v := item.get(name), str) else "" for item in items])
+
+
+def _person(value: Any) -> str:
+    """A value for the people string, without its separators."""
+    if not isinstance(value, str):
+        return ""
+    return value.translate(_CLEAN) if _EVENT in value or _KIND in value else value
+
+
 def row_of(doc: dict[str, Any]) -> tuple[str, float, Facet, str]:
-    """An exchange's document as (id, time, facet, people)."""
-    events = [e for e in doc.get("events") or [] if isinstance(e, dict)]
-    findings = [f for f in doc.get("findings") or [] if isinstance(f, dict)]
+    """An exchange's document as (id, time, facet, people); called for every exchange kept."""
+    events = [e for e in doc.get("events") or () if isinstance(e, dict)]
+    findings = [f for f in doc.get("findings") or () if isinstance(f, dict)]
     answer, auth, redelivery = doc.get("response"), doc.get("auth"), doc.get("redelivery")
     body = bool(doc.get("body") or doc.get("bodyBase64"))
     facet = (sys.intern(doc["method"]), sys.intern(doc["path"]),
              answer.get("status") if isinstance(answer, dict) else None,
-             _interned(_text(e.get("type")) for e in events),
-             _interned(_text(e.get("event")) for e in events),
+             _field(events, "type"), _field(events, "event"),
              sys.intern(auth["key"]) if isinstance(auth, dict) and isinstance(auth.get("key"), str) else None,
-             _interned(_text(f.get("code")) for f in findings),
-             _interned(_text(f.get("severity")) for f in findings),
+             _field(findings, "code"), _field(findings, "severity"),
              redelivery.get("n", 0) if isinstance(redelivery, dict) else 0,
              bool(doc.get("held")), body, sys.intern(_text(doc.get("kind"))))
     link = doc.get("link")
-    source = _text(link.get("source")) if isinstance(link, dict) else ""
-    people = _KIND.join([*(_EVENT.join(_text(e.get(name)).translate(_CLEAN) for e in events)
-                           for name in ("userId", "anonymousId", "messageId")), source.translate(_CLEAN)])
+    people = _KIND.join([_EVENT.join([_person(e.get("userId")) for e in events]),
+                         _EVENT.join([_person(e.get("anonymousId")) for e in events]),
+                         _EVENT.join([_person(e.get("messageId")) for e in events]),
+                         _person(link.get("source")) if isinstance(link, dict) else ""])
     return doc["id"], float(doc["time"]), facet, people
 
 

@@ -209,9 +209,10 @@ class Block:
         return self.ids[row * ID_SIZE:(row + 1) * ID_SIZE].decode("ascii")
 
     def row_people(self, row: int) -> str:
-        if not self.frozen:
-            return self.people[row]
-        return self.people[self.offsets[row]:self.offsets[row + 1]]
+        people = self.people  # a list until frozen; a search thread may read while the writer freezes
+        if isinstance(people, list):
+            return people[row]
+        return people[self.offsets[row]:self.offsets[row + 1]]
 
     def find(self, exchange_id: str) -> int | None:
         """The row of an id (ids sort within a shard), or None."""

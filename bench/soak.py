@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,7 @@ def main() -> int:
     server.terminate()
     server.wait(120)
     stored = len(History(data).load())
+    shutil.rmtree(data)
     after_minute = [s for s in samples if s[0] >= 60] or samples
     first, last = after_minute[0], samples[-1]
     grown = last[1] - first[1]

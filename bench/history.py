@@ -9,8 +9,10 @@ batches, findings on some, one exchange in 50,000 holding "some rare text".
 Printed per size: `serve`'s time to listen and its RSS once the summaries are read;
 `history QUERY --limit 5`, `show ID` and `delivery since:24h` wall time and peak RSS
 (separate processes); Event Delivery in process against a `get()` per match (baseline);
-the search table of docs/performance.md inside a running process (median of 5, ms);
-free text over everything; bytes per exchange in memory (tracemalloc).
+the search table of docs/performance.md inside a running process (median of 5, ms), with
+`rows()`, the whole result as row references (what the TUI's list holds);
+free text over everything; bytes per exchange in memory (tracemalloc); the TUI app
+(headless, its own process) until its list holds every exchange, and its RSS then.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ from inspector.core.store import (LIST_FILE, LIST_TABLE, SHARD_SIZE, SUMMARY_TAB
                                   History)
 
 SESSION_SIZE = 100_000
-QUERIES = ['type:track', 'event:"Nothing Matches"', '"some rare text"', 'status>=400 has:errors since:1h']
+QUERIES = ['type:track', 'event:"Nothing Matches"', '"some rare text"', 'status>=400 has:errors since:1h',
+           'user:user-4242', 'message:00000000*']
 CLI_QUERY = "type:track"
 DELIVERY_QUERY = "since:24h"
 PYTHON = [sys.executable, "-m", "inspector"]
@@ -158,13 +161,15 @@ def in_process(directory: Path) -> None:
     tracemalloc.stop()
     size = len(history)
     print(f"  summaries read: {loaded:.2f} s; {memory / size:.0f} bytes per exchange in memory (tracemalloc)")
-    print(f"  {'query':<36} | limit=100 |  found |  no limit |    found")
+    print(f"  {'query':<36} | limit=100 |  found |  no limit |    found | all as rows (the TUI's list)")
     for text in QUERIES:
         query = parse(text)
         limited = median_ms(lambda: history.search(query, 100), 3 if query.free_text else 5)
         found = len(history.search(query, 100))
         whole = median_ms(lambda: history.search(query), 1 if query.free_text else 3)
-        print(f"  {text:<36} | {limited:9.1f} | {found:6,} | {whole:9.1f} | {len(history.search(query)):8,}")
+        rows = median_ms(lambda: history.rows(query), 1 if query.free_text else 3)
+        print(f"  {text:<36} | {limited:9.1f} | {found:6,} | {whole:9.1f} | {len(history.search(query)):8,} | "
+              f"{rows:9.1f}")
     newest = history.search(limit=1)[0].id
     window = parse(DELIVERY_QUERY)
     ours = median_ms(lambda: summarize(history, window), 1)
@@ -179,11 +184,41 @@ def in_process(directory: Path) -> None:
     print(f"  get(newest id) in process: {median_ms(lambda: history.get(newest)):.1f} ms")
 
 
+def tui_rss(directory: Path) -> None:
+    """The TUI app headless on this history (in this process): time until its list holds every
+    exchange, and RSS then."""
+    import asyncio
+
+    from inspector.core.hub import Hub
+    from inspector.core.policy import Policy
+    from inspector.tui.app import InspectorApp
+    from inspector.tui.widgets.exchange_list import ExchangeList
+
+    async def run() -> None:
+        before = rss_mb()
+        started = time.perf_counter()
+        history = History(directory).load()
+        app = InspectorApp(Hub(history, Policy()))
+        async with app.run_test(size=(160, 45)) as pilot:
+            while app.query_one(ExchangeList).row_count < len(history):
+                await pilot.pause(0.1)
+            filled = time.perf_counter() - started
+            await pilot.press("end", "home")
+            print(f"  TUI: list of {len(history):,} filled after {filled:.1f} s; RSS {before:.0f} MB before, "
+                  f"{rss_mb():.0f} MB with the list", flush=True)
+
+    asyncio.run(run())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--keep", action="store_true", help="keep the built histories")
+    parser.add_argument("--tui-rss", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.tui_rss:
+        tui_rss(Path(args.tui_rss))
+        return 0
     work = Path(tempfile.mkdtemp(prefix="bench-history-"))
     for size in args.sizes:
         directory = work / str(size)
@@ -200,6 +235,7 @@ def main() -> int:
         print(f"  show ID: {wall:.2f} s, peak RSS {peak:.0f} MB", flush=True)
         wall, peak = timed_cli(["delivery", DELIVERY_QUERY, "--json", "--data-dir", str(directory)])
         print(f"  delivery {DELIVERY_QUERY}: {wall:.2f} s, peak RSS {peak:.0f} MB", flush=True)
+        subprocess.run([sys.executable, __file__, "--tui-rss", str(directory)], check=True)
         in_process(directory)
         if not args.keep:
             import shutil

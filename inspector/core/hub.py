@@ -24,11 +24,12 @@ from .event_delivery import DeliveryReport, summarize
 from .model import Answer, ByRule, ChosenBy, Destination, Exchange, Summary
 from .policy import Forward, Hold, Policy, Reply, Rule
 from .query import Query
+from .history.rows import Rows
 from .store import History
 
 
 NoticeKind = Literal["arrived", "held", "released", "recorded", "tunnel",
-                     "answer", "rules", "holding", "forward", "urls"]
+                     "answer", "rules", "holding", "forward", "urls", "history"]
 
 
 @dataclass(slots=True)
@@ -38,7 +39,9 @@ class Notice:
     About an exchange: "arrived", "held", "released", "recorded" (with the summary the
     history made of it). About no exchange (`exchange` is None), read the hub for the
     new state: "tunnel" (`Hub.tunnel`), "answer" (the default answer), "rules",
-    "holding" (whether new requests are held), "forward", "urls" (the receiving URLs).
+    "holding" (whether new requests are held), "forward", "urls" (the receiving URLs),
+    "history" (the history said something: `Hub.history_trouble()`, `Hub.problems`; it may
+    come from the history's writer thread).
     """
 
     kind: NoticeKind
@@ -91,6 +94,13 @@ class Hub:
         self.public_urls: list[str] = []
         self.local_url = ""
         self.tunnel: TunnelState | None = None
+        said = history.warn
+
+        def warn(text: str) -> None:
+            said(text)
+            self._notify("history")
+
+        history.warn = warn
 
     # -- subscribing -------------------------------------------------------------
 
@@ -350,6 +360,12 @@ class Hub:
         found = waiting[::-1] + found if newest_first else found + waiting
         return found if limit is None else found[:limit]
 
+    def rows(self, query: Query | None = None) -> Rows:
+        """Stored exchanges the query matches, then the requests held now, oldest first, as row
+        references: what a list of any length holds (a Summary is made for a row when read)."""
+        waiting = [held.exchange.summary() for held in list(self._held.values())]
+        return self.history.rows(query).plus([s for s in waiting if query is None or query.matches(s)])
+
     def get(self, exchange_id: str) -> Exchange | None:
         """An exchange by id, held or stored (stored ones also by a unique id prefix)."""
         held = self._held.get(exchange_id)
@@ -371,6 +387,14 @@ class Hub:
     def stored(self) -> int:
         """How many exchanges the history keeps."""
         return len(self.history)
+
+    def history_trouble(self) -> str | None:
+        """Why requests cannot be kept now (they are answered 503), or None."""
+        return self.history.trouble
+
+    def history_size(self) -> int:
+        """Bytes the history takes on disk (reads the directory: not for every frame)."""
+        return self.history.disk_size()
 
     @property
     def session(self) -> str:

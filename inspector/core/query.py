@@ -85,10 +85,11 @@ class Query:
     times every match lies in (from since/until terms joined by AND at the top level);
     `per_row`, whether anything else looks at per-exchange fields (else the verdict is
     the same for all exchanges of one facet); `free_text`, whether the body is searched;
-    `needles`, words every match's body contains.
+    `needles`, words every match's body contains; `row_needles`, ("people" or "id", piece):
+    pieces every match's userIds, anonymousIds and messageIds (or its id) hold, lower-cased.
     """
 
-    __slots__ = ("text", "matches", "_shown", "span", "per_row", "free_text", "needles", "uses")
+    __slots__ = ("text", "matches", "_shown", "span", "per_row", "free_text", "needles", "uses", "row_needles")
 
     def __init__(self, text: str, matches: Match, shown: str, node: _Node | None = None) -> None:
         self.text = text
@@ -98,7 +99,10 @@ class Query:
         low, high = float("-inf"), float("inf")
         rest: set[str] = set()
         self.needles: tuple[str, ...] = ()
+        self.row_needles: tuple[tuple[str, str], ...] = ()
         for part in parts:
+            if part.row_needle is not None:
+                self.row_needles += (part.row_needle,)
             if part.span is not None:
                 low, high = max(low, part.span[0]), min(high, part.span[1])
             else:
@@ -215,6 +219,8 @@ class _Node:
     uses: frozenset[str] = frozenset()  # the Summary fields it reads
     span: tuple[float, float] | None = None  # since/until: the arrival times it accepts
     needle: str = ""  # a word or phrase: what the body must contain
+    # user/anon/message/id: ("people" or "id", a piece every match's value holds, lower case)
+    row_needle: tuple[str, str] | None = None
     parts: tuple[_Node, ...] = ()  # "and": the nodes joined, nested ANDs flattened
 
 
@@ -401,11 +407,16 @@ class _Parser:
         if name in ("since", "until"):
             moment = _instant(self, token)
             span = (moment, float("inf")) if name == "since" else (float("-inf"), moment)
+        piece = max(token.text.lower().split("*"), key=len)
+        row_needle = ((("id" if name == "id" else "people"), piece)
+                      if name in _ROW_NEEDLES and piece and piece.isascii() else None)
         return _Node(match, f"{name}{token.op}{_show(token.text)}",
-                     uses=frozenset({_READS.get(name, name)}), span=span)
+                     uses=frozenset({_READS.get(name, name)}), span=span, row_needle=row_needle)
 
 
 # Fields: each builds a match from a field token
+
+_ROW_NEEDLES = ("user", "anon", "message", "id")
 
 
 def _equals(value: str) -> Callable[[str], object]:

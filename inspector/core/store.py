@@ -26,18 +26,22 @@ import os
 import shutil
 import threading
 import time
+from array import array
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
 import orjson
 from tinydb.storages import Storage
 
-from .history.blocks import KIND, Block, Facets, is_exchange, row_of, summary
+from .history.blocks import ID_SIZE, KIND, Block, Facets, body_text, is_exchange, is_opaque, row_of, summary
 from .history.files import (FILE_MODE, journal_lines, make_dir, read_json, size_of, tighten,
                             write_atomic)
+from .history.rows import Rows
+from .history.scan import Scanners, may_hold
 from .model import Exchange, Redelivery, Summary, new_id
 from .query import Query
 
@@ -47,13 +51,17 @@ SUMMARY_TABLE = "summaries"
 LIST_TABLE = "shards"
 LIST_FILE = "shards.json"
 DEFAULT_KEEP_BYTES = 2 * 1024**3
-# messageIds remembered for redelivery: the newest ones, so memory stays bounded.
+# messageIds remembered for redelivery: the newest ones (at least half this many), so memory stays bounded.
 REMEMBERED_MESSAGES = 100_000
 CACHED_SHARDS = 4
 MAX_BACKOFF = 30.0
 CLOSE_ATTEMPTS = 5
-# Non-ASCII characters whose lower case is ASCII: a byte search for a needle may miss them.
-_FOLDS_TO_ASCII = (b"\xe2\x84\xaa", b"\xc4\xb0")
+# Free text: shard files are judged by worker processes when a search has at least this many,
+# in tasks of SCAN_TASK shards, at most SCAN_AHEAD tasks ahead of the shards being matched.
+PARALLEL_SHARDS = 32
+SCAN_WORKERS = 2
+SCAN_TASK = 8
+SCAN_AHEAD = 8
 
 
 class HistoryUnavailable(Exception):
@@ -110,6 +118,7 @@ class History:
         self._lists: dict[str, dict[int, dict[str, Any]]] = {}  # session -> shard -> list entry
         self._unfolded: list[Block] = []  # built from journals or unlisted shards at load
         self._messages: dict[int, tuple[str, float, int]] = {}
+        self._older_messages: dict[int, tuple[str, float, int]] = {}
         self._recalled = False
         self._lock = threading.RLock()  # the blocks list and reading a block's columns
         self._flushing = threading.Lock()
@@ -126,6 +135,9 @@ class History:
         self._writer_trouble: str | None = None
         self._cache: OrderedDict[tuple[str, int], dict[str, dict[str, Any]]] = OrderedDict()
         self._searcher: ThreadPoolExecutor | None = None
+        self._scanners: Scanners | None = None
+        self._sizes: dict[str, tuple[int, int]] = {}  # session -> (its directory's mtime, bytes)
+        self.parallel_shards = PARALLEL_SHARDS
 
     def _problem(self, text: str) -> None:
         if text not in self.problems:
@@ -188,9 +200,12 @@ class History:
     def _block_of(self, docs: Iterable[dict[str, Any]]) -> Block:
         block = Block("", 0)
         number = self.facets.number
+        opaque = False
         for doc in docs:
             exchange_id, when, facet, people = row_of(doc)
             block.add(exchange_id, when, number(facet), people)
+            opaque = opaque or is_opaque(doc)
+        block.opaque = opaque
         block.freeze()
         return block
 
@@ -335,6 +350,44 @@ class History:
             found = list(self._scan_summaries(query, limit, newest_first))
         return found
 
+    def rows(self, query: Query | None = None) -> Rows:
+        """Every exchange `query` matches, oldest first, as row references: cheap to hold for a
+        million matches (a `Summary` is made for a row only when it is read)."""
+        if query is not None and query.free_text:
+            return Rows([], self.facets, self.search(query, newest_first=False))
+        low, high = query.span if query is not None else (float("-inf"), float("inf"))
+        per_row = query is not None and query.per_row
+        verdict = self.facets.verdicts(query.matches, low) if query is not None and not per_row else None
+        parts: list[tuple[Block, Sequence[int]]] = []
+        for block in self._ordered(False, low, high):
+            self._columns(block)
+            count, times, facets = block.count, block.times, block.facets
+            start, stop = 0, count
+            if block.ordered:
+                start = bisect.bisect_left(times, low, 0, count) if low > float("-inf") else 0
+                stop = bisect.bisect_left(times, high, start, count) if high < float("inf") else count
+            spanned = block.ordered or (low == float("-inf") and high == float("inf"))
+            if query is None or verdict is not None:
+                ok = {kind: verdict(kind) for kind in tuple(block.kinds)} if verdict is not None else None
+                if ok is not None and not any(ok.values()):
+                    continue
+                if (ok is None or all(ok.values())) and spanned:
+                    parts.append((block, range(start, stop)))
+                    continue
+                chosen: Iterable[int] = (compress(range(start, stop), map(ok.__getitem__, facets[start:stop]))
+                                         if ok is not None else range(start, stop))
+                if not spanned:
+                    chosen = (row for row in chosen if low <= times[row] < high)
+                parts.append((block, array("I", chosen)))
+                continue
+            assert query is not None
+            candidates = block.rows_holding(query.row_needles) if query.row_needles else None
+            rows = range(start, stop) if candidates is None else [r for r in candidates if start <= r < stop]
+            table, match = self.facets, query.matches
+            parts.append((block, array("I", (row for row in rows if low <= times[row] < high
+                                                and match(block.summary(row, table))))))
+        return Rows(parts, self.facets)
+
     def search_later(self, query: Query | None = None, limit: int | None = None,
                      newest_first: bool = True) -> Future[list[Summary]]:
         """`search` in a worker thread: for free text, which reads files."""
@@ -363,7 +416,11 @@ class History:
             if within:
                 start = bisect.bisect_left(times, low, 0, count) if low > float("-inf") else 0
                 stop = bisect.bisect_left(times, high, start, count) if high < float("inf") else count
-            for row in (range(stop - 1, start - 1, -1) if newest_first else range(start, stop)):
+            rows: Iterable[int] = range(stop - 1, start - 1, -1) if newest_first else range(start, stop)
+            candidates = block.rows_holding(query.row_needles) if query is not None and query.row_needles else None
+            if candidates is not None:
+                rows = [row for row in (reversed(candidates) if newest_first else candidates) if start <= row < stop]
+            for row in rows:
                 if not within and not low <= times[row] < high:
                     continue
                 if verdict is not None:
@@ -383,18 +440,20 @@ class History:
         """Free text: read shard files (the open one's journal) newest first; a file whose
         bytes lack a needed word is skipped without decoding."""
         low, high = query.span
-        needles = [n.encode() for n in query.needles
-                   if n.isascii() and n.isprintable() and '"' not in n and "\\" not in n]
+        needles = tuple(n.encode() for n in query.needles
+                        if n.isascii() and n.isprintable() and '"' not in n and "\\" not in n)
         left = limit or -1
-        for block in self._ordered(newest_first, low, high):
-            if needles and not self._may_hold(block, needles):
-                continue
+        for block in self._candidates(list(self._ordered(newest_first, low, high)), needles):
             docs = list(self._shard_index(block).values())
             docs.sort(key=lambda doc: doc["id"], reverse=newest_first)
             for doc in docs:
                 if not low <= doc["time"] < high:
                     continue
-                found = Summary.of(doc)
+                text = body_text(doc).lower()
+                if not all(word in text for word in query.needles):
+                    continue
+                exchange_id, when, facet, people = row_of(doc)
+                found = summary(facet, exchange_id, when, people, text)
                 if query.matches(found):
                     found.text = ""  # the body was needed to match, not to keep
                     yield found
@@ -402,17 +461,23 @@ class History:
                     if left == 0:
                         return
 
-    def _may_hold(self, block: Block, needles: list[bytes]) -> bool:
-        raw = b""
-        for suffix in (".json", ".jsonl"):
-            try:
-                raw += self._path(block.session, block.number, suffix).read_bytes()
-            except OSError:
-                continue
-        if b'"bodyBase64"' in raw or any(folded in raw for folded in _FOLDS_TO_ASCII):
-            return True
-        raw = raw.lower()
-        return all(needle in raw for needle in needles)
+    def _files(self, block: Block) -> tuple[str, str]:
+        return str(self._path(block.session, block.number, ".json")), str(self._path(block.session, block.number, ".jsonl"))
+
+    def _candidates(self, blocks: list[Block], needles: tuple[bytes, ...]) -> Iterator[Block]:
+        """The blocks whose files may hold every needle, in order; judged by worker processes
+        (a few tasks ahead of the caller, who may stop at its limit) when there are many."""
+        if not needles:
+            yield from blocks
+            return
+        if len(blocks) < self.parallel_shards:
+            yield from (block for block in blocks if may_hold(self._files(block), needles, block.opaque))
+            return
+        with self._lock:
+            if self._scanners is None:
+                self._scanners = Scanners(SCAN_WORKERS, SCAN_TASK, SCAN_AHEAD)
+        verdicts = self._scanners.judge([(self._files(block), block.opaque) for block in blocks], needles)
+        yield from (block for block, holds in zip(blocks, verdicts) if holds)
 
     def deliveries(self, source_id: str) -> list[Summary]:
         """The deliveries made of a source call's events, oldest first."""
@@ -441,10 +506,12 @@ class History:
     def _remember(self, message_id: str, exchange_id: str, when: float) -> tuple[str, float, int] | None:
         """The one place arrivals are recorded: None for a first arrival, else (first, when, n)."""
         key = hash(message_id)
-        known = self._messages.get(key)
+        known = self._messages.get(key) or self._older_messages.get(key)
         if known is None:
-            if len(self._messages) >= REMEMBERED_MESSAGES:
-                del self._messages[next(iter(self._messages))]
+            # Two generations, the older dropped whole: deleting a dict's oldest entry one at a
+            # time makes each next lookup of the oldest walk past the deleted ones.
+            if len(self._messages) >= REMEMBERED_MESSAGES // 2:
+                self._older_messages, self._messages = self._messages, {}
             self._messages[key] = (exchange_id, when, 0)
             return None
         known = self._messages[key] = (known[0], known[1], known[2] + 1)
@@ -622,30 +689,52 @@ class History:
         check the shard holds every exchange of the journal, then remove the journal."""
         session, number = block.session, block.number
         journal = self._path(session, number, ".jsonl")
-        docs = self._documents(session, number)
-        if not docs:
-            if journal.exists():
-                journal.rename(journal.with_name(journal.name + ".damaged"))
-                self._problem(f"{journal}: no exchange in it; kept as {journal.name}.damaged")
-            return
         shard = self._path(session, number, ".json")
-        write_atomic(shard, orjson.dumps({TABLE: {str(i): doc for i, doc in enumerate(docs, 1)}}))
-        built = self._block_of(docs)
-        built.session, built.number = session, number
+        data, built = self._as_written(block, journal, shard)
+        if not data:
+            docs = self._documents(session, number)
+            if not docs:
+                if journal.exists():
+                    journal.rename(journal.with_name(journal.name + ".damaged"))
+                    self._problem(f"{journal}: no exchange in it; kept as {journal.name}.damaged")
+                return
+            data = orjson.dumps({TABLE: {str(i): doc for i, doc in enumerate(docs, 1)}})
+            built = self._block_of(docs)
+            built.session, built.number = session, number
+        write_atomic(shard, data)
         write_atomic(self._path(session, number, ".sum.json"),
                      orjson.dumps({SUMMARY_TABLE: {"1": built.to_doc(self.facets)}}))
         entries = self._lists.setdefault(session, {})
         entries[number] = built.entry()
         write_atomic(self.root / session / LIST_FILE,
                      orjson.dumps({LIST_TABLE: {str(i): e for i, (_, e) in enumerate(sorted(entries.items()), 1)}}))
-        kept = {doc["id"] for doc in self._shard_documents(shard)}
-        journaled = {doc["id"] for doc in self._journal_documents(journal)}
-        if not journaled <= kept:
-            raise OSError(f"{shard}: {len(journaled - kept)} exchanges of the journal are missing")
+        # `docs` holds every line of the journal (closed, and locked against other writers):
+        # the shard holds them all if it reads back as written.
+        if self._read(shard) != data:
+            raise OSError(f"{shard}: does not read back as written; its journal is kept")
         journal.unlink(missing_ok=True)
         with self._lock:
             self._blocks = [built if b is block else b for b in self._blocks]
             self._cache.pop((session, number), None)
+
+    def _as_written(self, block: Block, journal: Path, shard: Path) -> tuple[bytes, Block]:
+        """The shard file of a block this run wrote, made from its journal's lines without
+        decoding them, and the block itself as its summary; (b"", block) when the journal
+        holds anything else (lines cut short, exchanges of another run) or ids are out of order."""
+        if block.session != self.session or not block.frozen or not block.count or shard.exists():
+            return b"", block
+        raw = self._read(journal) or b""
+        ids = block.ids
+        if any(ids[at - ID_SIZE:at] > ids[at:at + ID_SIZE] for at in range(ID_SIZE, len(ids), ID_SIZE)):
+            return b"", block  # a held request kept after later arrivals: sort them by decoding
+        lines = [line for line in raw.split(b"\n") if line]
+        if len(lines) != block.count or any(
+                not line.startswith(b'{"id":"') or line[7:7 + ID_SIZE] != ids[row * ID_SIZE:(row + 1) * ID_SIZE]
+                for row, line in enumerate(lines)):
+            return b"", block
+        block.opaque = b'"bodyBase64"' in raw
+        return (b'{"' + TABLE.encode() + b'":{' + b",".join(b'"%d":%s' % (i, line) for i, line in enumerate(lines, 1))
+                + b"}}"), block
 
     def close(self) -> None:
         """Write everything still open; a journal is removed only once its shard holds it."""
@@ -673,6 +762,9 @@ class History:
         if self._searcher is not None:
             self._searcher.shutdown(wait=False)
             self._searcher = None
+        if self._scanners is not None:
+            self._scanners.close()
+            self._scanners = None
 
     # -- retention --------------------------------------------------------------------
 
@@ -681,11 +773,14 @@ class History:
         if self.keep_bytes is None and self.keep_days is None or not self.root.is_dir():
             return
         sessions = sorted(d for d in self.root.iterdir() if d.is_dir() and d.name != self.session)
-        sizes = {d: size_of(d) for d in sessions}
+        sizes = {d: self._closed_size(d) for d in sessions}
         total = sum(sizes.values()) + size_of(self.root / self.session)
         cutoff = time.time() - self.keep_days * 86400 if self.keep_days is not None else None
+        newest_of: dict[str, float] = {}
+        for block in self._blocks:
+            newest_of[block.session] = max(newest_of.get(block.session, 0.0), block.last_time)
         for directory in sessions:
-            newest = max((b.last_time for b in self._blocks if b.session == directory.name), default=0.0)
+            newest = newest_of.get(directory.name, 0.0)
             too_big = self.keep_bytes is not None and total > self.keep_bytes
             too_old = cutoff is not None and newest < cutoff
             if not (too_big or too_old):
@@ -696,11 +791,36 @@ class History:
                 self._blocks = [b for b in self._blocks if b.session != directory.name]
                 self._lists.pop(directory.name, None)
 
+    def _closed_size(self, directory: Path) -> int:
+        """An earlier session's size; remembered while its directory is unchanged and holds no
+        journal (another inspector may be writing one), as retention asks at every shard."""
+        try:
+            changed = directory.stat().st_mtime_ns
+        except OSError:
+            return 0
+        known = self._sizes.get(directory.name)
+        if known is not None and known[0] == changed:
+            return known[1]
+        size = size_of(directory)
+        if not any(directory.glob("*.jsonl")):
+            self._sizes[directory.name] = (changed, size)
+        return size
+
+    @property
+    def trouble(self) -> str | None:
+        """Why the history cannot keep requests or write its shards right now; None when it can."""
+        if self._failing is not None:
+            return self._failing
+        if self._writer_trouble is not None:
+            return f"cannot write the history's shards ({self._writer_trouble}); retrying"
+        return None
+
     def disk_size(self) -> int:
         """Bytes the history takes on disk."""
         if not self.root.is_dir():
             return 0
-        return sum(size_of(d) for d in self.root.iterdir() if d.is_dir())
+        return sum(size_of(d) if d.name == self.session else self._closed_size(d)
+                   for d in self.root.iterdir() if d.is_dir())
 
     def documents(self, query: Query | None = None, newest_first: bool = True) -> Iterator[dict[str, Any]]:
         """The stored documents `query` matches, newest first (or oldest first), each shard read

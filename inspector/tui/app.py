@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import time
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from textual import events, work
 from textual.app import App, ComposeResult
@@ -60,6 +60,8 @@ from .widgets.search_bar import SearchBar
 ANSWER_KEYS = {"2": 200, "3": 202, "4": 400, "5": 401, "6": 403, "7": 429, "0": 500, "9": 501, "8": 503}
 THROTTLE = 0.25
 """After applying notices, the app waits this long before applying the next ones."""
+# How often, at most, the header re-reads the history's size on disk (it lists its files).
+DISK_EVERY = 10.0
 WIDE = 140
 
 
@@ -133,6 +135,10 @@ class InspectorApp(App[None]):
         self.keymap = dict(keymap or {})
         self.clock = clock
         self.filter: Query | None = None
+        self.searching = False  # a search of the history is under way
+        self.history_trouble: str | None = None
+        self.history_disk = 0
+        self._weighed = 0.0
         self.received = 0
         self.with_errors = 0
         self.notes: tuple[str, ...] = ()
@@ -168,7 +174,7 @@ class InspectorApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._keep_theme)
         self._unsubscribe = self.hub.subscribe(self._queue)
         exchanges = self.query_one(ExchangeList)
-        exchanges.set_rows(self.hub.search(newest_first=False))
+        exchanges.set_rows(self.hub.rows())
         exchanges.focus()
         if self.receiver is not None:
             try:
@@ -181,6 +187,7 @@ class InspectorApp(App[None]):
             self.hub.set_local_url(self.local_url)
         for problem in self.hub.problems:
             self.notify(inert(problem), severity="warning", markup=False, timeout=30)
+        self._weigh_history()
         self._show_header()
         gc.freeze()  # the history and the widgets live as long as the app: keep GC passes short
 
@@ -229,6 +236,8 @@ class InspectorApp(App[None]):
         changed: dict[str, tuple[Exchange, Summary]] = {}
         for notice in notices:
             exchange = notice.exchange
+            if notice.kind == "history":
+                self._history_said()
             if exchange is None:
                 continue
             if notice.kind == "recorded" and notice.summary is not None:
@@ -249,6 +258,8 @@ class InspectorApp(App[None]):
                 self.query_one(DetailPane).show(changed[selected.id][0])
         exchanges.set_held({exchange.id: deadline for exchange, deadline in self.hub.held()})
         if notices:
+            if time.monotonic() - self._weighed >= DISK_EVERY:
+                self._weigh_history()
             self._show_header()
 
     def say(self, text: str) -> None:
@@ -269,6 +280,23 @@ class InspectorApp(App[None]):
         self.hush()
         return super().push_screen(screen, *args, **kwargs)
 
+    def _history_said(self) -> None:
+        """Say once that requests are answered 503 (the history cannot keep them), and once
+        that it can again; the header keeps the reason while it lasts."""
+        trouble = self.hub.history_trouble()
+        if trouble == self.history_trouble:
+            return
+        if trouble is not None:
+            self.notify(inert(trouble), severity="error", markup=False, timeout=30)
+        else:
+            self.notify("the history is writable again: requests are answered and kept", markup=False)
+        self.history_trouble = trouble
+
+    def _weigh_history(self) -> None:
+        """Read the history's size on disk: at start, then with arrivals, at most every DISK_EVERY s."""
+        self.history_disk = self.hub.history_size()
+        self._weighed = time.monotonic()
+
     def _show_header(self) -> None:
         hold = self.hub.holding
         if hold is None:
@@ -285,7 +313,8 @@ class InspectorApp(App[None]):
             local_url=self.local_url, public_url=public, **why, answer=inert(self.hub.answering()),
             rules=sum(rule.enabled for rule in self.hub.rules), hold=hold_text, received=self.received,
             held=len(self.hub.held()), errors=self.with_errors, history=self.hub.stored(),
-            filter=self.filter.text if self.filter is not None else "", notes=self.notes))
+            disk=self.history_disk, filter=self.filter.text if self.filter is not None else "",
+            searching=self.searching, notes=self.notes + ((self.history_trouble,) if self.history_trouble else ())))
 
     def on_key(self, event: events.Key) -> None:
         """Keys typed in one burst (`r429`) all go to the main screen's focus before `r`
@@ -307,13 +336,22 @@ class InspectorApp(App[None]):
         self.filter = message.query
         self.query_one(ExchangeList).empty_text = (
             f"no request matches {message.query.text}" if message.query is not None else WAITING)
+        self.searching = True
         self._search(message.query)
         self._show_header()
 
     @work(thread=True, exclusive=True, group="search")
     def _search(self, query: Query | None) -> None:
-        found = self.hub.search(query, newest_first=False, held=True)
-        self.call_from_thread(self.query_one(ExchangeList).set_rows, found)
+        """Off the event loop: free text reads the history's files."""
+        found = self.hub.rows(query)
+        self.call_from_thread(self._searched, query, found)
+
+    def _searched(self, query: Query | None, found: Sequence[Summary]) -> None:
+        if query is not self.filter:
+            return  # a newer search is under way
+        self.query_one(ExchangeList).set_rows(found)
+        self.searching = False
+        self._show_header()
 
     def action_search(self) -> None:
         self.query_one("#search-input", Input).focus()

@@ -154,3 +154,25 @@ def test_non_utf8_bodies_are_stored_and_searchable(tmp_path):
     assert reloaded.search(parse("zebra"))
     doc = json.loads((next((tmp_path / "history").rglob("0????.json"))).read_text())
     assert "bodyBase64" in next(iter(doc[TABLE].values()))
+
+
+def test_a_full_shard_is_written_from_its_journal_lines_as_they_are(tmp_path, monkeypatch):
+    history = History(tmp_path, shard_size=5, flush_interval=3600)
+    history.start_session()
+    exchanges = [make_exchange(make_event(userId=f"u{n}", event="Zebra")) for n in range(7)]
+    for exchange in exchanges[:6]:
+        history.add(exchange)
+    journal = (tmp_path / "history" / history.session / "00000.jsonl").read_bytes()
+    decoded = []
+    monkeypatch.setattr(History, "_documents", lambda *args: decoded.append(args) or [])
+    history.flush()  # the first shard: its lines were written by this run, in id order
+    assert decoded == []
+    shard = json.loads((tmp_path / "history" / history.session / "00000.json").read_bytes())
+    assert list(shard[TABLE].values()) == [json.loads(line) for line in journal.splitlines()[:5]]
+    monkeypatch.undo()
+    history.add(exchanges[6])
+    history.close()
+    reloaded = History(tmp_path).load()
+    assert [s.id for s in reloaded.search(newest_first=False)] == [e.id for e in exchanges]
+    assert reloaded.get(exchanges[2].id).events[0].user_id == "u2"
+    assert len(reloaded.search(parse("user:u4 zebra"))) == 1

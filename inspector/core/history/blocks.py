@@ -11,6 +11,7 @@ not once per exchange. A `Summary` is made only for the rows a search returns.
 from __future__ import annotations
 
 import base64
+import bisect
 import sys
 import threading
 from array import array
@@ -44,27 +45,44 @@ def _interned(values: Any) -> tuple[str, ...]:
     return tuple(sys.intern(v) for v in values)
 
 
+def _field(items: list[dict[str, Any]], name: str) -> tuple[str, ...]:
+    """Each item's `name`, interned ("" when it is not a string)."""
+    return tuple([sys.intern(v) if isinstance(v := item.get(name), str) else "" for item in items])
+
+
+def _person(value: Any) -> str:
+    """A value for the people string, without its separators."""
+    if not isinstance(value, str):
+        return ""
+    return value.translate(_CLEAN) if _EVENT in value or _KIND in value else value
+
+
 def row_of(doc: dict[str, Any]) -> tuple[str, float, Facet, str]:
-    """An exchange's document as (id, time, facet, people)."""
-    events = [e for e in doc.get("events") or [] if isinstance(e, dict)]
-    findings = [f for f in doc.get("findings") or [] if isinstance(f, dict)]
+    """An exchange's document as (id, time, facet, people); called for every exchange kept."""
+    events = [e for e in doc.get("events") or () if isinstance(e, dict)]
+    findings = [f for f in doc.get("findings") or () if isinstance(f, dict)]
     answer, auth, redelivery = doc.get("response"), doc.get("auth"), doc.get("redelivery")
     body = bool(doc.get("body") or doc.get("bodyBase64"))
     facet = (sys.intern(doc["method"]), sys.intern(doc["path"]),
              answer.get("status") if isinstance(answer, dict) else None,
-             _interned(_text(e.get("type")) for e in events),
-             _interned(_text(e.get("event")) for e in events),
+             _field(events, "type"), _field(events, "event"),
              sys.intern(auth["key"]) if isinstance(auth, dict) and isinstance(auth.get("key"), str) else None,
-             _interned(_text(f.get("code")) for f in findings),
-             _interned(_text(f.get("severity")) for f in findings),
+             _field(findings, "code"), _field(findings, "severity"),
              redelivery.get("n", 0) if isinstance(redelivery, dict) else 0,
              bool(doc.get("held")), body, sys.intern(_text(doc.get("kind"))))
     link = doc.get("link")
-    source = _text(link.get("source")) if isinstance(link, dict) else ""
-    people = _KIND.join([*(_EVENT.join(_text(e.get(name)).translate(_CLEAN) for e in events)
-                           for name in ("userId", "anonymousId", "messageId")), source.translate(_CLEAN),
-                         next((_text(e.get("label")) for e in events if e.get("label")), "").translate(_CLEAN)])
+    people = _KIND.join([_EVENT.join([_person(e.get("userId")) for e in events]),
+                         _EVENT.join([_person(e.get("anonymousId")) for e in events]),
+                         _EVENT.join([_person(e.get("messageId")) for e in events]),
+                         _person(link.get("source")) if isinstance(link, dict) else "",
+                         next((_person(e.get("label")) for e in events if e.get("label")), "")])
     return doc["id"], float(doc["time"]), facet, people
+
+
+def is_opaque(doc: dict[str, Any]) -> bool:
+    """Whether the body is kept as base64 (not valid UTF-8): free text must decode it."""
+    decoded = doc.get("decoded")
+    return "bodyBase64" in doc or isinstance(decoded, dict) and "bodyBase64" in decoded
 
 
 def body_text(doc: dict[str, Any]) -> str:
@@ -127,7 +145,8 @@ class Block:
     """The summaries of one shard, oldest first. Open while its shard is, frozen after."""
 
     __slots__ = ("session", "number", "ids", "times", "facets", "people", "offsets", "frozen",
-                 "loaded", "count", "first_id", "last_id", "first_time", "last_time", "kinds", "ordered")
+                 "loaded", "count", "first_id", "last_id", "first_time", "last_time", "kinds", "ordered",
+                 "opaque", "plain")
 
     def __init__(self, session: str, number: int) -> None:
         self.session, self.number = session, number
@@ -145,6 +164,9 @@ class Block:
         # Arrival times never go down from row to row, so a time span is found by binary search.
         # A held request is kept when answered, after later arrivals: then a span is scanned.
         self.ordered = True
+        # Whether a body may be kept as base64, which free text cannot find in the file's bytes.
+        self.opaque = True
+        self.plain: bool | None = None  # the people string is lower case already (None: not known yet)
 
     @classmethod
     def listed(cls, session: str, entry: dict[str, Any]) -> Block:
@@ -154,6 +176,7 @@ class Block:
         block.count = int(entry["count"])
         block.first_id, block.last_id = str(entry["first"]), str(entry["last"])
         block.first_time, block.last_time = float(entry["firstTime"]), float(entry["lastTime"])
+        block.opaque = entry.get("opaque") is not False
         return block
 
     def add(self, exchange_id: str, time: float, facet: int, people: str) -> int:
@@ -188,9 +211,10 @@ class Block:
         return self.ids[row * ID_SIZE:(row + 1) * ID_SIZE].decode("ascii")
 
     def row_people(self, row: int) -> str:
-        if not self.frozen:
-            return self.people[row]
-        return self.people[self.offsets[row]:self.offsets[row + 1]]
+        people = self.people  # a list until frozen; a search thread may read while the writer freezes
+        if isinstance(people, list):
+            return people[row]
+        return people[self.offsets[row]:self.offsets[row + 1]]
 
     def find(self, exchange_id: str) -> int | None:
         """The row of an id (ids sort within a shard), or None."""
@@ -203,6 +227,37 @@ class Block:
             else:
                 high = middle
         return low if low < self.count and self.id(low) == exchange_id else None
+
+    def rows_holding(self, needles: tuple[tuple[str, str], ...]) -> list[int] | None:
+        """The rows (ascending) whose people, or id, hold every needle (see Query.row_needles),
+        found with string searches over the whole column; None when only a scan can tell."""
+        if not self.frozen or not self.loaded:
+            return None
+        if self.plain is None:
+            self.plain = self.people == self.people.lower()
+        people = self.people if self.plain else self.people.lower()
+        if len(people) != len(self.people):
+            return None  # lower case changed the length: offsets no longer line up
+        found: set[int] | None = None
+        for where, piece in needles:
+            rows = set()
+            if where == "id":
+                key, ids = piece.upper().encode("ascii"), self.ids
+                at = ids.find(key)
+                while at >= 0:
+                    if at % ID_SIZE + len(key) <= ID_SIZE:
+                        rows.add(at // ID_SIZE)
+                    at = ids.find(key, at + 1)
+            else:
+                at = people.find(piece)
+                while at >= 0:
+                    row = bisect.bisect_right(self.offsets, at) - 1
+                    rows.add(row)
+                    at = people.find(piece, max(at + 1, self.offsets[row + 1]))
+            found = rows if found is None else found & rows
+            if not found:
+                return []
+        return sorted(found or ())
 
     def messages(self, row: int) -> list[str]:
         """The messageIds of a row's events."""
@@ -219,7 +274,7 @@ class Block:
     def entry(self) -> dict[str, Any]:
         """This block's line in its session's shard list."""
         return {"shard": self.number, "count": self.count, "first": self.first_id, "last": self.last_id,
-                "firstTime": self.first_time, "lastTime": self.last_time}
+                "firstTime": self.first_time, "lastTime": self.last_time, "opaque": self.opaque}
 
     def to_doc(self, table: Facets) -> dict[str, Any]:
         """The summary file's one document: the columns, with this shard's facets listed once."""

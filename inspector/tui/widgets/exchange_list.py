@@ -1,8 +1,10 @@
 """The live list of exchanges: one line per request Segment sent, newest first by default.
 
 Segment can send thousands of requests a second and a session can hold 100,000 of them,
-so the list renders only the lines on screen (Textual's Line API) from a plain list of
-`Summary` records, and absorbs a batch of arrivals in time proportional to the batch.
+so the list renders only the lines on screen (Textual's Line API). It holds a search's
+result as the hub gives it (`Hub.rows`: row references, a `Summary` made only for a line
+drawn) followed by the arrivals since, and absorbs a batch of arrivals in time
+proportional to the batch.
 Until the user moves the cursor, the list follows the newest arrival (cursor and view).
 Once the user has moved it, the cursor belongs to an exchange, not to a line: arrivals
 never move it, because the person at the keyboard is reading what it points at; how many
@@ -23,6 +25,7 @@ import math
 import functools
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -111,6 +114,65 @@ def columns(width: int) -> tuple[int, int, int]:
 def _clock(second: int) -> str:
     return time.strftime("%H:%M:%S", time.localtime(second))
 
+class _Listing:
+    """The list's rows, oldest first: a search's result, then arrivals since (a known id
+    replaces its row in place). The result is any sequence of summaries; one with
+    `position` and `id_at` (the history's `Rows`) is not copied, nor summarised whole."""
+
+    def __init__(self, found: Iterable[Summary] = ()) -> None:
+        rows: Any = found
+        if not hasattr(found, "position"):
+            rows = list(found)
+            self._found_index: dict[str, int] | None = {summary.id: i for i, summary in enumerate(rows)}
+        else:
+            self._found_index = None
+        self._found: Any = rows
+        self._base = len(rows)
+        self._arrivals: list[Summary] = []
+        self._arrival_index: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return self._base + len(self._arrivals)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __getitem__(self, row: int) -> Summary:
+        if row < 0:
+            row += len(self)
+        return self._found[row] if row < self._base else self._arrivals[row - self._base]
+
+    def id_at(self, row: int) -> str:
+        if row < 0:
+            row += len(self)
+        if row >= self._base:
+            return self._arrivals[row - self._base].id
+        return self._found[row].id if self._found_index is not None else self._found.id_at(row)
+
+    def position(self, exchange_id: str | None) -> int | None:
+        if exchange_id is None:
+            return None
+        found = self._arrival_index.get(exchange_id)
+        if found is not None:
+            return self._base + found
+        if self._found_index is not None:
+            return self._found_index.get(exchange_id)
+        return self._found.position(exchange_id)
+
+    def put(self, summary: Summary) -> bool:
+        """Add an arrival, or replace its row: True if it was added."""
+        row = self.position(summary.id)
+        if row is None:
+            self._arrival_index[summary.id] = len(self._arrivals)
+            self._arrivals.append(summary)
+            return True
+        if row >= self._base:
+            self._arrivals[row - self._base] = summary
+        elif self._found_index is not None:
+            self._found[row] = summary
+        return False  # a row of the history's own result: it already reads the stored exchange
+
+
 class ExchangeList(ScrollView, can_focus=True):
     """The exchanges received, one per line, with a cursor on the one being read."""
 
@@ -195,8 +257,7 @@ class ExchangeList(ScrollView, can_focus=True):
                  clock: Callable[[], float] = time.time, name: str | None = None,
                  id: str | None = None, classes: str | None = None, disabled: bool = False) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._rows: list[Summary] = []
-        self._index: dict[str, int] = {}
+        self._rows = _Listing()
         self._selected_id: str | None = None
         self._deadlines: dict[str, float] = {}
         self.marked: set[str] = set()
@@ -218,7 +279,8 @@ class ExchangeList(ScrollView, can_focus=True):
         """The exchange under the cursor."""
         if self._selected_id is None:
             return None
-        return self._rows[self._index[self._selected_id]]
+        row = self._rows.position(self._selected_id)
+        return self._rows[row] if row is not None else None
 
     @property
     def unseen(self) -> int:
@@ -236,14 +298,13 @@ class ExchangeList(ScrollView, can_focus=True):
 
     def set_rows(self, summaries: Iterable[Summary]) -> None:
         """Show these exchanges instead (given in arrival order), keeping the selection if it is among them."""
-        self._rows = list(summaries)
-        self._index = {summary.id: i for i, summary in enumerate(self._rows)}
+        self._rows = _Listing(summaries)
         self.virtual_size = Size(0, len(self._rows))
         previous = self._selected_id
         if self.following and self._rows:
-            self._selected_id = self._rows[-1].id
-        elif previous not in self._index:
-            self._selected_id = self._rows[self._row_at(0)].id if self._rows else None
+            self._selected_id = self._rows.id_at(-1)
+        elif self._rows.position(previous) is None:
+            self._selected_id = self._rows.id_at(self._row_at(0)) if self._rows else None
         self._unseen = 0
         self._keep_cursor_visible(center=True)
         self.refresh()
@@ -252,21 +313,16 @@ class ExchangeList(ScrollView, can_focus=True):
 
     def add(self, summaries: Iterable[Summary]) -> None:
         """Take a batch of arrivals: a known id replaces its row in place, others are appended."""
-        rows, index = self._rows, self._index
+        rows = self._rows
         before = len(rows)
         selection_replaced = False
         for summary in summaries:
-            position = index.get(summary.id)
-            if position is None:
-                index[summary.id] = len(rows)
-                rows.append(summary)
-            else:
-                rows[position] = summary
+            if not rows.put(summary):
                 selection_replaced = selection_replaced or summary.id == self._selected_id
         added = len(rows) - before
         if added and self.following:
             self._grow()
-            self._selected_id = rows[-1].id
+            self._selected_id = rows.id_at(-1)
             self._keep_cursor_visible()
             self.refresh()
             self.post_message(self.Selected(self, self.selected))
@@ -278,7 +334,7 @@ class ExchangeList(ScrollView, can_focus=True):
                 self.header.refresh()
         self.refresh()
         if self._selected_id is None and rows:
-            self._selected_id = rows[0].id
+            self._selected_id = rows.id_at(0)
             self._keep_cursor_visible()
             self.post_message(self.Selected(self, self.selected))
         elif selection_replaced:
@@ -294,7 +350,7 @@ class ExchangeList(ScrollView, can_focus=True):
 
     def select(self, exchange_id: str) -> bool:
         """Put the cursor on this exchange, which stops following; False if the list does not hold it."""
-        if exchange_id not in self._index:
+        if self._rows.position(exchange_id) is None:
             return False
         self._move_to(self._line_of(exchange_id))
         self._follow(False)
@@ -319,7 +375,8 @@ class ExchangeList(ScrollView, can_focus=True):
 
     def _line_of(self, exchange_id: str) -> int:
         """The line on which this exchange is shown."""
-        row = self._index[exchange_id]
+        row = self._rows.position(exchange_id)
+        assert row is not None, exchange_id
         return len(self._rows) - 1 - row if self.newest_first else row
 
     @property
@@ -388,7 +445,7 @@ class ExchangeList(ScrollView, can_focus=True):
         if not self._rows:
             return
         line = max(0, min(line, len(self._rows) - 1))
-        exchange_id = self._rows[self._row_at(line)].id
+        exchange_id = self._rows.id_at(self._row_at(line))
         changed = exchange_id != self._selected_id
         self._selected_id = exchange_id
         self._keep_cursor_visible()

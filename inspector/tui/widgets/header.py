@@ -25,8 +25,16 @@ class HeaderState:
     held: int = 0
     errors: int = 0
     history: int = 0
+    disk: int = 0  # bytes the history takes on disk
     filter: str = ""
+    searching: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def size_text(size: int) -> str:
+    """Bytes as people read them: 3.4 MB, 812 MB, 1.3 GB."""
+    unit, scale = ("GB", 1e9) if size >= 1e9 else ("MB", 1e6)
+    return f"{size / scale:.1f} {unit}" if size < 10 * scale else f"{size / scale:,.0f} {unit}"
 
 
 def one_line(text: str) -> str:
@@ -91,10 +99,14 @@ class InspectorHeader(Widget):
         if s.filter:
             text.append("  filter ", style="dim")
             text.append(one_line(s.filter), style="bold cyan")
+            if s.searching:
+                text.append(" searching…", style="bold yellow")
         text.append(f"   received {s.received:,}", style="")
         text.append(f"  held {s.held}", style="bold magenta" if s.held else "dim")
         text.append(f"  with errors {s.errors:,}", style="bold red" if s.errors else "dim")
         text.append(f"  history {s.history:,}", style="dim")
+        if s.disk >= 1e6:  # what retention (--keep) counts; below a megabyte it does not matter
+            text.append(f" ({size_text(s.disk)} on disk)", style="dim")
         for note in s.notes:
             text.append(f"  {one_line(note)}", style="yellow")
         return text

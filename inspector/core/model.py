@@ -19,6 +19,9 @@ Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Two characters (ten bits) at a time: half the steps of spelling an id one character at a time.
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+_PAIR_SHIFTS = range(120, -1, -10)
 _random = random.Random()
 _id_lock = threading.Lock()
 _last_id = [0, 0]
@@ -34,7 +37,7 @@ def new_id(now: float | None = None) -> str:
             rand = _random.getrandbits(79)
         _last_id[0], _last_id[1] = ms, rand
     n = (ms << 80) | (rand & ((1 << 80) - 1))
-    return "".join(_CROCKFORD[(n >> shift) & 31] for shift in range(125, -1, -5))
+    return "".join([_PAIRS[(n >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
 def first_header(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -67,7 +70,7 @@ class Finding:
         return cls(doc["code"], doc["severity"], doc["message"], doc.get("path", ""), doc.get("event"))
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Auth:
     """What the Authorization header says: the API key and whether it is well formed."""
 

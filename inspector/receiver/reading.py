@@ -39,12 +39,16 @@ async def read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
     size = 0
     kept = 0
     deadline = asyncio.get_running_loop().time() + BODY_TIMEOUT
+    content = request.content
     while True:
-        try:
-            async with asyncio.timeout_at(deadline):
-                chunk = await request.content.readany()
-        except TimeoutError:
-            raise BodyTimeout(b"".join(chunks), size) from None
+        if content.is_eof():  # all of it has arrived: nothing to wait for, no deadline to arm
+            chunk = await content.readany()
+        else:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    chunk = await content.readany()
+            except TimeoutError:
+                raise BodyTimeout(b"".join(chunks), size) from None
         if not chunk:
             break
         size += len(chunk)

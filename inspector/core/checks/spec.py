@@ -7,6 +7,7 @@ v1 and vendor-native names people send instead.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -36,8 +37,11 @@ LINKS = {
 _DROP = str.maketrans("", "", " _-.")
 
 
+@functools.lru_cache(maxsize=4096)
 def normal(name: str) -> str:
-    """A name as Segment's matching sees it: lower case, no spaces, underscores or dashes."""
+    """A name as Segment's matching sees it: lower case, no spaces, underscores or dashes.
+
+    Remembered: the same few property and trait names come with every event."""
     return name.lower().translate(_DROP)
 
 

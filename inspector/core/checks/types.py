@@ -164,5 +164,5 @@ def check_fields(lint: Lint, values: dict[str, Any], fields: dict[str, Any], pat
     """Check each field of `values` that the Spec types in `fields`."""
     for key, value in values.items():
         kind = fields.get(key)
-        if kind is not None:
+        if kind is not None and value is not None and kind != "any":  # else nothing to check
             check_value(lint, value, kind, member(path, key), f"`{key}`")

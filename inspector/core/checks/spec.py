@@ -37,11 +37,14 @@ LINKS = {
 _DROP = str.maketrans("", "", " _-.")
 
 
-@functools.lru_cache(maxsize=4096)
 def normal(name: str) -> str:
-    """A name as Segment's matching sees it: lower case, no spaces, underscores or dashes.
+    """A name as Segment's matching sees it: lower case, no spaces, underscores or dashes."""
+    return _remembered_normal(name) if len(name) <= 64 else name.lower().translate(_DROP)
 
-    Remembered: the same few property and trait names come with every event."""
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_normal(name: str) -> str:
+    """Short names only: the same few property and trait names come with every event."""
     return name.lower().translate(_DROP)
 
 

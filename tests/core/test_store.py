@@ -99,6 +99,21 @@ def test_get_by_unique_prefix(tmp_path):
     history.close()
 
 
+def test_a_held_request_kept_after_later_ones_leaves_every_id_found(tmp_path):
+    history = History(tmp_path, shard_size=10, flush_interval=3600)
+    held = make_exchange(make_event(messageId="held"))
+    later = [make_exchange(make_event(messageId=f"m{n}")) for n in range(3)]
+    for exchange in [*later, held]:  # the held one is answered, so kept, last
+        history.add(exchange)
+    everything = history.rows()
+    for exchange in [held, *later]:  # while the shard is open ...
+        assert history.get(exchange.id).id == exchange.id
+        assert everything[everything.position(exchange.id)].id == exchange.id
+    history.close()
+    reloaded = History(tmp_path).load()  # ... and once it is written
+    assert all(reloaded.get(exchange.id).id == exchange.id for exchange in [held, *later])
+
+
 def test_an_ambiguous_prefix_is_counted_and_the_short_id_names_one(tmp_path):
     history = History(tmp_path)
     # Two ids of one millisecond differ only at the end; one ten seconds later, early on.

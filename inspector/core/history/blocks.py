@@ -161,8 +161,9 @@ class Block:
         self.first_id = self.last_id = ""
         self.first_time = self.last_time = 0.0
         self.kinds: set[int] = set()  # facet numbers present, to skip a block a query cannot match
-        # Arrival times never go down from row to row, so a time span is found by binary search.
-        # A held request is kept when answered, after later arrivals: then a span is scanned.
+        # Arrival times and ids never go down from row to row, so a time span or an id is found by
+        # binary search. A held request is kept when answered, after later arrivals: then they are
+        # scanned. `first_id`/`last_id` are the least and greatest ids all the same.
         self.ordered = True
         # Whether a body may be kept as base64, which free text cannot find in the file's bytes.
         self.opaque = True
@@ -181,11 +182,11 @@ class Block:
 
     def add(self, exchange_id: str, time: float, facet: int, people: str) -> int:
         if not self.count:
-            self.first_id, self.first_time = exchange_id, time
-        if self.count and time < self.times[-1]:
+            self.first_id, self.last_id, self.first_time = exchange_id, exchange_id, time
+        elif time < self.times[-1] or exchange_id < self.last_id:
             self.ordered = False
-            self.first_time = min(self.first_time, time)
-        self.last_id, self.last_time = exchange_id, max(time, self.last_time)
+            self.first_id, self.first_time = min(self.first_id, exchange_id), min(self.first_time, time)
+        self.last_id, self.last_time = max(exchange_id, self.last_id), max(time, self.last_time)
         self.ids += exchange_id.encode("ascii")
         self.times.append(time)
         self.facets.append(facet)
@@ -217,9 +218,14 @@ class Block:
         return people[self.offsets[row]:self.offsets[row + 1]]
 
     def find(self, exchange_id: str) -> int | None:
-        """The row of an id (ids sort within a shard), or None."""
-        low, high = 0, self.count
+        """The row of an id, or None."""
         key = exchange_id.encode("ascii", "replace")
+        if not self.ordered:
+            at = self.ids.find(key)
+            while at >= 0 and at % ID_SIZE:
+                at = self.ids.find(key, at + 1)
+            return at // ID_SIZE if at >= 0 and len(key) == ID_SIZE else None
+        low, high = 0, self.count
         while low < high:
             middle = (low + high) // 2
             if self.ids[middle * ID_SIZE:(middle + 1) * ID_SIZE] < key:

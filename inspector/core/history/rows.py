@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import overload
 
 from ..model import Summary
-from .blocks import Block, Facets
+from .blocks import ID_SIZE, Block, Facets
 
 Part = tuple[Block, Sequence[int]]  # a block and its matching rows, ascending (a range or an array)
 
@@ -95,13 +95,12 @@ class Rows(Sequence[Summary]):
         return found
 
     def _in_parts(self, exchange_id: str) -> int | None:
-        if not exchange_id.isascii() or len(exchange_id) != 26:
+        if not exchange_id.isascii() or len(exchange_id) != ID_SIZE:
             return None
-        key = exchange_id.encode("ascii")
         for part, (block, rows) in enumerate(self._parts):
-            if block.frozen and not block.first_id <= exchange_id <= block.last_id:
+            if not block.first_id <= exchange_id <= block.last_id:
                 continue
-            row = block.find(exchange_id) if block.frozen else _scan(block.ids, key)
+            row = block.find(exchange_id)
             if row is None:
                 continue
             at = bisect.bisect_left(rows, row)
@@ -109,10 +108,3 @@ class Rows(Sequence[Summary]):
                 return self._starts[part] + at
         return None
 
-
-def _scan(ids: bytes | bytearray, key: bytes) -> int | None:
-    """The row of an id in a block still open (rows in arrival order, not sorted by id)."""
-    at = ids.find(key)
-    while at >= 0 and at % 26:
-        at = ids.find(key, at + 1)
-    return at // 26 if at >= 0 else None

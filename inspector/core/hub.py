@@ -354,17 +354,20 @@ class Hub:
         found = self.history.search(query, limit, newest_first)
         if not held:
             return found
-        # A snapshot: the search may run in a thread while requests arrive.
-        waiting = [held.exchange.summary() for held in list(self._held.values())]
-        waiting = [summary for summary in waiting if query is None or query.matches(summary)]
+        waiting = self._waiting(query)
         found = waiting[::-1] + found if newest_first else found + waiting
         return found if limit is None else found[:limit]
 
     def rows(self, query: Query | None = None) -> Rows:
         """Stored exchanges the query matches, then the requests held now, oldest first, as row
         references: what a list of any length holds (a Summary is made for a row when read)."""
+        return self.history.rows(query).plus(self._waiting(query))
+
+    def _waiting(self, query: Query | None) -> list[Summary]:
+        """The held requests `query` matches, oldest first."""
+        # A snapshot: a search may run in a thread while requests arrive.
         waiting = [held.exchange.summary() for held in list(self._held.values())]
-        return self.history.rows(query).plus([s for s in waiting if query is None or query.matches(s)])
+        return [summary for summary in waiting if query is None or query.matches(summary)]
 
     def get(self, exchange_id: str) -> Exchange | None:
         """An exchange by id, held or stored (stored ones also by a unique id prefix)."""

@@ -308,7 +308,7 @@ class History:
             return []
         found: list[tuple[Block, str]] = []
         for block in reversed(self._blocks):
-            if len(wanted) >= 26 or len(wanted) < 6:
+            if len(wanted) >= ID_SIZE or len(wanted) < 6:
                 if block.first_id <= wanted <= block.last_id and self._columns(block).find(wanted) is not None:
                     found.append((block, wanted))
                     break
@@ -316,8 +316,8 @@ class History:
                 ids = self._columns(block).ids
                 at = ids.find(wanted.encode())
                 while at >= 0:
-                    if at % 26 == 0:
-                        found.append((block, ids[at:at + 26].decode()))
+                    if at % ID_SIZE == 0:
+                        found.append((block, ids[at:at + ID_SIZE].decode()))
                         if most is not None and len(found) >= most:
                             return found
                     at = ids.find(wanted.encode(), at + 1)
@@ -345,10 +345,8 @@ class History:
         Free text reads the shard files; use `search_later` to keep a UI responsive.
         """
         if query is not None and query.free_text:
-            found = list(self._scan_documents(query, limit, newest_first))
-        else:
-            found = list(self._scan_summaries(query, limit, newest_first))
-        return found
+            return list(self._scan_documents(query, limit, newest_first))
+        return list(self._scan_summaries(query, limit, newest_first))
 
     def rows(self, query: Query | None = None) -> Rows:
         """Every exchange `query` matches, oldest first, as row references: cheap to hold for a
@@ -423,14 +421,11 @@ class History:
             for row in rows:
                 if not within and not low <= times[row] < high:
                     continue
-                if verdict is not None:
-                    if not verdict(facets[row]):
-                        continue
-                    found = block.summary(row, table)
-                else:
-                    found = block.summary(row, table)
-                    if match is not None and not match(found):
-                        continue
+                if verdict is not None and not verdict(facets[row]):
+                    continue
+                found = block.summary(row, table)
+                if verdict is None and match is not None and not match(found):
+                    continue
                 yield found
                 left -= 1
                 if left == 0:

@@ -22,7 +22,7 @@ import aiohttp
 
 from .core.checks.answers import message_of
 from .core.model import OUTCOME_TEXT, Exchange, Outcome, segment_outcome
-from .core.exporters.common import exchange_label
+from .core.naming import exchange_label
 from .delivery import SEGMENT_TIMEOUT, client, request, segment_headers
 
 @dataclass(slots=True)

@@ -10,9 +10,8 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from ..cli.common import EXIT_FAILURE, EXIT_USAGE
+from ..cli.common import RuntimeFailure, UsageError, http_url
 from ..core.files import UnreadableError
 from ..core.history.files import write_atomic
 from ..core.store import History, HistoryUnavailable
@@ -41,31 +40,24 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"segment-inspector: {inert(message)}", file=sys.stderr)
-    return code
-
-
 def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
     """Review `args.to`, keeping every request in a history session of its own in `directory`."""
-    parts = urlsplit(args.to)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return _fail(f"--to: {args.to!r} is not an http:// or https:// URL", EXIT_USAGE)
+    http_url(args.to, "--to")
     if args.concurrency < 1:
-        return _fail("--concurrency: must be 1 or more", EXIT_USAGE)
+        raise UsageError("--concurrency: must be 1 or more")
     try:
         templates = templates_of(args.templates)
     except OSError as err:
-        return _fail(f"--templates: {err.filename}: {err.strerror}", EXIT_USAGE)
+        raise UsageError(inert(f"--templates: {err.filename}: {err.strerror}")) from None
     except UnreadableError as err:
-        return _fail(f"--templates: {err}", EXIT_USAGE)
+        raise UsageError(inert(f"--templates: {err}")) from None
     options = ReviewOptions(args.to, args.review_key, frozenset(args.unsupported), args.concurrency,
                             templates, args.seed)
     history = History(directory)
     try:
         session = history.start_session()
     except OSError as err:
-        return _fail(f"cannot use the data directory {directory}: {err}", EXIT_FAILURE)
+        raise RuntimeFailure(inert(f"cannot use the data directory {directory}: {err}")) from None
     live = sys.stderr.isatty()
 
     def on_check(check: Check) -> None:
@@ -86,8 +78,8 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
     except HistoryUnavailable as err:  # what it sends must be kept to be opened later: stop here
         if live:
             sys.stderr.write("\r\x1b[K")
-        return _fail(f"review stopped: its requests cannot be kept in the history in {directory} ({err})",
-                     EXIT_FAILURE)
+        raise RuntimeFailure(inert(f"review stopped: its requests cannot be kept in the history in {directory} "
+                                   f"({err})")) from None
     finally:
         history.close()
     report.session = session
@@ -99,7 +91,7 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
         try:
             write_atomic(Path(args.report), markdown(report).encode())  # 0600, like the history it quotes
         except OSError as err:
-            return _fail(f"cannot write {args.report}: {err.strerror or err}", EXIT_FAILURE)
+            raise RuntimeFailure(inert(f"cannot write {args.report}: {err.strerror or err}")) from None
     if report.down is not None:
-        return _fail(f"{args.to} cannot be reached: {report.down}", EXIT_FAILURE)
+        raise RuntimeFailure(inert(f"{args.to} cannot be reached: {report.down}"))
     return report.exit_code

@@ -24,7 +24,8 @@ def _json(status: int, doc: dict) -> web.Response:
 def endpoint(*flaws: str) -> web.Application:
     """Segment's contract, kept except for the named flaws: no-key-check, no-delete, html-500,
     html-errors (every error an HTML page), never-errors (200 to anything), slow (4.3 s to one
-    event), sleepy (1.5 s to it), redirect."""
+    event: a real answer past the 4 s limit), silent (no answer to it until the client hangs up),
+    redirect."""
     answered: dict[str, web.Response] = {}
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -57,8 +58,8 @@ def endpoint(*flaws: str) -> web.Application:
             return _json(501, {"message": f"type {kind} is not supported"})
         if "slow" in flaws and event.get("event") == SLOW_EVENT:
             await asyncio.sleep(4.3)
-        if "sleepy" in flaws and event.get("event") == SLOW_EVENT:
-            await asyncio.sleep(1.5)
+        if "silent" in flaws and event.get("event") == SLOW_EVENT:
+            await asyncio.Event().wait()  # cancelled when the client gives up and disconnects
         message_id = event.get("messageId")
         if message_id in answered:
             return _json(200, {"message": "already received"})
@@ -73,7 +74,7 @@ def endpoint(*flaws: str) -> web.Application:
 @asynccontextmanager
 async def serving(*flaws: str) -> AsyncIterator[str]:
     """The endpoint on 127.0.0.1, a free port; its URL."""
-    runner = web.AppRunner(endpoint(*flaws))
+    runner = web.AppRunner(endpoint(*flaws), handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

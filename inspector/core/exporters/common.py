@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import quote
 
 from ..model import Exchange
-from ..naming import event_label, exchange_label, parsed  # noqa: F401  (the formats import them from here)
 
 # Headers an HTTP client computes itself; sending them again would duplicate or contradict them.
 COMPUTED_HEADERS = frozenset({"content-length", "host", "transfer-encoding", "connection"})

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 from ..text import inert
 from ..model import Exchange
+from ..naming import exchange_label
 from . import Export, ExportOptions, exporter
-from .common import COMPUTED_HEADERS, exchange_label, request_url
+from .common import COMPUTED_HEADERS, request_url
 
 NAME = "segment-requests.sh"
 # Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN); a shell builtin's are not limited.

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model import Exchange
+from ..naming import exchange_label, parsed
 from . import Export, ExportOptions, Skipped, exporter
-from .common import dump_json, exchange_label, parsed, safe_name
+from .common import dump_json, safe_name
 
 
 @exporter("json", default_name="segment-events", many=True,

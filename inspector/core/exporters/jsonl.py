@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model import Exchange
+from ..naming import parsed
 from . import Export, ExportOptions, Skipped, exporter
-from .common import dump_json, parsed
+from .common import dump_json
 
 
 @exporter("jsonl", default_name="segment-events.jsonl",

@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..model import Exchange
+from ..naming import event_label, exchange_label, parsed
 from . import Export, ExportOptions, Skipped, exporter
-from .common import dump_json, event_label, exchange_label, headers_dict, parsed, safe_name, unique
+from .common import dump_json, headers_dict, safe_name, unique
 
 NAME = "test_segment_events.py"
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from .checks import lint, lint_event, shown
+from .checks import lint_batch, lint_event, shown
 from .checks.answers import message_of
 from .model import Exchange, Fate, Finding, Link, segment_outcome
 
@@ -38,7 +38,6 @@ MAX_BATCH = 500 * 1024  # bytes of one batch request
 MAX_BATCH_EVENTS = 2500
 DEDUPE_WINDOW = 24 * 3600.0  # Segment's guaranteed minimum
 SUCCESS = b'{"success":true}'
-TRACKING_BATCH = "SPEC060"  # the partner side's note that a body is a batch: a source call is one
 
 
 def parse_duration(value: int | float | str) -> float:
@@ -258,7 +257,7 @@ def lint_call(call: Call, now: float) -> list[Finding]:
     findings have paths into the body (`$.batch[2].event`), as the partner side's batch lint gives."""
     if call.call is not None:
         return lint_event(call.typed()[0], now=now)
-    return [found for found in lint({"batch": call.events}, now=now) if found.code != TRACKING_BATCH]
+    return lint_batch(call.events, now=now)
 
 
 @dataclass(slots=True)

@@ -59,13 +59,10 @@ async def receive(request: web.Request) -> web.Response:
     """Record the request, let the hub choose the answer, send it."""
     started = time.perf_counter()
     exchange, answer, close = await _exchange(request)
-    close = close or request.method == "CONNECT"
-    response = response_of(answer)
     exchange.duration = time.perf_counter() - started
-    refused = keep(request.app[HUB], exchange, request.app[GUARD])
-    if refused is not None:
-        response, close = refused, True
-    if close:
+    unkept = keep(request.app[HUB], exchange, request.app[GUARD])
+    response = response_of(answer) if unkept is None else unkept
+    if close or unkept is not None or request.method == "CONNECT":
         response.force_close()
     return response
 
@@ -74,8 +71,8 @@ async def receive(request: web.Request) -> web.Response:
 async def limited(request: web.Request, handler: Any) -> web.StreamResponse:
     """Every path, the Tracking API's too: a client over the rate limit gets 429 unread."""
     hub, limiter = request.app[HUB], request.app[LIMIT]
-    if own_delivery(OWN_HEADER, request.headers.get(OWN_HEADER)):
-        return await handler(request)  # local Segment delivering to us: never refused
+    if not limiter.current(hub) or own_delivery(OWN_HEADER, request.headers.get(OWN_HEADER)):
+        return await handler(request)  # no limit in force, or local Segment delivering to us
     host = peer_of(request).rsplit(":", 1)[0]
     if limiter.admit(hub, limiter.client(hub, host, request.headers.get("X-Forwarded-For"))):
         return await handler(request)

@@ -6,7 +6,7 @@
   with a JSON message.
 - A client gets HEADER_TIMEOUT seconds to send its request line and headers (Segment
   sends whole requests at once); slower ones are closed. The body's own deadline is
-  the handler's (see app.py).
+  the handler's (see reading.py).
 - Connections are capped below the process's file limit: when full, the connection
   that has waited longest for its headers makes room for the new one, so a flood of
   slow clients cannot keep a real request out.

@@ -17,7 +17,7 @@ from ..core.hub import Hub
 from ..core.model import Answer, Exchange, new_id
 from ..core.store import HistoryUnavailable
 from .guard import BODY_TIMEOUT, Guard, peer_of
-from .limit import own_delivery
+from .limit import OWN_HEADER, own_delivery
 
 # Of a body over the limit, the head is kept so the user can see what was sent.
 KEPT_HEAD = 64 * 1024
@@ -70,11 +70,11 @@ def headers_of(request: web.Request) -> list[tuple[str, str]]:
     pairs = []
     for name, value in request.raw_headers:
         try:
-            pair = (name.decode("utf-8"), value.decode("utf-8"))
+            pairs.append((name.decode("utf-8"), value.decode("utf-8")))
         except UnicodeDecodeError:
-            pair = (name.decode("latin-1"), value.decode("latin-1"))
-        if not own_delivery(*pair):
-            pairs.append(pair)
+            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
+    if OWN_HEADER in request.headers:  # only the inspector's own deliveries carry it
+        pairs = [pair for pair in pairs if not own_delivery(*pair)]
     return pairs
 
 

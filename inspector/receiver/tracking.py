@@ -85,6 +85,8 @@ class Tracking:
         self._tasks: set[asyncio.Task[None]] = set()
         self._sessions: dict[bool, aiohttp.ClientSession] = {}
         self._slots: asyncio.Semaphore | None = None
+        sent = segment_headers(self.options.api_key, self.options.settings)
+        self._headers = {False: sent, True: {**sent, **own_delivery_header()}}  # by `own`: the same every event
         self._unsubscribe = hub.subscribe(self._arrived)
 
     # -- the Tracking API --------------------------------------------------------
@@ -169,11 +171,9 @@ class Tracking:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.options.concurrency)
         body = orjson.dumps(event)
-        headers = segment_headers(self.options.api_key, self.options.settings)
+        headers = dict(self._headers[own])
         if self.options.shared_secret is not None:
             headers[SIGNATURE] = sign(body, event, self.options.shared_secret)
-        if own:
-            headers.update(own_delivery_header())
         link = Link(source, event["messageId"], 1, self.options.retries + 1)
         view = Event.of(event)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -20,14 +19,11 @@ from inspector.core.store import History
 from inspector.receiver import Receiver
 from inspector.receiver.tracking import TRACKING, Tracking, TrackingOptions
 
+from ..conftest import basic
 from ..waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_CLIENTS = ROOT / ".ci" / "node_clients"  # .ci/run: npm install --prefix .ci/node_clients @segment/analytics-node
-
-
-def basic(key: str) -> str:
-    return "Basic " + base64.b64encode(f"{key}:".encode()).decode()
 
 
 @dataclass

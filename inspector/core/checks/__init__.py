@@ -155,17 +155,22 @@ def is_tracking_batch(body: Any) -> bool:
     return isinstance(body, dict) and "type" not in body and isinstance(body.get("batch"), list)
 
 
-def _tracking_batch(events: list[Any], now: float | None) -> list[Finding]:
-    """SPEC060, then each element's findings with paths into the body (`$.batch[2].event`)."""
-    count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
-    findings = [finding("SPEC060", f"a Tracking-API batch of {count}, as Segment's libraries send "
-                        "to api.segment.io/v1/batch; Segment delivers one event per request to a "
-                        "partner endpoint, so each event is linted on its own", "$.batch")]
+def lint_batch(events: list[Any], now: float | None = None) -> list[Finding]:
+    """Each event of a Tracking-API batch on its own, with paths into the body (`$.batch[2].event`)."""
+    findings: list[Finding] = []
     for index, event in enumerate(events):
         base = f"$.batch[{index}]"
         findings += [Finding(f.code, f.severity, f.message, base + f.path[1:], None)
                      for f in lint_event(event, now=now)]
     return findings
+
+
+def _tracking_batch(events: list[Any], now: float | None) -> list[Finding]:
+    """SPEC060, then each element's findings."""
+    count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
+    return [finding("SPEC060", f"a Tracking-API batch of {count}, as Segment's libraries send "
+                    "to api.segment.io/v1/batch; Segment delivers one event per request to a "
+                    "partner endpoint, so each event is linted on its own", "$.batch")] + lint_batch(events, now)
 
 
 def lint(body: Any, *, now: float | None = None) -> list[Finding]:

@@ -126,6 +126,9 @@ async def test_held_request_is_answered_from_the_keyboard(tmp_path):
         assert await asyncio.wait_for(waiting, 5) == (501, {"message": "Not Implemented"})
         assert app.focused is focused  # holding never moved the focus
         await pilot_until(pilot, lambda: "HELD" not in list_text(app) and "501" in list_text(app))
+        detail = app.query_one(DetailPane)
+        await pilot_until(pilot, lambda: detail.exchange is not None and detail.exchange.answer is not None
+                          and detail.exchange.answer.status == 501, what="the detail shows the answer given")
         assert app.hub.default.status == 200  # the default answer did not change
 
 

@@ -465,8 +465,7 @@ class InspectorApp(App[None]):
         self.query_one(DetailPane).toggle_raw()
 
     def action_toggle_order(self) -> None:
-        exchanges = self.query_one(ExchangeList)
-        exchanges.newest_first = not exchanges.newest_first
+        self.query_one(ExchangeList).action_toggle_order()
 
     def _copy(self, text: str, what: str) -> None:
         self.copy_to_clipboard(text)

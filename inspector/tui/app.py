@@ -233,7 +233,7 @@ class InspectorApp(App[None]):
         if not self.query(ExchangeList):
             return  # closing: the main screen is gone
         notices, self._pending = self._pending, []
-        changed: dict[str, tuple[Exchange, Summary]] = {}
+        changed: dict[str, Summary] = {}
         for notice in notices:
             exchange = notice.exchange
             if notice.kind == "history":
@@ -244,18 +244,16 @@ class InspectorApp(App[None]):
                 self.received += 1
                 if "error" in notice.summary.severities:
                     self.with_errors += 1
-                changed[exchange.id] = (exchange, notice.summary)
+                changed[exchange.id] = notice.summary
             elif notice.kind == "held":
-                changed[exchange.id] = (exchange, exchange.summary())
+                changed[exchange.id] = exchange.summary()
         exchanges = self.query_one(ExchangeList)
         if changed:
-            summaries = [summary for _, summary in changed.values()]
+            summaries = list(changed.values())
             if self.filter is not None:
                 summaries = [s for s in summaries if self.filter.matches(s)]
+            # The list says when the selected row arrived or was replaced: the detail follows that.
             exchanges.add(summaries)
-            selected = exchanges.selected
-            if selected is not None and selected.id in changed:
-                self.query_one(DetailPane).show(changed[selected.id][0])
         exchanges.set_held({exchange.id: deadline for exchange, deadline in self.hub.held()})
         if notices:
             if time.monotonic() - self._weighed >= DISK_EVERY:
@@ -467,8 +465,7 @@ class InspectorApp(App[None]):
         self.query_one(DetailPane).toggle_raw()
 
     def action_toggle_order(self) -> None:
-        exchanges = self.query_one(ExchangeList)
-        exchanges.newest_first = not exchanges.newest_first
+        self.query_one(ExchangeList).action_toggle_order()
 
     def _copy(self, text: str, what: str) -> None:
         self.copy_to_clipboard(text)

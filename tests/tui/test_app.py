@@ -126,6 +126,9 @@ async def test_held_request_is_answered_from_the_keyboard(tmp_path):
         assert await asyncio.wait_for(waiting, 5) == (501, {"message": "Not Implemented"})
         assert app.focused is focused  # holding never moved the focus
         await pilot_until(pilot, lambda: "HELD" not in list_text(app) and "501" in list_text(app))
+        detail = app.query_one(DetailPane)
+        await pilot_until(pilot, lambda: detail.exchange is not None and detail.exchange.answer is not None
+                          and detail.exchange.answer.status == 501, what="the detail shows the answer given")
         assert app.hub.default.status == 200  # the default answer did not change
 
 
@@ -292,3 +295,17 @@ async def test_a_single_request_shows_without_a_polling_timer(tmp_path):
         await pilot_until(pilot, lambda: "Order Completed" in list_text(app))
         # Nothing was scheduled to bring the request to the screen: the notice itself did.
         assert timers_when_recorded == [[]]
+
+
+async def test_a_held_request_answered_after_a_search_shows_its_answer(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        await pilot.press("h")
+        waiting = asyncio.create_task(client.post(make_event(event="Held One")))
+        await pilot_until(pilot, lambda: "HELD" in list_text(app))
+        await pilot.press("slash", *"type:track", "enter")  # the search's result holds the held request
+        await pilot_until(pilot, lambda: not app.searching, what="the search done")
+        app.query_one(ExchangeList).focus()
+        await pilot.press("9")
+        assert (await asyncio.wait_for(waiting, 5))[0] == 501
+        await pilot_until(pilot, lambda: "501" in list_text(app) and "HELD" not in list_text(app),
+                          what="the answered row replaces the held one")

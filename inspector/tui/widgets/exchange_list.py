@@ -117,7 +117,8 @@ def _clock(second: int) -> str:
 class _Listing:
     """The list's rows, oldest first: a search's result, then arrivals since (a known id
     replaces its row in place). The result is any sequence of summaries; one with
-    `position` and `id_at` (the history's `Rows`) is not copied, nor summarised whole."""
+    `position` and `id_at` (the history's `Rows`) is not copied, nor summarised whole:
+    its replaced rows (a held request, answered since) are kept beside it."""
 
     def __init__(self, found: Iterable[Summary] = ()) -> None:
         rows: Any = found
@@ -127,6 +128,7 @@ class _Listing:
         else:
             self._found_index = None
         self._found: Any = rows
+        self._replaced: dict[int, Summary] = {}
         self._base = len(rows)
         self._arrivals: list[Summary] = []
         self._arrival_index: dict[str, int] = {}
@@ -140,7 +142,10 @@ class _Listing:
     def __getitem__(self, row: int) -> Summary:
         if row < 0:
             row += len(self)
-        return self._found[row] if row < self._base else self._arrivals[row - self._base]
+        if row >= self._base:
+            return self._arrivals[row - self._base]
+        replaced = self._replaced.get(row)
+        return replaced if replaced is not None else self._found[row]
 
     def id_at(self, row: int) -> str:
         if row < 0:
@@ -168,9 +173,9 @@ class _Listing:
             return True
         if row >= self._base:
             self._arrivals[row - self._base] = summary
-        elif self._found_index is not None:
-            self._found[row] = summary
-        return False  # a row of the history's own result: it already reads the stored exchange
+        else:
+            self._replaced[row] = summary
+        return False
 
 
 class ExchangeList(ScrollView, can_focus=True):

@@ -4,7 +4,8 @@ what each answer means to Segment.
 Each request goes out as a POST of its body exactly as received, with Segment's
 headers (`inspector.delivery.segment_headers`: Authorization with the given key or the
 captured one, the captured X-Segment-Settings), one after another in the given order.
-Like Segment, a replay follows no redirect and waits about 5 seconds for an answer. A timeout or a dropped connection is what Segment retries; a target that
+Like Segment, a replay follows no redirect and waits about 5 seconds for an answer. A
+timeout or a dropped connection is what Segment retries; a target that
 cannot be reached at all (connection refused, unknown host) stops the replay: the
 requests not sent are reported, and the history is never changed by a replay.
 
@@ -24,6 +25,7 @@ from .core.checks.answers import message_of
 from .core.model import OUTCOME_TEXT, Exchange, Outcome, segment_outcome
 from .core.naming import exchange_label
 from .delivery import SEGMENT_TIMEOUT, client, request, segment_headers
+
 
 @dataclass(slots=True)
 class ReplayResult:

@@ -109,8 +109,8 @@ class SendReport:
     attempts: int = 0
     retries: int = 0
     answered: int = 0  # attempts that got an HTTP answer
-    statuses: Counter = field(default_factory=Counter)  # "200", "429", "timeout", "connection refused"
-    types: dict[str, Counter] = field(default_factory=dict)  # type -> delivered / failed
+    statuses: Counter[str] = field(default_factory=Counter)  # "200", "429", "timeout", "connection refused"
+    types: dict[str, Counter[str]] = field(default_factory=dict)  # type -> delivered / failed
     findings: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> severity, count, example
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0

@@ -55,7 +55,7 @@ def _still_good(cert: Path) -> bool:
     except (OSError, ValueError):
         return False
     expires = certificate.not_valid_after_utc
-    return expires - RENEW_BEFORE > datetime.datetime.now(datetime.timezone.utc)
+    return expires - RENEW_BEFORE > datetime.datetime.now(datetime.UTC)
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
@@ -78,7 +78,7 @@ def _generate() -> tuple[bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "segment-inspector localhost"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "segment-inspector")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     alternatives: list[x509.GeneralName] = [x509.DNSName(n) for n in NAMES]
     alternatives += [x509.IPAddress(ipaddress.ip_address(a)) for a in ADDRESSES]
     public = key.public_key()

@@ -40,11 +40,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from .core.hub import Hub, TunnelState, TunnelStatus
 from .core.text import inert
+
+if TYPE_CHECKING:
+    from .receiver import Receiver
 
 DOWNLOAD_URL = "https://ngrok.com/download"
 ENDPOINT_NAME = "segment-inspector"
@@ -260,7 +263,7 @@ class Tunnel:
                 url = await self._start()
             except AgentTimeout:
                 reason = f"ngrok did not start within {self.timing.start:g}s (stopped it)"
-            except Exception as err:  # noqa: BLE001  (pyngrok raises many kinds; each is a reason)
+            except Exception as err:
                 reason = self._reason(err)
             else:
                 was_up, up_since = True, time.monotonic()
@@ -395,7 +398,7 @@ class Tunnel:
                 return f"the ngrok agent exited ({_exit_text(agent.returncode)})"
             try:
                 urls = await self._in_thread(self._endpoints, self.timing.call)
-            except Exception:  # noqa: BLE001  (timeout, refused, bad answer: the agent is gone)
+            except Exception:
                 if agent.poll() is not None:
                     return f"the ngrok agent exited ({_exit_text(agent.returncode)})"
                 return "the ngrok agent stopped answering"
@@ -430,7 +433,7 @@ class Tunnel:
             result, error = None, None
             try:
                 result = function()
-            except BaseException as err:  # noqa: BLE001  (handed to the waiting task)
+            except BaseException as err:
                 error = err
             try:
                 loop.call_soon_threadsafe(settle, result, error)
@@ -472,7 +475,7 @@ class TunnelledReceiver:
     """The receiver with its tunnel: the tunnel opens once the receiver listens, and
     closes before it stops. It stands in for the Receiver wherever one is expected."""
 
-    def __init__(self, receiver: Any, tunnel: Tunnel) -> None:
+    def __init__(self, receiver: Receiver, tunnel: Tunnel) -> None:
         self.receiver = receiver
         self.tunnel = tunnel
 

@@ -10,11 +10,10 @@ from typing import TextIO
 
 from ..core.checks import finding_lines, with_urls
 from ..core.intake import parse_body
-from ..core.pipeline import links_text
 from ..core.model import OUTCOME_TEXT, Exchange, segment_outcome
+from ..core.pipeline import links_text
 from ..core.text import inert, inert_json
-from .common import (EXIT_NOT_FOUND, EXIT_OK, RuntimeFailure, UsageError, http_url, load_history, query,
-                     left_out)
+from .common import EXIT_NOT_FOUND, EXIT_OK, RuntimeFailure, UsageError, http_url, left_out, load_history, query
 from .lines import line_of
 from .settings import Settings
 
@@ -68,7 +67,8 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     from ..core.exporters import FORMATS, ExportOptions, export as export_exchanges
     from ..core.exporters.output import UnsafeName, write_export
 
-    options = ExportOptions(base_url=http_url(args.url or settings["public-url"] or settings.local_url, "--url"), redact=args.redact, pretty=args.pretty)
+    base_url = http_url(args.url or settings["public-url"] or settings.local_url, "--url")
+    options = ExportOptions(base_url=base_url, redact=args.redact, pretty=args.pretty)
     exchanges = matching(args, settings, sources=False)  # an SDK's event is exported once, by its delivery
     if not exchanges:
         print("segment-inspector: no exchange matches: nothing exported", file=sys.stderr)
@@ -108,7 +108,9 @@ SENT_BY = {"review": "sent by review to", "delivery": "delivered by local Segmen
 
 def _print_exchange(exchange: Exchange, out: TextIO) -> None:
     """`show`: everything about one exchange, as plain text with escapes made visible."""
-    write = lambda text="": print(inert(text), file=out)  # noqa: E731
+    def write(text: str = "") -> None:
+        print(inert(text), file=out)
+
     answer = exchange.answer
     write(f"exchange {exchange.id}  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(exchange.time))}"
           f"  from {exchange.peer}  took {exchange.duration * 1000:.1f} ms")

@@ -23,9 +23,9 @@ from typing import Any
 
 import platformdirs
 
+from ..core import DEFAULT_HOST, DEFAULT_PORT
 from ..receiver.app import DEFAULT_MAX_BODY
 from ..receiver.limit import DEFAULT_RATE
-from ..core import DEFAULT_HOST, DEFAULT_PORT
 
 APP = "segment-inspector"
 SECRET_ENV = "SEGMENT_INSPECTOR_SHARED_SECRET"
@@ -158,7 +158,7 @@ def load(path: Path | None, *, explicit: bool = False) -> Config:
             known = ", ".join(sorted(OPTIONS))
             raise ConfigError(f"{where}: unknown setting {key!r}; settings are {known}")
         types = OPTIONS[key].types
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             wanted = " or ".join(_TYPE_NAMES[t] for t in types)
             raise ConfigError(f"{where}: {key} must be {wanted}, not {type(value).__name__}")
         if isinstance(value, list) and not all(isinstance(item, str) for item in value):

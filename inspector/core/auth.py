@@ -11,7 +11,7 @@ import binascii
 import functools
 
 from .checks import finding, shown
-from .checks.request import CODES, UNKNOWN_KEY  # noqa: F401  (UNKNOWN_KEY: for the policy)
+from .checks.request import CODES
 from .model import Auth, Finding
 
 PATH = "header:Authorization"

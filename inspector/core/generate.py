@@ -23,7 +23,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .checks.spec import EVENTS, OBJECTS, PRODUCT, PROPERTIES, TRAITS
@@ -59,7 +59,7 @@ def _string(name: str, rng: random.Random) -> str:
         return f"https://example.com/{rng.choice(_WORDS)}/{rng.randrange(1000)}"
     if lower in ("currency",):
         return rng.choice(("USD", "EUR", "GBP"))
-    if lower.endswith("id") or lower.endswith("_id") or lower == "sku":
+    if lower.endswith(("id", "_id")) or lower == "sku":
         return f"{lower[:3]}-{rng.randrange(10**6):06d}"
     if lower in ("name", "product_name") or lower.endswith("name"):
         return rng.choice(_PRODUCTS) if "product" in lower or lower == "name" else f"{first} {last}"
@@ -78,7 +78,7 @@ def value(kind: Any, name: str, rng: random.Random, now: datetime) -> Any:
         if "enum" in kind:
             return rng.choice(kind["enum"])
         if "array" in kind:
-            return [value(dict(object=kind["array"]), name, rng, now) for _ in range(2)]
+            return [value({"object": kind["array"]}, name, rng, now) for _ in range(2)]
         if "object" in kind:
             return {key: value(sub, key, rng, now) for key, sub in kind["object"].items()}
         return {}
@@ -191,7 +191,7 @@ def _properties(shape: dict[str, Any], rng: random.Random, now: datetime) -> dic
 
 def corpus(rng: random.Random, now: float | None = None) -> list[dict[str, Any]]:
     """Every call type, every semantic event, each source shape; logged-in and anonymous users."""
-    moment = datetime.fromtimestamp(time.time() if now is None else now, timezone.utc)
+    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
     events: list[dict[str, Any]] = []
 
     def make(kind: str, index: int, **fields: Any) -> dict[str, Any]:
@@ -213,7 +213,7 @@ def corpus(rng: random.Random, now: float | None = None) -> list[dict[str, Any]]
             properties[key] = name == "Audience Entered"
             event["context"]["personas"] = {"computation_class": "audience", "computation_id": "aud_1",
                                             "computation_key": key, "namespace": "spa_1", "space_id": "spa_1"}
-    for index, source in enumerate(SOURCES):
+    for index, _source in enumerate(SOURCES):
         traits = _properties(TRAITS["identify"], rng, moment)
         make("identify", index, userId=f"user-{rng.randrange(10**6):06d}", traits=traits)
         make("page", index, name="Pricing", category="Docs",

@@ -72,7 +72,7 @@ def _brotli(body: bytes, limit: int) -> bytes:
         raise UndecodableBody(f"it decodes to more than {limit} bytes, the body size limit")
     if not decoder.is_finished():
         raise UndecodableBody("the compressed data is cut short")
-    return out
+    return bytes(out)
 
 
 def decode_content(encoding: str | None, body: bytes, limit: int = DEFAULT_MAX_DECODED) -> bytes | None:

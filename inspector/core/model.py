@@ -232,7 +232,7 @@ def body_of(doc: dict[str, Any]) -> bytes:
     """A stored body (text, or base64 when it was not UTF-8) as bytes."""
     if "bodyBase64" in doc:
         return base64.b64decode(doc["bodyBase64"])
-    return doc.get("body", "").encode("utf-8")
+    return str(doc.get("body", "")).encode("utf-8")
 
 
 @dataclass(slots=True)

@@ -37,7 +37,7 @@ def title(summary: Summary) -> str:
 
 def person(summary: Summary) -> str:
     """Who the request is about: the first event's userId, else its anonymousId."""
-    return next((u or a for u, a in zip(summary.users, summary.anons) if u or a), "")
+    return next((u or a for u, a in zip(summary.users, summary.anons, strict=False) if u or a), "")
 
 
 def parsed(exchange: Exchange) -> tuple[Any, str | None]:

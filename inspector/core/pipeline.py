@@ -44,7 +44,7 @@ def parse_duration(value: int | float | str) -> float:
     """`86400`, `90s`, `30m`, `24h`, `7d`: seconds, more than 0."""
     if isinstance(value, str):
         text = value.strip().lower()
-        scale = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:], None)
+        scale = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:])
         try:
             value = float(text[:-1] if scale else text) * (scale or 1)
         except ValueError:
@@ -308,10 +308,7 @@ def trace(source: Exchange, deliveries: list[Exchange]) -> list[Trace]:
             answer += f" ({said})"
         retried = f" after {len(tries) - 1} retr{'y' if len(tries) == 2 else 'ies'}" if len(tries) > 1 else ""
         outcome = segment_outcome(status)
-        if outcome == "retried":
-            state = "failed" if link.attempt >= link.attempts else "retrying"
-        else:
-            state = outcome
+        state = ("failed" if link.attempt >= link.attempts else "retrying") if outcome == "retried" else outcome
         what = {"retrying": f"retrying (attempt {len(tries)} of {link.attempts})",
                 "failed": f"failed{retried}", "delivered": f"delivered{retried}", "dropped": f"dropped{retried}"}
         traces.append(Trace(fate.message_id, state, f"{what[state]}: {answer}", ids))

@@ -19,8 +19,8 @@ from http import HTTPStatus
 
 import orjson
 
-from .auth import UNKNOWN_KEY
 from .checks import finding, shown
+from .checks.request import UNKNOWN_KEY
 from .model import ByRule, ChosenBy, Exchange, Summary, by_rule
 from .query import Query, QueryError, parse
 from .signature import verdict
@@ -90,7 +90,7 @@ def parse_headers(text: str) -> tuple[tuple[str, str], ...]:
         name, value = name.strip(), value.strip()
         if not colon or not _TOKEN.fullmatch(name):
             raise ValueError(f"a header reads 'Name: value', got {line.strip()!r}")
-        if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+        if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value):
             raise ValueError(f"header {name}: control characters are not allowed in a value")
         headers.append((name, value))
     return tuple(headers)

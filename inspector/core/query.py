@@ -53,10 +53,11 @@ import copy
 import operator
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 from inspector.core.model import SEVERITIES, Summary, segment_outcome
 
@@ -89,7 +90,7 @@ class Query:
     pieces every match's userIds, anonymousIds and messageIds (or its id) hold, lower-cased.
     """
 
-    __slots__ = ("text", "matches", "_shown", "span", "per_row", "free_text", "needles", "uses", "row_needles")
+    __slots__ = ("_shown", "free_text", "matches", "needles", "per_row", "row_needles", "span", "text", "uses")
 
     def __init__(self, text: str, matches: Match, shown: str, node: _Node | None = None) -> None:
         self.text = text
@@ -507,7 +508,7 @@ def _instant(parser: _Parser, token: _Token) -> float:
     try:
         moment = datetime.fromisoformat(token.text)
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return moment.timestamp()
     except (ValueError, OverflowError):
         raise QueryError(f"expected a duration like 10m, 2h, 3d or a time like "

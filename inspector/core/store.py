@@ -38,8 +38,7 @@ import orjson
 from tinydb.storages import Storage
 
 from .history.blocks import ID_SIZE, KIND, Block, Facets, body_text, is_exchange, is_opaque, row_of, summary
-from .history.files import (FILE_MODE, journal_lines, make_dir, read_json, size_of, tighten,
-                            write_atomic)
+from .history.files import FILE_MODE, journal_lines, make_dir, read_json, size_of, tighten, write_atomic
 from .history.rows import Rows
 from .history.scan import Scanners, may_hold
 from .model import Exchange, Redelivery, Summary, new_id
@@ -457,7 +456,8 @@ class History:
                         return
 
     def _files(self, block: Block) -> tuple[str, str]:
-        return str(self._path(block.session, block.number, ".json")), str(self._path(block.session, block.number, ".jsonl"))
+        shard, journal = (self._path(block.session, block.number, suffix) for suffix in (".json", ".jsonl"))
+        return str(shard), str(journal)
 
     def _candidates(self, blocks: list[Block], needles: tuple[bytes, ...]) -> Iterator[Block]:
         """The blocks whose files may hold every needle, in order; judged by worker processes
@@ -472,7 +472,7 @@ class History:
             if self._scanners is None:
                 self._scanners = Scanners(SCAN_WORKERS, SCAN_TASK, SCAN_AHEAD)
         verdicts = self._scanners.judge([(self._files(block), block.opaque) for block in blocks], needles)
-        yield from (block for block, holds in zip(blocks, verdicts) if holds)
+        yield from (block for block, holds in zip(blocks, verdicts, strict=False) if holds)
 
     def deliveries(self, source_id: str) -> list[Summary]:
         """The deliveries made of a source call's events, oldest first."""
@@ -652,7 +652,7 @@ class History:
             self._wake.clear()
             try:
                 self.flush()
-            except Exception as err:  # noqa: BLE001 - the writer must outlive any error
+            except Exception as err:
                 reason = f"{type(err).__name__}: {err}"
                 if self._writer_trouble is None:
                     self.warn(f"cannot write the history's shards ({reason}); retrying, the journals "
@@ -765,7 +765,7 @@ class History:
 
     def _apply_retention(self) -> None:
         """Remove whole sessions, oldest first, past `keep_bytes` on disk or `keep_days` old."""
-        if self.keep_bytes is None and self.keep_days is None or not self.root.is_dir():
+        if (self.keep_bytes is None and self.keep_days is None) or not self.root.is_dir():
             return
         sessions = sorted(d for d in self.root.iterdir() if d.is_dir() and d.name != self.session)
         sizes = {d: self._closed_size(d) for d in sessions}

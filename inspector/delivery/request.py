@@ -110,7 +110,7 @@ async def request(session: aiohttp.ClientSession, url: str | URL, body: bytes, *
                 chunks.append(chunk)
                 size += len(chunk)
             destination.body = b"".join(chunks)[:MAX_ANSWER]
-    except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ValueError) as err:
+    except (aiohttp.ClientError, TimeoutError, ValueError) as err:
         destination.status = None
         destination.error = why(err, timeout)
         destination.duration = time.perf_counter() - started

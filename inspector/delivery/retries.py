@@ -25,7 +25,7 @@ BACKOFF_CAP = 600.0
 
 def backoff(attempt: int, rng: random.Random, time_scale: float = 1.0) -> float:
     """Seconds to wait before retry number `attempt` (1, 2, ...): randomized exponential."""
-    return min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.5) * time_scale
+    return float(min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.5) * time_scale)
 
 
 @dataclass(slots=True)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-import orjson
 from aiohttp import web
 
+from ..core.checks import finding
 from ..core.hub import Hub
 from ..core.intake import build_exchange
-from ..core.checks import finding
 from ..core.model import Answer, Exchange
 from ..core.policy import Reply
 from .forward import Forwarder
@@ -29,6 +27,8 @@ LIMIT = web.AppKey("limit", RateLimit)
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
 
 log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
@@ -68,7 +68,7 @@ async def receive(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def limited(request: web.Request, handler: Any) -> web.StreamResponse:
+async def limited(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every path, the Tracking API's too: a client over the rate limit gets 429 unread."""
     hub, limiter = request.app[HUB], request.app[LIMIT]
     if not limiter.current(hub) or own_delivery(OWN_HEADER, request.headers.get(OWN_HEADER)):

@@ -154,7 +154,7 @@ class Guard:
         exchange.answer = Answer(400, orjson.dumps({"message": message}), "error", "HTTP parser")
         try:
             self.hub.record(exchange)
-        except Exception as err:  # noqa: BLE001  (a full disk must not stop the receiver)
+        except Exception as err:
             self.note("a refused request could not be kept", f"{type(err).__name__}: {err}")
         return exchange
 

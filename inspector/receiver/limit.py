@@ -53,7 +53,7 @@ def _loopback(host: str) -> bool:
 
 
 class _Bucket:
-    __slots__ = ("tokens", "last")
+    __slots__ = ("last", "tokens")
 
     def __init__(self, tokens: float, last: float) -> None:
         self.tokens, self.last = tokens, last

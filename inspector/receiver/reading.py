@@ -104,7 +104,7 @@ async def read_or_refuse(request: web.Request, limit: int, guard: Guard) -> tupl
         guard.note(f"connection closed: no complete body within {BODY_TIMEOUT:g} s")
         refuse(exchange, 408, "WIRE005", f"the body did not arrive within {BODY_TIMEOUT:g} s ({size} bytes came)")
         return body, size, exchange
-    except Exception as err:  # noqa: BLE001  (bad chunking, a body cut short: the client's doing)
+    except Exception as err:
         exchange = plain(request, b"", 0)
         refuse(exchange, 400, "WIRE003", f"the body cannot be read: {err}")
         return b"", 0, exchange
@@ -124,7 +124,7 @@ def keep(hub: Hub, exchange: Exchange, guard: Guard) -> web.Response | None:
         hub.record(exchange)
     except HistoryUnavailable as err:  # not on disk: Segment must not take it as delivered
         return web.json_response({"message": str(err)}, status=503)
-    except Exception as err:  # noqa: BLE001  (not kept: say so, and let Segment retry)
+    except Exception as err:
         guard.note("a request could not be kept: answered 503", f"{type(err).__name__}: {err}")
         return web.json_response({"message": "segment-inspector could not keep this request; "
                                              "send it again"}, status=503)

@@ -8,13 +8,12 @@ import ssl
 
 from aiohttp import web
 
+from ..core import DEFAULT_HOST, DEFAULT_PORT
 from ..core.hub import Hub
 from .app import DEFAULT_MAX_BODY, make_app
 from .guard import BACKLOG, IDLE_TIMEOUT, Guard, guarded_server, quiet_accept_errors
-from ..core import DEFAULT_HOST, DEFAULT_PORT
 from .limit import RateLimit
 from .tracking import TrackingOptions
-
 
 
 class Receiver:

@@ -30,8 +30,19 @@ from ..core.checks.wire import surrogate_paths, visible_surrogates, without_surr
 from ..core.hub import Hub, Notice
 from ..core.intake import UndecodableBody, decode_content, parse_body
 from ..core.model import Answer, Event, Exchange, Link, new_id
-from ..core.pipeline import (DEDUPE_WINDOW, MAX_BATCH, PATHS, SUCCESS, Dedupe, Refused, check_write_key, lint_call,
-                             parse_duration, process, read_call)
+from ..core.pipeline import (
+    DEDUPE_WINDOW,
+    MAX_BATCH,
+    PATHS,
+    SUCCESS,
+    Dedupe,
+    Refused,
+    check_write_key,
+    lint_call,
+    parse_duration,
+    process,
+    read_call,
+)
 from ..core.signature import HEADER as SIGNATURE, sign
 from ..delivery import Attempt, Retrying, client, deliver, segment_headers, settings_header
 from .guard import Guard

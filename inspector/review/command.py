@@ -20,9 +20,9 @@ from .report import check_row, markdown, text
 from .runner import CALL_TYPES, Check, ReviewOptions, review, templates_of
 
 
-def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """The `review` subcommand and its options."""
-    parser = commands.add_parser(
+    parser: argparse.ArgumentParser = commands.add_parser(
         "review", help="check your endpoint against everything Segment's partner review asks")
     add = parser.add_argument
     add("--to", required=True, metavar="URL", help="your endpoint")

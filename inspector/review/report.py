@@ -100,7 +100,8 @@ def exchange_markdown(exchange: Exchange) -> list[str]:
                                                    if n.lower() in ("content-type", "location", "retry-after")]
         answer += ["", _body(destination.body)]
     took = f" after {_ms(destination.duration)}" if destination is not None else ""
-    return [f"Request `{exchange.id}` ({_cell(exchange.peer.partition(': ')[2] or exchange.peer)}):", "", *_block(sent), "",
+    peer = _cell(exchange.peer.partition(": ")[2] or exchange.peer)
+    return [f"Request `{exchange.id}` ({peer}):", "", *_block(sent), "",
             f"Answer{took}:", "", *_block(answer), ""]
 
 

@@ -236,7 +236,7 @@ class Review:
         results += await asyncio.gather(*(self.send_event(f"call {kind}", self.example(kind))
                                           for kind in CALL_TYPES[1:]))
         failing, notes = [], []
-        for kind, result in zip(CALL_TYPES, results):
+        for kind, result in zip(CALL_TYPES, results, strict=False):
             status = result.destination.status
             if _accepted(result):
                 continue
@@ -422,7 +422,7 @@ class Review:
                                           "properties": {"order_id": "50314b8e", "revenue": 19.99, "currency": "USD"}}),
         ]
         results = [await self.send_event(label, event | {"messageId": message_id(self.rng)}) for label, event in pairs]
-        refused = [(label, r) for (label, _), r in zip(pairs, results) if not _accepted(r)]
+        refused = [(label, r) for (label, _), r in zip(pairs, results, strict=False) if not _accepted(r)]
         if refused:
             return check.judge("fail", "; ".join(f"{label}: {_status(r)}" for label, r in refused),
                                [r.exchange for _, r in refused])

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import gc
 import time
-from pathlib import Path
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from textual import events, work
 from textual.app import App, ComposeResult
@@ -35,21 +35,21 @@ from ..core.text import inert
 from ..receiver import Receiver
 from ..replay import replay_exchanges
 from .commands import InspectorCommands
-from .screens.confirm import ConfirmScreen
-from .screens.export import ExportChoice, ExportScreen
-from .screens.forward import OFF, ForwardScreen
 from .keys import keymap
 from .screens import Dialog
+from .screens.confirm import ConfirmScreen
+from .screens.delivery import DeliveryScreen
+from .screens.export import ExportChoice, ExportScreen
+from .screens.forward import OFF, ForwardScreen
 from .screens.help import HelpScreen
 from .screens.hold import HoldChoice, HoldScreen
 from .screens.replay import ReplayChoice, ReplayResultScreen, ReplayScreen
 from .screens.response import ResponseScreen
+from .screens.review import ReviewChoice, ReviewRunScreen, ReviewScreen
 from .screens.rules import RulesScreen
 from .screens.tester import EventTesterScreen
 from .widgets.detail.body import BodyView
 from .widgets.detail.findings import FindingsView
-from .screens.delivery import DeliveryScreen
-from .screens.review import ReviewChoice, ReviewRunScreen, ReviewScreen
 from .widgets.detail.pane import DetailPane
 from .widgets.exchange_list import LEGEND, WAITING, ExchangeList
 from .widgets.header import HeaderState, InspectorHeader

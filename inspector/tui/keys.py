@@ -14,7 +14,6 @@ from typing import Any
 from textual.binding import Binding
 
 
-
 class KeymapError(ValueError):
     """The `[keys]` table cannot be used as it is."""
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ..conftest import SEGMENT_HEADERS
 from inspector.core.store import History
 
+from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event, make_exchange
 
 PYTHON = sys.executable
@@ -150,7 +150,7 @@ def test_show_says_when_an_id_prefix_names_several_exchanges(tmp_path):
 def test_escape_sequences_never_reach_the_terminal(tmp_path):
     server = Serve(tmp_path)
     server.post(orjson.dumps(make_event(event="\x1b[31mred\x9b2J", userId="\x1b[2J")))
-    code, out, _ = server.stop()
+    _code, out, _ = server.stop()
     for text in (out, run("history", data_dir=tmp_path).stdout,
                  run("history", "--json", data_dir=tmp_path).stdout):
         assert "\x1b" not in text and "\x9b" not in text

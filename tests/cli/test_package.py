@@ -46,7 +46,7 @@ def test_the_walk_finds_the_headless_layers():
 def test_headless_modules_never_import_textual_and_the_core_no_network_library():
     modules = headless_modules()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(zip(modules, pool.map(imported_after, modules)))
+        results = dict(zip(modules, pool.map(imported_after, modules), strict=False))
     problems = []
     for module, (code, loaded, err) in results.items():
         if code != 0:

@@ -11,10 +11,9 @@ import pytest
 from inspector.cli.factory import make_inspector
 from inspector.cli.parser import make_parser
 from inspector.cli.settings import OPTIONS, Config, ConfigError, Settings, load, remember
-from inspector.core import naming
+from inspector.core import DEFAULT_PORT, naming
 from inspector.core.model import Summary
 from inspector.core.store import History
-from inspector.core import DEFAULT_PORT
 
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event
@@ -64,8 +63,9 @@ async def test_the_factory_builds_a_receiving_inspector(tmp_path):
 
 
 def _summary(**fields) -> Summary:
-    base = dict(id="x", time=0.0, method="POST", path="/v1/batch", status=200, types=(), names=(), users=(),
-                anons=(), messages=(), key=None, codes=(), severities=(), redelivery=0, held=False, text="")
+    base = {"id": "x", "time": 0.0, "method": "POST", "path": "/v1/batch", "status": 200, "types": (), "names": (),
+            "users": (), "anons": (), "messages": (), "key": None, "codes": (), "severities": (), "redelivery": 0,
+            "held": False, "text": ""}
     return Summary(**{**base, **fields})
 
 

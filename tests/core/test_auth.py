@@ -3,8 +3,7 @@
 import base64
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from inspector.core.auth import CODES, auth_findings, decode_basic
 from inspector.core.checks import CHECKS

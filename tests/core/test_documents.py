@@ -16,7 +16,8 @@ def test_documents_are_the_matches_in_order_each_shard_read_once(tmp_path: Path,
     history = History(tmp_path, shard_size=5)
     history.start_session()
     for index in range(23):
-        history.add(make_exchange(make_event(event="Apple Bought" if index % 2 == 0 else "Pear Bought"), now=NOW + index))
+        name = "Apple Bought" if index % 2 == 0 else "Pear Bought"
+        history.add(make_exchange(make_event(event=name), now=NOW + index))
     history.close()
     history = History(tmp_path, shard_size=5).load()
     reads: list[tuple[str, int]] = []

@@ -49,7 +49,8 @@ def test_counts_groups_and_latency_match_the_history(tmp_path: Path) -> None:
     report = summarize(history, parse("since:1h", now=lambda: NOW), now=NOW)
     assert report.counts == {"delivered": 10, "retried": 4, "dropped": 1} and report.unanswered == 1
     groups = {group.label: group for group in report.groups}
-    assert list(groups) == ["503  'database down'", "no answer within 5 s", "401  'API token expired'"]  # most, then newest
+    # most, then newest
+    assert list(groups) == ["503  'database down'", "no answer within 5 s", "401  'API token expired'"]
     assert [history.get(i).answer.status for i in groups["503  'database down'"].ids] == [503, 503, 503]
     assert groups["401  'API token expired'"].outcome == "dropped"
     assert report.percentile(99) == 0.5  # the timed-out one has no latency: it never answered

@@ -4,8 +4,7 @@ import base64
 import json
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from inspector.core.checks import CHECKS
 from inspector.core.headers import SETTINGS_EXAMPLE, check_headers, decode_settings, is_json_type
@@ -41,7 +40,7 @@ CASES = [
     ("cache-control other", replaced("Cache-Control", "max-age=0"), SIZE, "HDR002"),
     ("connection close", replaced("Connection", "close"), SIZE, "HDR003"),
     ("connection close in a list", replaced("Connection", "TE, Close"), SIZE, "HDR003"),
-    ("content-length missing", without("Content-Length") + [("Transfer-Encoding", "chunked")], SIZE, "HDR004"),
+    ("content-length missing", [*without("Content-Length"), ("Transfer-Encoding", "chunked")], SIZE, "HDR004"),
     ("content-length differs", replaced("Content-Length", "400"), SIZE, "HDR005"),
     ("content-length smaller", replaced("Content-Length", "300"), SIZE, "HDR005"),
     ("content-length not a number", replaced("Content-Length", "348 bytes"), SIZE, "HDR005"),
@@ -59,14 +58,14 @@ CASES = [
     ("user-agent go", replaced("User-Agent", "Go-http-client/1.1"), SIZE, "HDR008"),
     ("user-agent missing", without("User-Agent"), SIZE, "HDR008"),
     ("user-agent empty", replaced("User-Agent", ""), SIZE, "HDR008"),
-    ("content-length twice", SEGMENT + [("Content-Length", str(SIZE))], SIZE, "HDR009"),
-    ("content-type twice", SEGMENT + [("content-type", "application/json")], SIZE, "HDR010"),
-    ("authorization twice", SEGMENT + [("Authorization", "Basic b3RoZXI6")], SIZE, "HDR010"),
+    ("content-length twice", [*SEGMENT, ("Content-Length", str(SIZE))], SIZE, "HDR009"),
+    ("content-type twice", [*SEGMENT, ("content-type", "application/json")], SIZE, "HDR010"),
+    ("authorization twice", [*SEGMENT, ("Authorization", "Basic b3RoZXI6")], SIZE, "HDR010"),
     ("settings twice", SEGMENT + [("X-Segment-Settings", SETTINGS_EXAMPLE)] * 2, SIZE, "HDR010"),
-    ("settings raw json", SEGMENT + [("X-Segment-Settings", '{"a": 1}')], SIZE, "HDR011"),
-    ("settings array", SEGMENT + [("X-Segment-Settings", settings([1]))], SIZE, "HDR011"),
-    ("settings bad padding", SEGMENT + [("X-Segment-Settings", SETTINGS_EXAMPLE.rstrip("="))], SIZE, "HDR011"),
-    ("settings empty", SEGMENT + [("X-Segment-Settings", "")], SIZE, "HDR011"),
+    ("settings raw json", [*SEGMENT, ("X-Segment-Settings", '{"a": 1}')], SIZE, "HDR011"),
+    ("settings array", [*SEGMENT, ("X-Segment-Settings", settings([1]))], SIZE, "HDR011"),
+    ("settings bad padding", [*SEGMENT, ("X-Segment-Settings", SETTINGS_EXAMPLE.rstrip("="))], SIZE, "HDR011"),
+    ("settings empty", [*SEGMENT, ("X-Segment-Settings", "")], SIZE, "HDR011"),
 ]
 
 
@@ -88,8 +87,8 @@ GOOD = [
     ("content-type charset", replaced("Content-Type", "application/json; charset=utf-8")),
     ("content-type vendor", replaced("Content-Type", "application/vnd.segment+json")),
     ("content-type upper case", replaced("Content-Type", "Application/JSON")),
-    ("settings", SEGMENT + [("X-Segment-Settings", SETTINGS_EXAMPLE)]),
-    ("accept twice is a list, not a conflict", SEGMENT + [("Accept", "application/json")]),
+    ("settings", [*SEGMENT, ("X-Segment-Settings", SETTINGS_EXAMPLE)]),
+    ("accept twice is a list, not a conflict", [*SEGMENT, ("Accept", "application/json")]),
 ]
 
 

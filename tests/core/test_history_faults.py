@@ -13,7 +13,6 @@ import uuid
 import orjson
 import pytest
 
-from inspector.core.query import parse
 from inspector.core.store import History, HistoryUnavailable
 
 from ..factories import make_event, make_exchange

@@ -6,8 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from inspector.core.checks import CHECKS, lint, lint_event, member
 from inspector.core.jsonview import line_of, pretty

@@ -10,14 +10,14 @@ from inspector.core.store import History
 from ..factories import make_event, make_exchange
 
 CALLS = [
-    (dict(type="identify", traits={"email": "ada@example.com", "name": "Ada"}), "ada@example.com"),
-    (dict(type="identify", traits={"name": "Ada"}), "Ada"),
-    (dict(type="identify", context={"traits": {"email": "c@example.com"}}), "c@example.com"),
-    (dict(type="identify", traits="not an object", context="nor this"), "user-1"),
-    (dict(type="group", groupId="acme-42"), "acme-42"),
-    (dict(type="alias", previousId="anon-7", userId="user-7"), "anon-7 → user-7"),
-    (dict(type="delete"), "delete user-1"),
-    (dict(type="page", name="Pricing"), "Pricing"),
+    ({"type": "identify", "traits": {"email": "ada@example.com", "name": "Ada"}}, "ada@example.com"),
+    ({"type": "identify", "traits": {"name": "Ada"}}, "Ada"),
+    ({"type": "identify", "context": {"traits": {"email": "c@example.com"}}}, "c@example.com"),
+    ({"type": "identify", "traits": "not an object", "context": "nor this"}, "user-1"),
+    ({"type": "group", "groupId": "acme-42"}, "acme-42"),
+    ({"type": "alias", "previousId": "anon-7", "userId": "user-7"}, "anon-7 → user-7"),
+    ({"type": "delete"}, "delete user-1"),
+    ({"type": "page", "name": "Pricing"}, "Pricing"),
 ]
 
 

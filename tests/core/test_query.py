@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from inspector.core.model import Summary
 from inspector.core.query import Query, QueryError, filter, parse
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC).timestamp()
 BODY = '{"type":"track","event":"Order Completed","userId":"u1","properties":{"note":"a:b -x"}}'
 
 
 def make_summary(**overrides: object) -> Summary:
     """One answered track event with no findings, unless the test says otherwise."""
-    fields: dict[str, object] = dict(
-        id="01JDXYZ0000000000000000000", time=NOW - 60, method="POST", path="/v1/track",
-        status=200, types=("track",), names=("Order Completed",), users=("u1",),
-        anons=("a1",), messages=("m1",), key="writekey", codes=(), severities=(),
-        redelivery=0, held=False, body=True, text=BODY.lower(),
-    )
+    fields: dict[str, object] = {
+        'id': "01JDXYZ0000000000000000000", 'time': NOW - 60, 'method': "POST", 'path': "/v1/track",
+        'status': 200, 'types': ("track",), 'names': ("Order Completed",), 'users': ("u1",),
+        'anons': ("a1",), 'messages': ("m1",), 'key': "writekey", 'codes': (), 'severities': (),
+        'redelivery': 0, 'held': False, 'body': True, 'text': BODY.lower(),
+    }
     fields.update(overrides)
     return Summary(**fields)  # type: ignore[arg-type]
 
@@ -31,9 +30,9 @@ def matches(query: str, **overrides: object) -> bool:
     return parse(query, now=lambda: NOW).matches(make_summary(**overrides))
 
 
-BATCH = dict(types=("identify", "track"), names=("", "Order Completed"), users=("u2", "u1"),
-             anons=("", "a1"), messages=("m2", "m1"))
-FINDINGS = dict(codes=("timestamp.future", "user.missing"), severities=("warning", "error"))
+BATCH = {'types': ("identify", "track"), 'names': ("", "Order Completed"), 'users': ("u2", "u1"),
+             'anons': ("", "a1"), 'messages': ("m2", "m1")}
+FINDINGS = {'codes': ("timestamp.future", "user.missing"), 'severities': ("warning", "error")}
 
 # (query, overrides of a summary that matches, overrides of one that does not)
 OPERATORS = [

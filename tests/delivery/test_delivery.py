@@ -72,7 +72,7 @@ async def test_no_redirect_is_followed_and_the_answer_is_capped(endpoint) -> Non
 
 
 async def test_retries_record_every_attempt_until_delivered(endpoint) -> None:
-    url, app = endpoint
+    url, _app = endpoint
     seen = []
     async with client() as session:
         attempts = await deliver(session, url + "flaky", b"{}", Retrying(5, 0.001, random.Random(1)),

@@ -57,7 +57,7 @@ async def test_replay_sends_each_body_exactly_with_segment_headers_and_the_origi
     assert report.skipped == [(originals[4].id, "a GET request, not one Segment sends")]
     got = received(inspector)
     assert [e.body for e in got] == [e.body for e in posts]
-    for original, again in zip(posts, got):
+    for original, again in zip(posts, got, strict=False):
         assert again.auth.key == original.auth.key and again.auth.ok
         headers = dict(again.headers)
         for name in ("User-Agent", "Accept", "Cache-Control", "Content-Type"):

@@ -90,7 +90,7 @@ def test_pytest_module_data_round_trips_hard_events():
     events = tricky_events()
     source = export(tricky_exchanges(), "pytest").files["test_segment_events.py"]
     namespace: dict = {}
-    exec(compile(source, "test_segment_events.py", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "test_segment_events.py", "exec"), namespace)
     assert [param.values[0] for param in namespace["EVENTS"]] == list(events.values())
     assert [param.values[0]["body"] for param in namespace["REQUESTS"]] == \
         [tricky_body(name, event) for name, event in events.items()]
@@ -116,12 +116,12 @@ async def test_curl_script_resends_every_request_byte_for_byte(inspector, tmp_pa
     process = await asyncio.create_subprocess_exec(
         "bash", "segment-requests.sh", cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env={**os.environ, "HOME": str(tmp_path)})
-    out, err = await asyncio.wait_for(process.communicate(), 120)
+    _out, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 0, err.decode(errors="replace")
 
     received = [inspector.history.get(s.id) for s in inspector.history.search(newest_first=False)]
     assert len(received) == len(originals)
-    for original, again in zip(originals, received):
+    for original, again in zip(originals, received, strict=False):
         assert again.body == original.body, f"body of {original.id} changed"
         assert (again.method, again.path, again.query) == (original.method, original.path, original.query)
         assert _comparable(again.headers) == _comparable(original.headers)
@@ -158,7 +158,7 @@ def test_har_validates_against_the_har_1_2_schema():
     log = document["log"]
     assert log["version"] == "1.2" and log["creator"]["name"] == "segment-inspector"
     assert len(log["entries"]) == len(originals)
-    for entry, original in zip(log["entries"], originals):
+    for entry, original in zip(log["entries"], originals, strict=False):
         timings = entry["timings"]
         assert entry["time"] == sum(v for k, v in timings.items() if k != "comment" and v >= 0)
         assert datetime.datetime.fromisoformat(entry["startedDateTime"]).timestamp() == \
@@ -207,7 +207,7 @@ def test_json_files_are_the_bodies_exactly():
 def test_jsonl_lines_are_the_events_and_never_break():
     events = tricky_events()
     pretty = make_exchange(json.dumps(events["newlines"], indent=2).encode())
-    data = export(tricky_exchanges() + [pretty] + raw_exchanges(), "jsonl").files["segment-events.jsonl"]
+    data = export([*tricky_exchanges(), pretty, *raw_exchanges()], "jsonl").files["segment-events.jsonl"]
     lines = data.split(b"\n")
     assert lines[-1] == b""
     assert [json.loads(line) for line in lines[:-1]] == [*events.values(), events["newlines"]]

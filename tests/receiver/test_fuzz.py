@@ -9,10 +9,8 @@ import logging
 import socket
 import threading
 
-import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from inspector.core.hub import Hub
 from inspector.core.policy import Policy

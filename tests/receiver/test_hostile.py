@@ -22,8 +22,7 @@ from inspector.core.policy import Policy
 from inspector.core.query import parse
 from inspector.core.store import History
 from inspector.core.text import inert
-from inspector.receiver import Receiver
-from inspector.receiver import reading
+from inspector.receiver import Receiver, reading
 from inspector.receiver.limit import DEFAULT_RATE, RateLimit
 
 from ..conftest import SEGMENT_HEADERS
@@ -216,7 +215,7 @@ async def test_an_sdk_slow_to_send_its_batch_gets_408_and_is_kept(guarded, monke
 async def test_a_refused_request_whose_client_is_gone_names_its_peer(guarded, caplog):
     start, _, _ = guarded
     receiver = await start()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port_of(receiver.url))
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port_of(receiver.url))
     port = writer.get_extra_info("sockname")[1]
     await until(lambda: receiver.guard.connections, what="the connection admitted")
     [handler] = receiver.guard.connections

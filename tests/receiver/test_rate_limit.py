@@ -79,7 +79,7 @@ def test_the_client_is_the_peer_unless_a_tunnel_brings_it_from_loopback(tmp_path
 
 def test_rate_limit_comes_from_the_flag_else_the_config_file(tmp_path):
     def limit_of(argv: list[str], config: dict | None = None) -> float | None:
-        args = make_parser().parse_args(argv + ["--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
+        args = make_parser().parse_args([*argv, "--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
         inspector = make_inspector(Settings(args, Config(None, config or {})))
         try:
             return inspector.receiver.app[LIMIT].rate

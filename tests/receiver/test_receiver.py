@@ -177,7 +177,7 @@ async def test_api_keys_are_enforced_before_rules(inspector):
         (dict(SEGMENT_HEADERS, Authorization="Bearer right"), 401),
         (dict(SEGMENT_HEADERS, Authorization=basic("right")), 503),
     ]:
-        status, resp_headers, reply = await inspector.post(body, headers=headers)
+        status, _resp_headers, reply = await inspector.post(body, headers=headers)
         assert status == expected, headers
         assert json.loads(reply)["message"]
     kept = inspector.history.search(newest_first=False)
@@ -223,7 +223,7 @@ async def test_held_request_gets_exactly_what_the_person_chose(inspector):
     inspector.hub.start_holding(parse("type:track"))
     task = asyncio.create_task(inspector.post(orjson.dumps(make_event())))
     await asyncio.wait_for(arrived.wait(), 5)
-    [(exchange, deadline)] = inspector.hub.held()
+    [(exchange, _deadline)] = inspector.hub.held()
     assert not task.done()
     assert inspector.hub.resolve(exchange.id, parse_reply("429:slow down"))
     status, _, body = await task

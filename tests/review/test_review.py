@@ -169,7 +169,7 @@ async def test_a_history_that_cannot_be_written_stops_the_review_with_one_senten
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "inspector", "review", "--to", url, "--api-key", KEY, "--data-dir", str(tmp_path),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=_small_files)
-        out, err = await asyncio.wait_for(process.communicate(), 120)
+        _out, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 3, err.decode()
     assert "Traceback" not in err.decode() and err.decode().count("review stopped") == 1
     assert "cannot be kept in the history" in err.decode()

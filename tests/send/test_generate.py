@@ -7,8 +7,8 @@ from collections import Counter
 
 from inspector.core.checks import lint_event
 from inspector.core.checks.spec import EVENTS, TYPES
-from inspector.core.generate import corpus, examples, stream
 from inspector.core.checks.types import iso_datetime
+from inspector.core.generate import corpus, examples, stream
 
 
 def test_corpus_covers_every_call_type_and_semantic_event() -> None:

@@ -20,7 +20,7 @@ from inspector.send import SendOptions, send
 
 from ..conftest import CORPUS
 
-FAST = dict(retries=3, time_scale=0.001, seed=1)
+FAST = {"retries": 3, "time_scale": 0.001, "seed": 1}
 
 
 @dataclass

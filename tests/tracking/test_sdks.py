@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -54,7 +54,7 @@ async def assert_each_delivered_once(local: Local, ids: dict[str, str], library:
     await local.until(lambda: len(local.delivered()) >= len(ids), "every call type delivered")
     await local.tracking.settle()
     delivered = local.delivered()
-    after = datetime.now(timezone.utc).timestamp()
+    after = datetime.now(UTC).timestamp()
     assert sorted(e.events[0].message_id for e in delivered) == sorted(ids.values())
     sources = local.exchanges("source")
     assert sources and all(s.answer.status == 200 for s in sources)
@@ -72,7 +72,7 @@ async def assert_each_delivered_once(local: Local, ids: dict[str, str], library:
 @pytest.mark.parametrize("gzip", [False, True], ids=["plain", "gzip"])
 async def test_analytics_python_every_call_type_delivered_once(local: Local, gzip: bool) -> None:
     ids = {call: f"py-{call}-{uuid.uuid4()}" for call in CALLS}
-    before = datetime.now(timezone.utc).timestamp()
+    before = datetime.now(UTC).timestamp()
     client = python_sdk(local.url, gzip=gzip)
     await asyncio.to_thread(make_calls, client, ids)
     await assert_each_delivered_once(local, ids, "analytics-python", before)
@@ -141,12 +141,12 @@ async def test_analytics_node_every_call_type_delivered_once(local: Local, tmp_p
     ids = {call: f"node-{call}-{uuid.uuid4()}" for call in CALLS}
     script = tmp_path / "calls.js"
     script.write_text(NODE_SCRIPT)
-    before = datetime.now(timezone.utc).timestamp()
+    before = datetime.now(UTC).timestamp()
     process = await asyncio.create_subprocess_exec(
         "node", str(script), local.url.rstrip("/"), json.dumps(ids), cwd=NODE_CLIENTS,
         env={**os.environ, "NODE_PATH": str(NODE_CLIENTS / "node_modules")},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = await asyncio.wait_for(process.communicate(), 120)
+    _out, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 0, err.decode()
     await assert_each_delivered_once(local, ids, "@segment/analytics-node", before)
     fates = [fate.fate for s in local.exchanges("source") for fate in s.pipeline]

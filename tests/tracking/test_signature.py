@@ -95,8 +95,9 @@ async def test_auth_tab_shows_the_signature_verdict(verifying) -> None:
 
 async def test_local_segment_signs_its_deliveries_so_its_own_receiver_accepts_them(tmp_path) -> None:
     """With a shared secret, the own partner side verifies X-Signature: each delivery is signed with it."""
-    from .conftest import open_local
     from inspector.receiver.tracking import TrackingOptions
+
+    from .conftest import open_local
 
     options = TrackingOptions(time_scale=0.001, retries=0, shared_secret="s3cret")
     async with open_local(tmp_path, options, Policy(shared_secret="s3cret")) as local:
@@ -118,7 +119,7 @@ def test_the_shared_secret_from_the_flag_the_environment_or_the_config_file(tmp_
     from inspector.receiver.tracking import TRACKING
 
     def secrets_of(argv: list[str], config: dict | None = None) -> tuple[str | None, str | None]:
-        args = make_parser().parse_args(argv + ["--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
+        args = make_parser().parse_args([*argv, "--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
         inspector = make_inspector(Settings(args, Config(None, config or {})))
         try:
             return inspector.hub.policy.shared_secret, inspector.receiver.app[TRACKING].options.shared_secret

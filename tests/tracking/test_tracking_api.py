@@ -16,7 +16,6 @@ from inspector.core.policy import Policy
 from inspector.receiver.tracking import READ_LIMIT, TrackingOptions
 
 from ..core.test_history_faults import Disk
-
 from .conftest import Endpoint, Local, open_local
 
 

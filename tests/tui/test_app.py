@@ -21,8 +21,7 @@ from inspector.core.store import History
 from inspector.receiver import Receiver
 from inspector.tui.app import InspectorApp
 from inspector.tui.widgets.detail.findings import FindingsView
-from inspector.tui.widgets.detail.pane import (AUTH_TAB, BODY_TAB, FINDINGS_TAB, HEADERS_TAB,
-                                                RESPONSE_TAB, DetailPane)
+from inspector.tui.widgets.detail.pane import AUTH_TAB, BODY_TAB, FINDINGS_TAB, HEADERS_TAB, RESPONSE_TAB, DetailPane
 from inspector.tui.widgets.exchange_list import ExchangeList
 from inspector.tui.widgets.header import InspectorHeader
 
@@ -33,7 +32,7 @@ from ..waiting import pilot_until
 
 @asynccontextmanager
 async def running(tmp_path: Path, size: tuple[int, int] = (160, 45), app_options: dict | None = None,
-                  **flags: object) -> AsyncIterator[tuple[InspectorApp, object, "Client"]]:
+                  **flags: object) -> AsyncIterator[tuple[InspectorApp, object, Client]]:
     """The TUI as `segment-inspector` runs it with these flags, on a free port, no tunnel."""
     inspector = make_inspector(Settings.of(data_dir=str(tmp_path), port=0, no_tunnel=True, **flags))
     app = InspectorApp(inspector.hub, receiver=inspector.receiver, **(app_options or {}))

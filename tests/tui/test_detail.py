@@ -17,8 +17,7 @@ from inspector.core.jsonview import pretty
 from inspector.core.model import OUTCOME_TEXT, Answer, Exchange, Redelivery
 from inspector.tui.widgets.detail.body import HIGHLIGHT_LINES, BodyView
 from inspector.tui.widgets.detail.findings import FindingsView
-from inspector.tui.widgets.detail.pane import (AUTH_TAB, BODY_TAB, FINDINGS_TAB, HEADERS_TAB,
-                                               RESPONSE_TAB, DetailPane)
+from inspector.tui.widgets.detail.pane import AUTH_TAB, BODY_TAB, FINDINGS_TAB, HEADERS_TAB, RESPONSE_TAB, DetailPane
 
 from ..conftest import SEGMENT_HEADERS, basic
 from ..waiting import pilot_until

@@ -20,7 +20,7 @@ from .test_app import running
 
 
 async def test_keys_typed_in_one_burst_reach_the_status_field(tmp_path):
-    async with running(tmp_path) as (app, pilot, client):
+    async with running(tmp_path) as (app, pilot, _client):
         for key in "r429":  # as a terminal delivers a fast typist's (or tmux's) keys: all queued at once
             app.post_message(events.Key(key, key))
         await pilot_until(pilot, lambda: isinstance(app.screen, ResponseScreen), what="r opens the dialog")
@@ -31,7 +31,7 @@ async def test_keys_typed_in_one_burst_reach_the_status_field(tmp_path):
 
 
 async def test_enter_on_a_checkbox_submits_and_space_toggles_it(tmp_path):
-    async with running(tmp_path) as (app, pilot, client):
+    async with running(tmp_path) as (app, pilot, _client):
         await pilot.press("f")
         await pilot_until(pilot, lambda: isinstance(app.screen, ForwardScreen))
         app.screen.query_one("#url").value = "http://127.0.0.1:9/hook"
@@ -46,7 +46,7 @@ async def test_enter_on_a_checkbox_submits_and_space_toggles_it(tmp_path):
 
 
 async def test_answer_keys_leave_one_toast_and_a_dialog_opens_over_none(tmp_path):
-    async with running(tmp_path) as (app, pilot, client):
+    async with running(tmp_path) as (app, pilot, _client):
         for key in "2075":
             await pilot.press(key)
         await pilot_until(pilot, lambda: app.hub.default.status == 401)

@@ -21,12 +21,12 @@ START = 1_700_000_000.0
 
 def summary(n: int, **fields: Any) -> Summary:
     """The n-th arrival: a delivered track event unless the test says otherwise."""
-    values: dict[str, Any] = dict(
-        id=f"ex{n:06d}", time=START + n, method="POST", path="/", status=200,
-        types=("track",), names=(f"Event {n}",), users=(f"user-{n}",), anons=(f"anon-{n}",),
-        messages=(f"msg-{n}",), key="segment", codes=(), severities=(), redelivery=0,
-        held=False, text="",
-    )
+    values: dict[str, Any] = {
+        "id": f"ex{n:06d}", "time": START + n, "method": "POST", "path": "/", "status": 200,
+        "types": ("track",), "names": (f"Event {n}",), "users": (f"user-{n}",), "anons": (f"anon-{n}",),
+        "messages": (f"msg-{n}",), "key": "segment", "codes": (), "severities": (), "redelivery": 0,
+        "held": False, "text": "",
+    }
     values.update(fields)
     return Summary(**values)
 

@@ -21,12 +21,12 @@ def test_dotted_and_quoted_ids_mean_the_same_binding():
 
 
 def test_an_unknown_id_is_an_error_naming_it():
-    with pytest.raises(KeymapError, match="answer.999"):
+    with pytest.raises(KeymapError, match=r"answer\.999"):
         keys('[keys]\nanswer.999 = "f5"\n')
 
 
 def test_a_key_bound_twice_names_both_ids():
-    with pytest.raises(KeymapError, match="answer.200 and quit|quit and answer.200"):
+    with pytest.raises(KeymapError, match=r"answer\.200 and quit|quit and answer\.200"):
         keys('[keys]\n"answer.200" = "q"\n')
 
 
@@ -44,7 +44,7 @@ async def test_help_lists_every_key_by_screen_and_the_list_symbols(tmp_path):
         for static in app.screen.query("Static"):
             console.print(static.content)
         text = console.export_text()
-        for title, bindings in key_groups():
+        for title, _bindings in key_groups():
             assert title.split(" (")[0] in text
         for binding_id in ("body.toggle_raw", "detail.next_tab", "pane.maximize", "list.newest", "rules.toggle",
                            "findings.open_link"):

@@ -53,7 +53,8 @@ async def test_a_review_runs_from_the_palette_and_opens_its_failures(tmp_path: P
             await pilot_until(pilot, lambda: not isinstance(app.screen, ReviewRunScreen), what="escape closes")
             # The running app shows the review's requests without a restart: in the list...
             listed = app.query_one(ExchangeList)
-            await pilot_until(pilot, lambda: listed.row_count == screen.report.sent, what="the list holds every request")
+            await pilot_until(pilot, lambda: listed.row_count == screen.report.sent,
+                              what="the list holds every request")
             failure = pane.exchange.id
             assert failure in {summary.id for summary in app.hub.search(parse("kind:review"))}
             # ...and in Event Delivery, where the endpoint's 501 to a delete is a group of its own.

@@ -70,7 +70,8 @@ async def test_quit_with_held_requests_asks_first(tmp_path):
 
 async def test_the_theme_picked_is_remembered_and_used_at_start(tmp_path):
     saved: list[str] = []
-    async with running(tmp_path, app_options=dict(theme="nord", remember_theme=saved.append)) as (app, pilot, client):
+    options = {"theme": "nord", "remember_theme": saved.append}
+    async with running(tmp_path, app_options=options) as (app, pilot, _client):
         await pilot_until(pilot, lambda: app.theme == "nord", what="the configured theme at start")
         assert saved == []  # starting with it is not a change
         app.theme = "gruvbox"

@@ -23,7 +23,7 @@ from inspector.tunnel import NEITHER, NO_TOKEN
 
 from ..factories import make_event
 from ..waiting import pilot_until
-from .test_app import Client, running
+from .test_app import running
 
 SIZES = [(80, 24), (100, 30), (160, 45)]
 sizes = pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
@@ -107,12 +107,12 @@ async def test_dialogs_fit_with_their_buttons_on_screen(tmp_path, size):
         await until(pilot, lambda: app.query_one(ExchangeList).selected is not None, "a selection")
         for key, screen_type in (("e", ExportScreen), ("r", ResponseScreen)):
             await pilot.press(key)
-            await until(pilot, lambda: isinstance(app.screen, screen_type), f"{key} opens its dialog")
+            await until(pilot, lambda kind=screen_type: isinstance(app.screen, kind), f"{key} opens its dialog")
             await pilot.pause()
             for button in app.screen.query(Button):
                 assert inside(app, button), f"{button.label} is cut off by the terminal"
             await pilot.press("escape")
-            await until(pilot, lambda: not isinstance(app.screen, screen_type), "the dialog closed")
+            await until(pilot, lambda kind=screen_type: not isinstance(app.screen, kind), "the dialog closed")
 
 
 @sizes

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.tunnel import (NEITHER, NO_BINARY, NO_TOKEN, Timing, find_authtoken, find_ngrok,
-                              upstream_url)
+from inspector.tunnel import NEITHER, NO_BINARY, NO_TOKEN, Timing, find_authtoken, find_ngrok, upstream_url
 
 from ..waiting import until
 from .conftest import FAST, alive, install_fake_ngrok, status

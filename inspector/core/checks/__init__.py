@@ -74,7 +74,7 @@ def finding_lines(item: Finding, indent: str = "  ") -> list[str]:
     where = f"  {item.path}" if item.path else ""
     lines = [f"{indent}{item.severity:<7} {item.code}{event}{where}  {item.message}"]
     url = url_for(item.code)
-    return lines + [f"{indent}{'':<8}{url}"] if url else lines
+    return [*lines, f"{indent}{'':<8}{url}"] if url else lines
 
 
 def finding(code: str, message: str, path: str = "", event: int | None = None) -> Finding:
@@ -104,7 +104,7 @@ def member(path: str, key: str) -> str:
 class Lint:
     """The findings of one event, and what the checks need to know while making them."""
 
-    __slots__ = ("event", "now", "index", "findings")
+    __slots__ = ("event", "findings", "index", "now")
 
     def __init__(self, event: dict[str, Any], now: float | None, index: int | None) -> None:
         self.event = event
@@ -170,7 +170,7 @@ def _tracking_batch(events: list[Any], now: float | None) -> list[Finding]:
     count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
     return [finding("SPEC060", f"a Tracking-API batch of {count}, as Segment's libraries send "
                     "to api.segment.io/v1/batch; Segment delivers one event per request to a "
-                    "partner endpoint, so each event is linted on its own", "$.batch")] + lint_batch(events, now)
+                    "partner endpoint, so each event is linted on its own", "$.batch"), *lint_batch(events, now)]
 
 
 def lint(body: Any, *, now: float | None = None) -> list[Finding]:

@@ -79,7 +79,7 @@ def envelope(lint: Lint) -> None:
         lint.add("SPEC008", f"{_a(kind)} needs a userId or an anonymousId", "$")
     for field in _IDS:
         value = event.get(field)
-        if value is None or isinstance(value, str) and value:
+        if value is None or (isinstance(value, str) and value):
             continue
         if is_number(value):
             lint.add("SPEC009", f"`{field}` is the number {value!r}; send it as a string", f"$.{field}")

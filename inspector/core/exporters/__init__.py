@@ -104,5 +104,5 @@ def export(exchanges: Sequence[Exchange], name: str, options: ExportOptions = Ex
     return result
 
 
+from . import curl, har, json_files, jsonl, pytest_module  # noqa: E402,F401  (they register, in this order)
 from .redact import redact  # noqa: E402
-from . import json_files, jsonl, pytest_module, curl, har  # noqa: E402,F401  (they register, in this order)

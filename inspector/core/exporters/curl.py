@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..text import inert
 from ..model import Exchange
 from ..naming import exchange_label
+from ..text import inert
 from . import Export, ExportOptions, exporter
 from .common import COMPUTED_HEADERS, request_url
 

@@ -26,7 +26,7 @@ NAME = "segment-requests.har"
 
 
 def _started(epoch: float) -> str:
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

@@ -2,9 +2,9 @@
 
 The tester (segmentio/direct-integration-tester) reads every line of a file as one
 request body and POSTs it. A single-event body without line breaks is written as it
-was received; a batch (an array, or the Tracking API's `{"batch": [...]}`) is split into its events, and a body with line breaks (pretty
-printed) is written compactly, each with the keys in their order. Bodies that are not
-JSON, and batch elements that are not objects, are left out and reported.
+was received; a batch (an array, or the Tracking API's `{"batch": [...]}`) is split into
+its events, and a body with line breaks (pretty printed) is written compactly, each with
+the keys in their order. Bodies that are not JSON, and batch elements that are not objects, are left out and reported.
 
 The tester reads lines with Go's bufio.Scanner, which stops at a line over 64 KiB
 (and fills `{{ placeholders }}` in every line): such lines are written all the same,

@@ -128,11 +128,11 @@ def pytest_module(exchanges: Sequence[Exchange], options: ExportOptions) -> Expo
     request_ids = unique([safe_name(exchange_label(exchange)) for exchange, _ in requests])
     event_ids = unique([safe_name(event_label(event)) for _, events in requests for event in events])
     request_source, event_source = [], []
-    for (exchange, events), request_id in zip(requests, request_ids):
+    for (exchange, events), request_id in zip(requests, request_ids, strict=False):
         captured = {"headers": headers_dict(exchange), "body": exchange.body, "events": events}
         request_source.append(_param(literal(captured, 8), request_id))
     all_events = [event for _, events in requests for event in events]
-    for event, event_id in zip(all_events, event_ids):
+    for event, event_id in zip(all_events, event_ids, strict=False):
         event_source.append(_param(literal(event, 8), event_id))
 
     headers = headers_dict(requests[0][0]) if requests else {}

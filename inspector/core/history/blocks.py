@@ -15,12 +15,13 @@ import bisect
 import sys
 import threading
 from array import array
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..model import Summary
 
 ID_SIZE = 26
-Facet = tuple  # (method, path, status, types, names, key, codes, severities, redelivery, held, body, kind)
+Facet = tuple[Any, ...]  # (method, path, status, types, names, key, codes, severities, redelivery, held, body, kind)
 FACET_FIELDS = ("method", "path", "status", "types", "names", "key", "codes", "severities",
                 "redelivery", "held", "body", "kind")
 KIND = FACET_FIELDS.index("kind")
@@ -82,7 +83,7 @@ def row_of(doc: dict[str, Any]) -> tuple[str, float, Facet, str]:
 def is_opaque(doc: dict[str, Any]) -> bool:
     """Whether the body is kept as base64 (not valid UTF-8): free text must decode it."""
     decoded = doc.get("decoded")
-    return "bodyBase64" in doc or isinstance(decoded, dict) and "bodyBase64" in decoded
+    return "bodyBase64" in doc or (isinstance(decoded, dict) and "bodyBase64" in decoded)
 
 
 def body_text(doc: dict[str, Any]) -> str:
@@ -144,9 +145,26 @@ def summary(facet: Facet, exchange_id: str, time: float, people: str, text: str 
 class Block:
     """The summaries of one shard, oldest first. Open while its shard is, frozen after."""
 
-    __slots__ = ("session", "number", "ids", "times", "facets", "people", "offsets", "frozen",
-                 "loaded", "count", "first_id", "last_id", "first_time", "last_time", "kinds", "ordered",
-                 "opaque", "plain")
+    __slots__ = (
+        "count",
+        "facets",
+        "first_id",
+        "first_time",
+        "frozen",
+        "ids",
+        "kinds",
+        "last_id",
+        "last_time",
+        "loaded",
+        "number",
+        "offsets",
+        "opaque",
+        "ordered",
+        "people",
+        "plain",
+        "session",
+        "times",
+    )
 
     def __init__(self, session: str, number: int) -> None:
         self.session, self.number = session, number
@@ -214,8 +232,8 @@ class Block:
     def row_people(self, row: int) -> str:
         people = self.people  # a list until frozen; a search thread may read while the writer freezes
         if isinstance(people, list):
-            return people[row]
-        return people[self.offsets[row]:self.offsets[row + 1]]
+            return str(people[row])
+        return str(people[self.offsets[row]:self.offsets[row + 1]])
 
     def find(self, exchange_id: str) -> int | None:
         """The row of an id, or None."""

@@ -28,7 +28,7 @@ GROUP_ROWS_SHOWN = 500  # exchanges of a group listed
 
 def totals_text(report: DeliveryReport) -> Text:
     text = Text()
-    for outcome, style in zip(OUTCOMES, ("bold green", "bold yellow", "bold red")):
+    for outcome, style in zip(OUTCOMES, ("bold green", "bold yellow", "bold red"), strict=False):
         text.append(f"{report.counts[outcome]:,} {outcome}", style=style)
         text.append("   ")
     if report.total:
@@ -158,7 +158,8 @@ class DeliveryScreen(ModalScreen[str | None]):
                 exchange.answer.status if exchange.answer else None)
             seconds = destination.duration if destination is not None else exchange.duration
             table.add_row(Text(time.strftime("%H:%M:%S", time.localtime(exchange.time))),
-                          Text(inert(first.type or "") if first else ""), Text(inert(first.event or "") if first else ""),
+                          Text(inert(first.type or "") if first else ""),
+                          Text(inert(first.event or "") if first else ""),
                           Text("-" if status is None else str(status)), Text(ms(seconds if status else None)),
                           Text(exchange.id), key=exchange.id)
         more = f" (the newest {GROUP_ROWS_SHOWN})" if len(group.ids) > GROUP_ROWS_SHOWN else ""

@@ -21,8 +21,8 @@ terminal.
 
 from __future__ import annotations
 
-import math
 import functools
+import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any

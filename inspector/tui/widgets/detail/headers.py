@@ -11,7 +11,7 @@ from textual.content import Content
 
 from ....core.headers import check_headers
 from ....core.model import Exchange, Finding
-from . import DescribedView, SEVERITY_STYLE, visible
+from . import SEVERITY_STYLE, DescribedView, visible
 
 HEADER_PATH = "header:"
 
@@ -72,7 +72,7 @@ def describe(exchange: Exchange | None) -> Content:
     if by_name:
         lines.append(Content(""))
         lines.append(Content("Missing").stylize("bold underline"))
-        for name, missing in by_name.items():
+        for missing in by_name.values():
             lines.append(Content.assemble("  ", (visible(missing[0].path[len(HEADER_PATH):]), "bold")))
             lines.extend(_finding_line(finding) for finding in missing)
     return Content("\n").join(lines)

@@ -33,12 +33,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inspector.core.event_delivery import aggregate, summarize  # noqa: E402
-from inspector.core.history.blocks import Block  # noqa: E402
-from inspector.core.history.files import make_dir, write_atomic  # noqa: E402
-from inspector.core.query import parse  # noqa: E402
-from inspector.core.store import (LIST_FILE, LIST_TABLE, SHARD_SIZE, SUMMARY_TABLE, TABLE,  # noqa: E402
-                                  History)
+from inspector.core.event_delivery import aggregate, summarize
+from inspector.core.history.blocks import Block
+from inspector.core.history.files import make_dir, write_atomic
+from inspector.core.query import parse
+from inspector.core.store import LIST_FILE, LIST_TABLE, SHARD_SIZE, SUMMARY_TABLE, TABLE, History
 
 SESSION_SIZE = 100_000
 QUERIES = ['type:track', 'event:"Nothing Matches"', '"some rare text"', 'status>=400 has:errors since:1h',

@@ -45,7 +45,7 @@ async def normal(port: int, n: int, timeout: float = 30.0) -> tuple[float, bytes
         writer.write(request(n))
         answer = await asyncio.wait_for(reader.read(), timeout)
         writer.close()
-    except (OSError, asyncio.TimeoutError) as err:
+    except (TimeoutError, OSError) as err:
         answer = f"failed: {type(err).__name__}".encode()
     return time.perf_counter() - started, answer.split(b"\r\n", 1)[0]
 
@@ -71,7 +71,7 @@ async def slow_client(port: int, stop: asyncio.Event, stats: dict[str, int]) -> 
                     if reader.at_eof():
                         stats["closed by server"] += 1
                         break
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         except OSError:
             stats["closed by server"] += 1

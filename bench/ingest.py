@@ -78,7 +78,7 @@ def rss_mb(pid: int | str = "self") -> float:
 
 def populate(directory: Path, count: int, seed: int = 1) -> dict[str, Any]:
     """Fill `directory` with `count` realistic exchanges through History.add, then close."""
-    from inspector.core.intake import build_exchange
+    from inspector.core.intake import received
     from inspector.core.model import Answer
     from inspector.core.policy import Reply
     from inspector.core.store import History
@@ -115,7 +115,7 @@ def populate(directory: Path, count: int, seed: int = 1) -> dict[str, Any]:
             status, chosen_by = 500, "rule 1"
         elif roll < 0.045:
             status, chosen_by = 400, "rule 2"
-        exchange = build_exchange(method="POST", path="/", peer=f"127.0.0.1:{rng.randint(30000, 60999)}",
+        exchange = received(method="POST", path="/", peer=f"127.0.0.1:{rng.randint(30000, 60999)}",
                                   headers=list(headers.items()), body=body, now=now)
         exchange.redelivery = history.redelivery([e.message_id or "" for e in exchange.events],
                                                  now, exchange.id)

@@ -20,7 +20,7 @@ import aiohttp
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from segment_events import SEGMENT_HEADERS, wrk_template  # noqa: E402
+from segment_events import SEGMENT_HEADERS, wrk_template
 
 
 async def run(url: str, connections: int, duration: float, tag: str) -> dict:
@@ -40,7 +40,7 @@ async def run(url: str, connections: int, duration: float, tag: str) -> dict:
                     await resp.read()
                     stats["requests"] += 1
                     stats["ok" if 200 <= resp.status < 300 else "non2xx"] += 1
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 stats["errors"] += 1
 
     connector = aiohttp.TCPConnector(limit=connections)

@@ -31,7 +31,7 @@ import aiohttp
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from segment_events import SEGMENT_HEADERS, wrk_template  # noqa: E402
+from segment_events import SEGMENT_HEADERS, wrk_template
 
 TICK = 0.002
 LATE = 0.010
@@ -54,7 +54,7 @@ async def run(url: str, rate: float, duration: float, tag: str, connections: int
             async with session.post(url, data=body, headers=headers) as resp:
                 await resp.read()
                 stats["ok" if 200 <= resp.status < 300 else "non2xx"] += 1
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             stats["errors"] += 1
         stats["completed"] += 1
 

@@ -4,7 +4,7 @@
 
 Feeds the same ~1.1 KB track events bench/ingest.py sends through the steps that
 `receive()` (inspector/receiver/app.py) and serve's line printer run for each request,
-timing each with time.perf_counter: build_exchange (and, separately, its parts:
+timing each with time.perf_counter: received (and, separately, its parts:
 parse_body, check_headers, lint), Hub.answer, History.add, the "recorded" notice that
 prints serve's line (to a real file, flushed, as serve does to its stdout), and the GC
 passes they trigger (gc.callbacks). The history's writer thread runs, as in serve.
@@ -14,9 +14,7 @@ Compare with a bare aiohttp request, about 50 µs of CPU at ~20,000 req/s on one
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
-import os
 import statistics
 import sys
 import tempfile
@@ -42,7 +40,7 @@ def run(count: int, history_size: int, gc_on: bool, rounds_out: list[str]) -> di
     from inspector.core.checks import lint
     from inspector.core.headers import check_headers
     from inspector.core.hub import Hub
-    from inspector.core.intake import build_exchange, parse_body
+    from inspector.core.intake import parse_body, received
     from inspector.core.policy import Policy
     from inspector.core.store import History
 
@@ -76,7 +74,7 @@ def run(count: int, history_size: int, gc_on: bool, rounds_out: list[str]) -> di
     gc.callbacks.append(on_gc)
     if not gc_on:
         gc.disable()
-    names = ("build_exchange", "  parse_body", "  check_headers", "  lint", "Hub.answer",
+    names = ("received", "  parse_body", "  check_headers", "  lint", "Hub.answer",
              "Exchange.to_doc (in add)", "History.add", "notice + serve's line")
     samples: dict[str, list[float]] = {name: [] for name in names}
     flush_time = [0.0, 0]
@@ -96,7 +94,7 @@ def run(count: int, history_size: int, gc_on: bool, rounds_out: list[str]) -> di
             body = f"{before}{i:08x}{between}{i % 5000}{after}".encode()
             headers = [("Host", "127.0.0.1:8686"), *SEGMENT_HEADERS.items(), ("Content-Length", str(len(body)))]
             t0 = clock()
-            exchange = build_exchange(method="POST", path="/", peer="127.0.0.1:40000", headers=headers,
+            exchange = received(method="POST", path="/", peer="127.0.0.1:40000", headers=headers,
                                       body=body)
             t1 = clock()
             data, _ = parse_body(body)

@@ -91,7 +91,7 @@ async def load_until_killed(url: str, proc: subprocess.Popen, run: int, concurre
                         acked.add(message_id)
                     else:
                         non200 += 1
-            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError):
+            except (TimeoutError, aiohttp.ClientError, ConnectionError):
                 if not killed.is_set():
                     await asyncio.sleep(0.01)
 

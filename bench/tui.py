@@ -392,7 +392,7 @@ class Breakdown:
         self.wrap(BodyView, "render_line", "frame: BodyView.render_line")
         self.wrap(InspectorApp, "_apply_notices", "InspectorApp._apply_notices (arrivals into the list)")
         self.wrap(InspectorApp, "on_exchange_list_selected", "InspectorApp.on_exchange_list_selected (DetailPane.show)")
-        self.wrap(receiver_app, "build_exchange", "request: build_exchange (parse + lint)")
+        self.wrap(receiver_app, "received", "request: received (parse + lint)")
         self.wrap(Hub, "record", "request: Hub.record (History.add + notices)")
         gc.callbacks.append(self.on_gc)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from inspector.core.intake import build_exchange
+from inspector.core.intake import received
 from inspector.core.model import Answer, Exchange
 
 from .conftest import SEGMENT_HEADERS
@@ -30,7 +30,7 @@ def make_exchange(body: Any = None, *, status: int = 200, headers: dict[str, str
     raw = body if isinstance(body, bytes) else orjson.dumps(make_event() if body is None else body)
     header_map = dict(SEGMENT_HEADERS if headers is None else headers)
     header_map.setdefault("Content-Length", str(len(raw)))
-    exchange = build_exchange(method=method, path="/", headers=list(header_map.items()), body=raw,
+    exchange = received(method=method, path="/", headers=list(header_map.items()), body=raw,
                               now=time.time() if now is None else now)
     exchange.answer = Answer(status, b"{}")
     return exchange

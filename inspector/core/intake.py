@@ -1,7 +1,10 @@
-"""Turn a raw HTTP request into an Exchange: parse the body, decode auth, check headers, lint.
+"""Every Exchange is made here, whatever made it: a request the partner receiver or the
+Tracking API read, one it refused before reading (a flood, a broken or late body), one the
+HTTP parser refused, and a request we sent (a delivery, a replay, `send`, the review).
 
-Kept apart from the receiver so that the CLI, the tests and the sender read
-bodies exactly the way the receiver does.
+Each gets a real id and time here. Reading a body (decoding its Content-Encoding, parsing
+the JSON, decoding auth) is the same for every door; the partner receiver then checks the
+request as Segment's delivery (`received`), the Tracking API as an SDK's call (its own checks).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -17,7 +20,7 @@ from .auth import auth_findings, decode_basic
 from .checks import finding, lint
 from .checks.wire import SURROGATE, visible_surrogates
 from .headers import check_headers
-from .model import BodyError, Event, Exchange, Finding, new_id
+from .model import Answer, BodyError, Destination, Event, Exchange, Finding, new_id
 
 
 def parse_body(body: bytes) -> tuple[Any, BodyError | None]:
@@ -113,26 +116,20 @@ def events_of(data: Any) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
-def build_exchange(*, method: str, path: str, query: str = "", peer: str = "",
-                   headers: list[tuple[str, str]], body: bytes, body_size: int | None = None,
-                   now: float | None = None, max_decoded: int = DEFAULT_MAX_DECODED) -> Exchange:
-    """Everything we can tell about a request before choosing the answer.
+Kind = Literal["", "source", "delivery", "review"]
+"""What an exchange is: "" a request to the partner receiver, "source" a Tracking API call,
+"delivery" an event local Segment sent on, "review" a request `review` sent."""
 
-    `body` is kept as received; a body with a Content-Encoding is decoded for the checks.
-    """
-    now = time.time() if now is None else now
-    exchange = Exchange(id=new_id(now), time=now, method=method, path=path, query=query,
-                        peer=peer, headers=headers, body=body,
-                        body_size=len(body) if body_size is None else body_size)
+
+def read(*, method: str, path: str, query: str = "", peer: str = "", headers: list[tuple[str, str]],
+         body: bytes, body_size: int | None = None, now: float | None = None, kind: Kind = "",
+         max_decoded: int = DEFAULT_MAX_DECODED) -> Exchange:
+    """A request as received, read but not judged: auth decoded, the body decoded and parsed
+    (`data`, or `body_error`). `body` is kept as received."""
+    exchange = unread(method=method, path=path, query=query, peer=peer, headers=headers, body=body,
+                      body_size=body_size, now=now, kind=kind)
     exchange.auth = decode_basic(exchange.header("Authorization"))
-    findings: list[Finding] = auth_findings(exchange.auth)
-    if method != "POST":
-        findings.append(finding("REQ001", f"method {method}: Segment sends every event with POST"))
-    elif exchange.truncated:
-        findings.append(finding("REQ002", f"the body is {exchange.body_size} bytes, over the limit; "
-                                "only its head is kept"))
     if method != "POST" or exchange.truncated:
-        exchange.findings = findings
         return exchange
     encoding = exchange.header("Content-Encoding")
     if encoding:
@@ -141,20 +138,78 @@ def build_exchange(*, method: str, path: str, query: str = "", peer: str = "",
         except UndecodableBody as err:
             exchange.body_error = BodyError(f"the body does not decode as Content-Encoding "
                                             f"{encoding.strip()}: {err}")
-            findings.append(finding("WIRE002", exchange.body_error.message, "header:Content-Encoding"))
-            exchange.findings = findings
+            exchange.findings = [finding("WIRE002", exchange.body_error.message, "header:Content-Encoding")]
             return exchange
     exchange.data, exchange.body_error = parse_body(exchange.content)
-    if exchange.body_error is not None:
-        findings.append(finding("REQ003", exchange.body_error.message, "$"))
+    return exchange
+
+
+def received(*, method: str, path: str, query: str = "", peer: str = "", headers: list[tuple[str, str]],
+             body: bytes, body_size: int | None = None, now: float | None = None,
+             max_decoded: int = DEFAULT_MAX_DECODED) -> Exchange:
+    """A request to the partner receiver, with everything we can tell before choosing the
+    answer: auth, method, size, headers and the Spec linter on each event."""
+    exchange = read(method=method, path=path, query=query, peer=peer, headers=headers, body=body,
+                    body_size=body_size, now=now, max_decoded=max_decoded)
+    assert exchange.auth is not None
+    findings: list[Finding] = auth_findings(exchange.auth) + exchange.findings
+    if method != "POST":
+        findings.append(finding("REQ001", f"method {method}: Segment sends every event with POST"))
+    elif exchange.truncated:
+        findings.append(finding("REQ002", f"the body is {exchange.body_size} bytes, over the limit; "
+                                "only its head is kept"))
+    elif exchange.body_error is not None:
+        if not exchange.findings:  # else it did not decode (WIRE002)
+            findings.append(finding("REQ003", exchange.body_error.message, "$"))
     else:
-        items = events_of(exchange.data)
-        exchange.events = [Event.of(item) for item in items]
+        exchange.events = [Event.of(item) for item in events_of(exchange.data)]
         findings += check_headers(headers, exchange.body_size)
-        findings += lint(exchange.data, now=now)
+        findings += lint(exchange.data, now=exchange.time)
         if any(f.code == "WIRE001" for f in findings):
             _storable(exchange, findings)
     exchange.findings = findings
+    return exchange
+
+
+def unread(*, method: str, path: str, query: str = "", peer: str = "", headers: list[tuple[str, str]],
+           body: bytes = b"", body_size: int | None = None, now: float | None = None,
+           kind: Kind = "") -> Exchange:
+    """What arrived, not read as an event: a request over the rate limit, a body too late or
+    broken; and the start of every other."""
+    now = time.time() if now is None else now
+    return Exchange(id=new_id(now), time=now, method=method, path=path, query=query, peer=peer,
+                    headers=headers, body=body, body_size=len(body) if body_size is None else body_size,
+                    kind=kind)
+
+
+def refused(*, peer: str, head: bytes, error: str, now: float | None = None) -> Exchange:
+    """A request the HTTP parser refused before any handler: its first bytes, the error, the
+    400 it is answered."""
+    line = head.split(b"\r\n", 1)[0].split(b"\n", 1)[0]
+    words = line.decode("latin-1").split(" ")
+    method = words[0][:16] if words and words[0].isalpha() else "?"
+    path, _, query = (words[1] if len(words) > 1 else "").partition("?")
+    exchange = unread(method=method, path=path[:2048], query=query[:2048], peer=peer, headers=[], body=head,
+                      now=now)
+    exchange.body_error = BodyError(f"refused by the HTTP parser: {error}")
+    exchange.findings = [finding("WIRE003", f"{error}; the first {len(head)} bytes received are kept")]
+    exchange.answer = Answer(400, orjson.dumps({"message": f"request refused: {error}"}), "error", "HTTP parser")
+    return exchange
+
+
+def sent(*, url: str, headers: list[tuple[str, str]], body: bytes, destination: Destination,
+         started: float, events: list[Event] | None = None, kind: Kind = "") -> Exchange:
+    """A request we sent to an endpoint the way Segment sends it, with the endpoint's answer;
+    `events` spares parsing the body (a developer may mean to send malformed JSON)."""
+    path, _, query = url.partition("?")
+    exchange = unread(method="POST", path=path, query=query, headers=headers, body=body, now=started, kind=kind)
+    exchange.destination = destination
+    exchange.duration = destination.duration
+    exchange.auth = decode_basic(exchange.header("Authorization"))
+    if events is None:
+        exchange.data, exchange.body_error = parse_body(body)
+        events = [] if exchange.body_error else [Event.of(item) for item in events_of(exchange.data)]
+    exchange.events = events
     return exchange
 
 

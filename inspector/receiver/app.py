@@ -10,13 +10,13 @@ from aiohttp import web
 
 from ..core.checks import finding
 from ..core.hub import Hub
-from ..core.intake import build_exchange
+from ..core.intake import received
 from ..core.model import Answer, Exchange
 from ..core.policy import Reply
 from .forward import Forwarder
 from .guard import Guard, peer_of
 from .limit import OWN_HEADER, RETRY_AFTER, RateLimit, own_delivery
-from .reading import DRAIN_LIMIT, headers_of, keep, plain, read_or_refuse, refuse, response_of
+from .reading import DRAIN_LIMIT, closing, headers_of, keep, plain, read_or_refuse, refuse, response_of
 from .tracking import TrackingOptions, install as install_tracking
 
 HUB = web.AppKey("hub", Hub)
@@ -41,10 +41,8 @@ async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
         assert refused.answer is not None
         return refused, refused.answer, True
     path, _, query = request.raw_path.partition("?")  # as sent: percent-escapes kept
-    exchange = build_exchange(method=request.method, path=path,
-                              query=query, peer=peer_of(request),
-                              headers=headers_of(request), body=body, body_size=size,
-                              max_decoded=request.app[MAX_BODY])
+    exchange = received(method=request.method, path=path, query=query, peer=peer_of(request),
+                        headers=headers_of(request), body=body, body_size=size, max_decoded=request.app[MAX_BODY])
     try:
         answer = await hub.answer(exchange)
     except Exception as err:  # a bug of ours must not cost the user the request
@@ -55,16 +53,31 @@ async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
     return exchange, answer, False
 
 
-async def receive(request: web.Request) -> web.Response:
+async def receive(request: web.Request) -> web.StreamResponse:
     """Record the request, let the hub choose the answer, send it."""
     started = time.perf_counter()
     exchange, answer, close = await _exchange(request)
     exchange.duration = time.perf_counter() - started
     unkept = keep(request.app[HUB], exchange, request.app[GUARD])
     response = response_of(answer) if unkept is None else unkept
-    if close or unkept is not None or request.method == "CONNECT":
+    if close:
+        return await closing(request, response)
+    if unkept is not None or request.method == "CONNECT":
         response.force_close()
     return response
+
+
+@web.middleware
+async def answering(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The guard knows a connection is being answered, so it is never closed to make room."""
+    connection = request.app[GUARD].of(request)
+    if connection is None:
+        return await handler(request)
+    request.app[GUARD].set(connection, "busy")
+    try:
+        return await handler(request)
+    finally:
+        connection.answered()
 
 
 @web.middleware
@@ -108,7 +121,7 @@ def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY, guard: Guard | None 
              rate_limit: RateLimit | None = None,
              tracking: TrackingOptions | None = None) -> web.Application:
     """The receiver for `hub`; bodies over `max_body` bytes get 413 with their head kept."""
-    app = web.Application(client_max_size=DRAIN_LIMIT, middlewares=[limited])
+    app = web.Application(client_max_size=DRAIN_LIMIT, middlewares=[answering, limited])
     app[HUB] = hub
     app[MAX_BODY] = max_body
     app[GUARD] = guard or Guard(hub)

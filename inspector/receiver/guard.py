@@ -1,9 +1,12 @@
 """What keeps the receiver answering on the open internet.
 
+Every connection goes through a `Connection`, a thin asyncio protocol around aiohttp's
+own, so the guard sees each one from its first byte to its last:
+
 - Requests aiohttp's parser refuses before our handler (bad chunking, bad
   Content-Length, oversize header lines, CONNECT, invalid bytes) become exchanges like
   any other: the time, the peer, the parser's error and the first bytes, answered 400
-  with a JSON message.
+  with a JSON message (see refusals.py).
 - A client gets HEADER_TIMEOUT seconds to send its request line and headers (Segment
   sends whole requests at once); slower ones are closed. The body's own deadline is
   the handler's (see reading.py).
@@ -11,7 +14,8 @@
   that has waited longest for its headers makes room for the new one, so a flood of
   slow clients cannot keep a real request out.
 - Nothing of this writes a traceback: each kind of event is logged once per
-  SUMMARY_EVERY seconds with its count.
+  SUMMARY_EVERY seconds with its count, aiohttp's own complaints and asyncio's
+  "out of files" on accept included.
 """
 
 from __future__ import annotations
@@ -21,27 +25,25 @@ import logging
 import resource
 import time
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 import orjson
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
-from ..core.checks import finding
 from ..core.hub import Hub
-from ..core.model import Answer, BodyError, Exchange, new_id
+from ..core.intake import refused
 
 log = logging.getLogger("inspector.receiver")
 
 HEADER_TIMEOUT = 10.0
-BODY_TIMEOUT = 10.0
 IDLE_TIMEOUT = 75.0  # a kept-alive connection between requests
 SUMMARY_EVERY = 10.0
 SWEEP_EVERY = 1.0
 FIRST_BYTES = 1024  # of a refused request, this much is kept
-
-
 BACKLOG = 128  # asyncio accepts up to this many at once before any is admitted or closed
+
+State = Literal["headers", "busy", "idle"]  # a request under way, being answered, kept alive
 
 
 def connection_cap() -> int:
@@ -62,9 +64,11 @@ class Guard:
         self.cap = connection_cap() if cap is None else cap
         self.header_timeout = header_timeout
         self.idle_timeout = idle_timeout
-        # handler -> (state, since): "headers" (request under way), "idle" (kept alive), "busy"
-        self.connections: dict[GuardedHandler, tuple[str, float]] = {}
+        self.connections: dict[Connection, tuple[State, float]] = {}
+        self._by_transport: dict[asyncio.BaseTransport, Connection] = {}
         self.counts: Counter[str] = Counter()
+        self.logger = _Noted(self)
+        self._accepts = _AcceptErrors(self)
         self._task: asyncio.Task[None] | None = None
 
     # -- events --------------------------------------------------------------------
@@ -85,34 +89,42 @@ class Guard:
 
     # -- connections ---------------------------------------------------------------
 
-    def opened(self, handler: GuardedHandler) -> bool:
+    def opened(self, connection: Connection, transport: asyncio.BaseTransport) -> bool:
         """Admit a connection, making room if needed; False if there is none to make."""
         if len(self.connections) >= self.cap:
-            waiting = [(since, h) for h, (state, since) in self.connections.items() if state != "busy"]
+            waiting = [(since, c) for c, (state, since) in self.connections.items() if state != "busy"]
             if not waiting:
                 self.note("connection refused: every connection is busy answering")
                 return False
             _, oldest = min(waiting, key=lambda pair: pair[0])
             self.note(f"connection closed to make room (over {self.cap} connections)")
             oldest.drop()
-        self.connections[handler] = ("headers", time.monotonic())
+        self.connections[connection] = ("headers", time.monotonic())
+        self._by_transport[transport] = connection
         return True
 
-    def set(self, handler: GuardedHandler, state: str) -> None:
-        if handler in self.connections:
-            self.connections[handler] = (state, time.monotonic())
+    def set(self, connection: Connection, state: State) -> None:
+        if connection in self.connections:
+            self.connections[connection] = (state, time.monotonic())
 
-    def closed(self, handler: GuardedHandler) -> None:
-        self.connections.pop(handler, None)
+    def closed(self, connection: Connection) -> None:
+        self.connections.pop(connection, None)
+        if connection.transport is not None:
+            self._by_transport.pop(connection.transport, None)
+
+    def of(self, request: web.BaseRequest) -> Connection | None:
+        """The connection a request came on."""
+        transport = request.transport
+        return self._by_transport.get(transport) if transport is not None else None
 
     def sweep(self) -> None:
         now = time.monotonic()
-        for handler, (state, since) in list(self.connections.items()):
+        for connection, (state, since) in list(self.connections.items()):
             if state == "headers" and now - since > self.header_timeout:
                 self.note(f"connection closed: no complete request headers within {self.header_timeout:g} s")
-                handler.drop()
+                connection.drop()
             elif state == "idle" and now - since > self.idle_timeout:
-                handler.drop()
+                connection.drop()
 
     async def run(self) -> None:
         last = time.monotonic()
@@ -126,9 +138,11 @@ class Guard:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self.run(), name="receiver guard")
+            logging.getLogger("asyncio").addFilter(self._accepts)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
+        logging.getLogger("asyncio").removeFilter(self._accepts)
         if task is not None:
             task.cancel()
             try:
@@ -139,59 +153,33 @@ class Guard:
 
     # -- refused requests ------------------------------------------------------------
 
-    def refused(self, peer: str, head: bytes, error: str) -> Exchange:
-        """A request the parser refused, recorded so it is in the list and the history."""
-        now = time.time()
-        line = head.split(b"\r\n", 1)[0].split(b"\n", 1)[0]
-        words = line.decode("latin-1").split(" ")
-        method = words[0][:16] if words and words[0].isalpha() else "?"
-        path, _, query = (words[1] if len(words) > 1 else "").partition("?")
-        exchange = Exchange(id=new_id(now), time=now, method=method, path=path[:2048], query=query[:2048],
-                            peer=peer, body=head, body_size=len(head))
-        exchange.body_error = BodyError(f"refused by the HTTP parser: {error}")
-        exchange.findings = [finding("WIRE003", f"{error}; the first {len(head)} bytes received are kept")]
-        message = f"request refused: {error}"
-        exchange.answer = Answer(400, orjson.dumps({"message": message}), "error", "HTTP parser")
+    def refused(self, peer: str, head: bytes, error: str) -> None:
+        """A request the parser refused, kept so it is in the list and the history."""
+        self.note("request refused by the HTTP parser", f"{peer}: {error[:120]}")
         try:
-            self.hub.record(exchange)
-        except Exception as err:
+            self.hub.record(refused(peer=peer, head=head, error=error))
+        except Exception as err:  # a full disk must not stop the receiver
             self.note("a refused request could not be kept", f"{type(err).__name__}: {err}")
-        return exchange
 
 
-class GuardedHandler(RequestHandler):
-    """aiohttp's connection handler, with the guard told of every connection and request."""
+class Connection(asyncio.Protocol):
+    """One client connection: aiohttp's protocol inside, the guard told of what it sends."""
 
-    guard: Guard  # set on the subclass made for each receiver
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, guard: Guard, handler: Callable[[Callable[[str, int], web.StreamResponse]], Any]) -> None:
+        self.guard = guard
+        self.handler: asyncio.Protocol = handler(self.refuse)
+        self.transport: asyncio.BaseTransport | None = None
+        self.peer = "unknown peer"  # as it was when it connected: the transport is gone once it hangs up
         self._head = bytearray()
-        self._admitted = False
-        self._peer = ""
-
-    @property
-    def peer(self) -> str:
-        """The client, as it was when it connected: the transport is gone once it hangs up."""
-        return self._peer or "unknown peer"
+        self._passing = True
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._peer = peer_text(transport.get_extra_info("peername"))
-        self._admitted = self.guard.opened(self)
-        super().connection_made(transport)
-        if not self._admitted:
+        self.transport = transport
+        self.peer = peer_text(transport.get_extra_info("peername")) or self.peer
+        admitted = self.guard.opened(self, transport)
+        self.handler.connection_made(transport)
+        if not admitted:
             self.drop()
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        self.guard.closed(self)
-        super().connection_lost(exc)
-
-    def drop(self) -> None:
-        """Close now, without lingering: the client was too slow or room was needed."""
-        self.guard.closed(self)
-        self.force_close()
-        if self.transport is not None:
-            self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         state = self.guard.connections.get(self)
@@ -204,43 +192,82 @@ class GuardedHandler(RequestHandler):
         if starts and data[:8].upper() == b"CONNECT ":
             # aiohttp hands the stream over as a tunnel and never calls a handler
             self._refuse_now("CONNECT asks for a proxy tunnel; this is an HTTP endpoint")
-            return
-        super().data_received(data)
+        if self._passing:
+            self.handler.data_received(data)
 
-    def _refuse_now(self, error: str) -> None:
-        """Keep and answer a request aiohttp would not pass to any handler, then close."""
-        self.guard.refused(self.peer, bytes(self._head), error)
-        self.guard.note("request refused by the HTTP parser", f"{self.peer}: {error[:120]}")
-        body = orjson.dumps({"message": f"request refused: {error}"})
-        if self.transport is not None:
-            self.transport.write(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-                                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-            self.transport.close()
+    def eof_received(self) -> bool | None:
+        return self.handler.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
         self.guard.closed(self)
-        self.force_close()
+        self.handler.connection_lost(exc)
 
-    async def _handle_request(self, request: Any, start_time: Any, request_handler: Any) -> Any:
-        self.guard.set(self, "busy")
-        try:
-            return await super()._handle_request(request, start_time, request_handler)
-        finally:
-            self.guard.set(self, "idle")
-            self._head.clear()
+    def pause_writing(self) -> None:
+        self.handler.pause_writing()
 
-    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
-                     message: str | None = None) -> web.StreamResponse:
+    def resume_writing(self) -> None:
+        self.handler.resume_writing()
+
+    # -- what the guard and the handler ask of it -------------------------------------
+
+    def answered(self) -> None:
+        """A request's answer is done: the connection waits, kept alive, for the next."""
+        self.guard.set(self, "idle")
+        self._head.clear()
+
+    def drop(self) -> None:
+        """Close now, without lingering: the client was too slow or room was needed."""
+        self.guard.closed(self)
+        if isinstance(self.transport, asyncio.WriteTransport):
+            self.transport.abort()
+
+    def refuse(self, error: str, status: int) -> web.StreamResponse:
         """A request refused before our handler: kept, logged in one line, answered in JSON."""
-        error = (message or (str(exc) if exc else "") or f"HTTP {status}").splitlines()[0][:300]
         self.guard.refused(self.peer, bytes(self._head), error)
-        self.guard.note("request refused by the HTTP parser", f"{self.peer}: {error[:120]}")
         response = web.json_response({"message": f"request refused: {error}"}, status=status)
         response.force_close()
         return response
 
-    def log_exception(self, *args: Any, **kw: Any) -> None:
-        exc = kw.get("exc_info")
-        what = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else str(args[0] if args else "")
+    def _refuse_now(self, error: str) -> None:
+        """Keep and answer a request aiohttp would not pass to any handler, then close."""
+        self._passing = False
+        self.guard.refused(self.peer, bytes(self._head), error)
+        body = orjson.dumps({"message": f"request refused: {error}"})
+        transport = self.transport
+        if isinstance(transport, asyncio.WriteTransport):
+            transport.write(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+            transport.close()
+        self.guard.closed(self)
+
+
+class _Noted(logging.Logger):
+    """aiohttp's logger for the receiver's connections: what it would log becomes a counted line."""
+
+    def __init__(self, guard: Guard) -> None:
+        super().__init__("inspector.receiver.connections", logging.WARNING)
+        self.guard = guard
+
+    def handle(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        what = f"{type(exc).__name__}: {exc}" if exc is not None else record.getMessage()
         self.guard.note("connection error", what[:160])
+
+
+class _AcceptErrors(logging.Filter):
+    """asyncio logs a traceback each time accept() fails (out of files): a counted line instead."""
+
+    def __init__(self, guard: Guard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith("socket.accept() out of system resource"):
+            return True
+        exc = record.exc_info[1] if record.exc_info else None
+        self.guard.note("connections not accepted", f"{message.splitlines()[0]}: {exc}")
+        return False
 
 
 def peer_text(peer: Any) -> str:
@@ -254,29 +281,3 @@ def peer_of(request: web.BaseRequest) -> str:
     """`host:port` of the client a request came from."""
     peer = request.transport.get_extra_info("peername") if request.transport else None
     return peer_text(peer) or request.remote or ""
-
-
-def guarded_server(server: web.Server, guard: Guard) -> None:
-    """Make `server` create guarded handlers; its connections all go through `guard`."""
-    handler = type("Handler", (GuardedHandler,), {"guard": guard})
-
-    class Guarded(type(server)):  # type: ignore[misc]
-        def __call__(self) -> RequestHandler:
-            return handler(self, loop=self._loop, **self._kwargs)
-
-    server.__class__ = Guarded
-
-
-def quiet_accept_errors(loop: asyncio.AbstractEventLoop, guard: Guard) -> None:
-    """asyncio logs a traceback each time accept() fails (out of files): make it a counted line."""
-    previous = loop.get_exception_handler()
-
-    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if "accept" in str(context.get("message", "")):
-            guard.note("connections not accepted", f"{context.get('message')}: {context.get('exception')}")
-        elif previous is not None:
-            previous(loop, context)
-        else:
-            loop.default_exception_handler(context)
-
-    loop.set_exception_handler(handler)

@@ -7,22 +7,23 @@ answered exchange: a slow client gets the same 408 and the same record on every 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import orjson
 from aiohttp import web
 
 from ..core.checks import finding
 from ..core.hub import Hub
-from ..core.model import Answer, Exchange, new_id
+from ..core.intake import Kind, unread
+from ..core.model import Answer, Exchange
 from ..core.store import HistoryUnavailable
-from .guard import BODY_TIMEOUT, Guard, peer_of
+from .guard import Guard, peer_of
 from .limit import OWN_HEADER, own_delivery
 
 # Of a body over the limit, the head is kept so the user can see what was sent.
 KEPT_HEAD = 64 * 1024
 # Past this we stop reading an oversize body and let the connection close.
 DRAIN_LIMIT = 64 * 1024 * 1024
+BODY_TIMEOUT = 10.0
 
 
 class BodyTimeout(Exception):
@@ -78,12 +79,11 @@ def headers_of(request: web.Request) -> list[tuple[str, str]]:
     return pairs
 
 
-def plain(request: web.Request, body: bytes, size: int) -> Exchange:
+def plain(request: web.Request, body: bytes, size: int, kind: Kind = "") -> Exchange:
     """An exchange of what arrived, without reading it as an event (flood, broken body)."""
-    path, _, query = request.raw_path.partition("?")
-    now = time.time()
-    return Exchange(id=new_id(now), time=now, method=request.method, path=path, query=query,
-                    peer=peer_of(request), headers=headers_of(request), body=body, body_size=size)
+    path, _, query = request.raw_path.partition("?")  # as sent: percent-escapes kept
+    return unread(method=request.method, path=path, query=query, peer=peer_of(request),
+                  headers=headers_of(request), body=body, body_size=size, kind=kind)
 
 
 def refuse(exchange: Exchange, status: int, code: str, message: str) -> Answer:
@@ -92,7 +92,8 @@ def refuse(exchange: Exchange, status: int, code: str, message: str) -> Answer:
     return exchange.answer
 
 
-async def read_or_refuse(request: web.Request, limit: int, guard: Guard) -> tuple[bytes, int, Exchange | None]:
+async def read_or_refuse(request: web.Request, limit: int, guard: Guard,
+                         kind: Kind = "") -> tuple[bytes, int, Exchange | None]:
     """The body (its head when over `limit`) and its full size; or, for a body that cannot be
     read (not all there within BODY_TIMEOUT: 408; broken: 400), also the refused exchange to
     keep and answer, after which the connection must close."""
@@ -100,15 +101,26 @@ async def read_or_refuse(request: web.Request, limit: int, guard: Guard) -> tupl
         body, size = await read_body(request, limit)
     except BodyTimeout as late:
         body, size = late.args
-        exchange = plain(request, body, size)
+        exchange = plain(request, body, size, kind)
         guard.note(f"connection closed: no complete body within {BODY_TIMEOUT:g} s")
         refuse(exchange, 408, "WIRE005", f"the body did not arrive within {BODY_TIMEOUT:g} s ({size} bytes came)")
         return body, size, exchange
     except Exception as err:
-        exchange = plain(request, b"", 0)
+        exchange = plain(request, b"", 0, kind)
         refuse(exchange, 400, "WIRE003", f"the body cannot be read: {err}")
         return b"", 0, exchange
     return body, size, None
+
+
+async def closing(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """Send the response, then close the connection at once: the client is slow or its body
+    was not read, so nothing more will come on it worth lingering for."""
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    if request.transport is not None:
+        request.transport.close()
+    return response
 
 
 def response_of(answer: Answer) -> web.Response:

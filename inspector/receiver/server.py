@@ -1,19 +1,27 @@
-"""Serve the receiver inside an event loop someone else runs (the CLI's or Textual's)."""
+"""Serve the receiver inside an event loop someone else runs (the CLI's or Textual's).
+
+aiohttp's AppRunner makes the server; the listening socket is ours (`loop.create_server`),
+so every connection goes through the guard's `Connection` around aiohttp's protocol.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import ssl
+from typing import Any
 
 from aiohttp import web
 
 from ..core import DEFAULT_HOST, DEFAULT_PORT
 from ..core.hub import Hub
 from .app import DEFAULT_MAX_BODY, make_app
-from .guard import BACKLOG, IDLE_TIMEOUT, Guard, guarded_server, quiet_accept_errors
+from .guard import BACKLOG, IDLE_TIMEOUT, Connection, Guard
 from .limit import RateLimit
+from .refusals import refusing_handlers
 from .tracking import TrackingOptions
+
+SHUTDOWN_TIMEOUT = 2.0
 
 
 class Receiver:
@@ -30,28 +38,28 @@ class Receiver:
         self.app = make_app(hub, max_body=max_body, guard=self.guard,
                             rate_limit=RateLimit(rate_limit, exposed=exposed), tracking=tracking)
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
         self.url = ""
 
     async def start(self) -> str:
         """Start listening; returns the URL, with the real port when 0 was asked."""
         # The body is kept as received: intake decodes gzip, deflate and br itself.
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0,
-                                     handle_signals=False, auto_decompress=False,
-                                     keepalive_timeout=IDLE_TIMEOUT)
+        options: dict[str, Any] = {"access_log": None, "auto_decompress": False, "keepalive_timeout": IDLE_TIMEOUT,
+                   "logger": self.guard.logger}
+        self._runner = web.AppRunner(self.app, shutdown_timeout=SHUTDOWN_TIMEOUT, handle_signals=False, **options)
         await self._runner.setup()
         assert self._runner.server is not None
-        guarded_server(self._runner.server, self.guard)
-        quiet_accept_errors(asyncio.get_running_loop(), self.guard)
-        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context,
-                           reuse_address=True, backlog=BACKLOG)
+        handlers = refusing_handlers(self._runner.server, **options)
         try:
-            await site.start()
+            self._server = await asyncio.get_running_loop().create_server(
+                lambda: Connection(self.guard, handlers), self.host, self.port, ssl=self.ssl_context,
+                reuse_address=True, backlog=BACKLOG)
         except BaseException:
             await self._runner.cleanup()
             self._runner = None
             raise
         self.guard.start()
-        port = self._runner.addresses[0][1]
+        port = self._server.sockets[0].getsockname()[1]
         scheme = "https" if self.ssl_context else "http"
         host = self.host if self.host not in ("0.0.0.0", "::", "") else socket.gethostname()
         host = f"[{host}]" if ":" in host else host
@@ -61,7 +69,17 @@ class Receiver:
     async def stop(self) -> None:
         """Release held requests, finish answers under way, stop listening."""
         self.hub.release_all()
+        if self._server is not None:
+            self._server.close()
         await self.guard.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        for connection in list(self.guard.connections):
+            connection.drop()
+        if self._server is not None:
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), SHUTDOWN_TIMEOUT)
+            except TimeoutError:
+                pass
+            self._server = None

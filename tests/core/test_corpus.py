@@ -17,7 +17,7 @@ import pytest
 
 from inspector.core.checks import lint
 from inspector.core.generate import corpus as generated
-from inspector.core.intake import build_exchange
+from inspector.core.intake import received
 from inspector.core.templates import fill
 
 from ..conftest import CORPUS, SEGMENT_HEADERS
@@ -76,7 +76,7 @@ def test_received_with_segments_headers_no_error_either() -> None:
     for where, event in both(now):
         body = json.dumps(event).encode()
         headers = [*SEGMENT_HEADERS.items(), ("Content-Length", str(len(body)))]
-        exchange = build_exchange(method="POST", path="/", headers=headers, body=body, now=now)
+        exchange = received(method="POST", path="/", headers=headers, body=body, now=now)
         assert errors(exchange.findings) == [], where
 
 

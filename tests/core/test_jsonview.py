@@ -5,7 +5,7 @@ import json
 from hypothesis import given, settings, strategies as st
 
 from inspector.core.checks import member
-from inspector.core.intake import build_exchange
+from inspector.core.intake import received
 from inspector.core.jsonview import MAX_DEPTH, compact, in_body, line_of, pretty
 
 from ..conftest import SEGMENT_HEADERS
@@ -122,7 +122,7 @@ def test_every_finding_of_the_linter_has_a_line():
     event = {"type": "track", "event": "order completed", "userId": 7, "timestamp": "yesterday",
              "properties": {"products": [{"price": "9.99"}], "Revenue": "x"}}
     body = json.dumps([event, event]).encode()
-    exchange = build_exchange(method="POST", path="/", headers=list(SEGMENT_HEADERS.items()), body=body)
+    exchange = received(method="POST", path="/", headers=list(SEGMENT_HEADERS.items()), body=body)
     _, paths = pretty(exchange.data)
     spec = [f for f in exchange.findings if f.path.startswith("$")]
     assert spec and {f.event for f in spec} == {0, 1}

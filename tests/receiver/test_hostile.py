@@ -196,6 +196,19 @@ async def test_a_client_slow_to_send_its_body_gets_408_and_is_kept(guarded, monk
     assert "WIRE005" in codes(exchange) and exchange.body == b'{"ty'
 
 
+async def test_a_client_answered_408_is_disconnected_at_once(guarded, monkeypatch):
+    """Not kept for aiohttp's lingering close (10 s of reading what it may still send)."""
+    start, _, history = guarded
+    monkeypatch.setattr(reading, "BODY_TIMEOUT", 0.3)
+    receiver = await start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port_of(receiver.url))
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ty")
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)  # lingering would hold it 10 s
+    writer.close()
+    assert b" 408 " in answer.split(b"\r\n")[0] and len(history) == 1
+
+
 async def test_an_sdk_slow_to_send_its_batch_gets_408_and_is_kept(guarded, monkeypatch):
     """The Tracking API reads bodies with the receiver's deadline: a slow client cannot hold it."""
     start, _, history = guarded
@@ -218,10 +231,10 @@ async def test_a_refused_request_whose_client_is_gone_names_its_peer(guarded, ca
     _reader, writer = await asyncio.open_connection("127.0.0.1", port_of(receiver.url))
     port = writer.get_extra_info("sockname")[1]
     await until(lambda: receiver.guard.connections, what="the connection admitted")
-    [handler] = receiver.guard.connections
+    [connection] = receiver.guard.connections
     writer.close()
-    await until(lambda: handler.transport is None, what="the connection lost")
-    handler.handle_error(None, 500, ConnectionResetError("Connection lost"))
+    await until(lambda: not receiver.guard.connections, what="the connection lost")
+    connection.handler.handle_error(None, 500, ConnectionResetError("Connection lost"))
     assert f"request refused by the HTTP parser: 127.0.0.1:{port}: Connection lost" in caplog.text
 
 
@@ -296,9 +309,9 @@ def test_bidi_controls_are_made_visible():
 
 @pytest.mark.parametrize("body", [b"-x\0", b"-" + b"a" * 70_000, b""])
 def test_curl_sends_again_a_body_starting_with_a_dash_or_empty(tmp_path, body):
-    from inspector.core.intake import build_exchange
+    from inspector.core.intake import received
 
-    exchange = build_exchange(method="POST", path="/", headers=[("Content-Length", str(len(body)))], body=body)
+    exchange = received(method="POST", path="/", headers=[("Content-Length", str(len(body)))], body=body)
     script = export([exchange], "curl", ExportOptions(base_url="http://127.0.0.1:1/")).joined().decode()
     command = script.strip().splitlines()[-1]
     if body:

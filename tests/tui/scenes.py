@@ -28,7 +28,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static, TabbedContent, TextArea
 
 from inspector.core.hub import Hub, TunnelState
-from inspector.core.intake import build_exchange, parse_body
+from inspector.core.intake import parse_body, received
 from inspector.core.model import Answer, Exchange
 from inspector.core.policy import Policy, Reply, parse_rule
 from inspector.core.store import History
@@ -395,7 +395,7 @@ HELD_ID = exchange_id(13)
 
 
 def _exchange(arrival: Arrival) -> Exchange:
-    exchange = build_exchange(method="POST", path="/", peer=arrival.peer, headers=arrival.headers,
+    exchange = received(method="POST", path="/", peer=arrival.peer, headers=arrival.headers,
                               body=arrival.body, now=arrival.at)
     exchange.id = exchange_id(arrival.n)
     exchange.time = arrival.at

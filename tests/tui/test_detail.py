@@ -12,7 +12,7 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widgets import TabbedContent
 
-from inspector.core.intake import build_exchange
+from inspector.core.intake import received
 from inspector.core.jsonview import pretty
 from inspector.core.model import OUTCOME_TEXT, Answer, Exchange, Redelivery
 from inspector.tui.widgets.detail.body import HIGHLIGHT_LINES, BodyView
@@ -40,7 +40,7 @@ def exchange(body: Any, headers: dict[str, str] | None = None, *, extra: list[tu
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     pairs = list((SEGMENT_HEADERS if headers is None else headers).items())
     pairs.append(("Content-Length", str(len(raw))))
-    result = build_exchange(method="POST", path="/", headers=pairs + list(extra), body=raw, now=NOW)
+    result = received(method="POST", path="/", headers=pairs + list(extra), body=raw, now=NOW)
     result.answer = answer or Answer(200, b'{"ok": true}')
     return result
 

@@ -21,8 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from .core.checks.answers import message_of
-from .core.model import OUTCOME_TEXT, Exchange, Outcome, segment_outcome
+from .core.model import OUTCOME_TEXT, Exchange, Outcome, endpoint_answer, segment_outcome
 from .core.naming import exchange_label
 from .delivery import SEGMENT_TIMEOUT, client, request, segment_headers
 
@@ -92,9 +91,9 @@ async def replay_one(session: aiohttp.ClientSession, exchange: Exchange, url: st
     key = api_key if api_key is not None else (exchange.auth.key if exchange.auth else None)
     destination, reached = await request(session, url, exchange.body, timeout=timeout, headers=segment_headers(
         key, exchange.header("X-Segment-Settings")))
-    status = destination.status
+    status, answer = destination.status, endpoint_answer(destination, "destination", url)
     return ReplayResult(exchange.id, exchange_label(exchange), first.message_id if first else None, status,
-                        destination.duration, destination.body, message_of(destination.body),
+                        destination.duration, destination.body, answer.message if answer else None,
                         destination.header("Location") if status and 300 <= status < 400 else None,
                         destination.error), reached
 

@@ -29,7 +29,6 @@ from typing import Any
 import aiohttp
 import orjson
 
-from .core.checks.answers import message_of
 from .core.event_delivery import percentile
 from .core.model import Event
 from .core.signature import HEADER as SIGNATURE, sign
@@ -210,8 +209,8 @@ class Sender:
         report.failed += 1
         per_type["failed"] += 1
         if len(report.failures) < FAILURES_KEPT:
-            destination = last.destination
-            message = message_of(destination.body) if destination.body else None
+            destination, answer = last.destination, last.exchange.answer
+            message = answer.message if answer is not None else None
             report.failures.append(Failure(event, len(attempts), destination.status, destination.error,
                                            message, last.outcome))
 

@@ -17,8 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .checks.answers import message_of
-from .model import body_of, segment_outcome
+from .model import body_of, message_of, segment_outcome
 from .query import Query
 from .text import inert
 

@@ -22,7 +22,7 @@ import orjson
 from .checks.answers import Limits, judge, redelivery_finding
 from .event_delivery import DeliveryReport, summarize
 from .history.rows import Rows
-from .model import Answer, ByRule, ChosenBy, Destination, Exchange, Summary
+from .model import Answer, ByRule, ChosenBy, Destination, Exchange, Summary, endpoint_answer
 from .policy import Forward, Hold, Policy, Reply, Rule
 from .query import Query
 from .store import History
@@ -194,16 +194,11 @@ class Hub:
     async def _forwarded_answer(self, exchange: Exchange, url: str, chosen_by: ChosenBy | ByRule) -> Answer:
         """Segment gets what the endpoint answered, or 503 when no answer came (so it retries)."""
         destination = await self._forward(exchange, url)
-        if destination.status is None:
+        answer = endpoint_answer(destination, chosen_by, url)
+        if answer is None:
             message = f"destination unreachable: {destination.error}"
-            exchange.answer = Answer(503, orjson.dumps({"message": message}), chosen_by,
-                                     f"{url}: {destination.error}")
-        else:
-            passed = [(name, value) for name, value in destination.headers
-                      if name.lower() in ("location", "retry-after")]
-            exchange.answer = Answer(destination.status, destination.body, chosen_by, url,
-                                     content_type=destination.header("Content-Type") or "",
-                                     headers=passed)
+            answer = Answer(503, orjson.dumps({"message": message}), chosen_by, f"{url}: {destination.error}")
+        exchange.answer = answer
         return exchange.answer
 
     async def _hold(self, exchange: Exchange) -> tuple[Reply | Forward, ChosenBy]:

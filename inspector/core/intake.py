@@ -20,7 +20,7 @@ from .auth import auth_findings, decode_basic
 from .checks import finding, lint
 from .checks.wire import SURROGATE, visible_surrogates
 from .headers import check_headers
-from .model import Answer, BodyError, Destination, Event, Exchange, Finding, new_id
+from .model import Answer, BodyError, Destination, Event, Exchange, Finding, endpoint_answer, new_id
 
 
 def parse_body(body: bytes) -> tuple[Any, BodyError | None]:
@@ -210,6 +210,7 @@ def sent(*, url: str, headers: list[tuple[str, str]], body: bytes, destination: 
         exchange.data, exchange.body_error = parse_body(body)
         events = [] if exchange.body_error else [Event.of(item) for item in events_of(exchange.data)]
     exchange.events = events
+    exchange.answer = endpoint_answer(destination, "destination", url)
     return exchange
 
 

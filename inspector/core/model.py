@@ -9,6 +9,7 @@ cheap to hold and to scan.
 from __future__ import annotations
 
 import base64
+import json
 import random
 import threading
 import time
@@ -203,6 +204,11 @@ class Answer:
     def outcome(self) -> Outcome:
         return segment_outcome(self.status)
 
+    @property
+    def message(self) -> str | None:
+        """The body's `message`, which Segment shows in its debugger."""
+        return message_of(self.body)
+
     def to_doc(self) -> dict[str, Any]:
         doc = {"status": self.status, "body": self.body.decode("utf-8", "replace"),
                "chosenBy": self.chosen_by, "detail": self.detail, "delay": self.delay,
@@ -219,6 +225,18 @@ class Answer:
                    doc.get("detail", ""), doc.get("delay", 0.0),
                    doc.get("contentType", "application/json"),
                    [(k, v) for k, v in doc.get("headers", [])])
+
+
+def message_of(body: bytes) -> str | None:
+    """A JSON body's `message`, which Segment shows in its debugger; None if there is none."""
+    if not body:
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    message = data.get("message") if isinstance(data, dict) else None
+    return message if isinstance(message, str) else None
 
 
 def _body_doc(body: bytes) -> dict[str, str]:
@@ -268,6 +286,19 @@ class Destination:
     def from_doc(cls, doc: dict[str, Any]) -> Destination:
         return cls(doc.get("url", ""), doc.get("status"), [(k, v) for k, v in doc.get("headers", [])],
                    body_of(doc), doc.get("duration", 0.0), doc.get("error"))
+
+
+PASSED_ON = ("location", "retry-after")  # of an endpoint's headers, what Segment acts on
+
+
+def endpoint_answer(destination: Destination, chosen_by: ChosenBy | ByRule, detail: str = "") -> Answer | None:
+    """An endpoint's reply as an Answer: its status, body and Content-Type, with Location and
+    Retry-After passed on, so its outcome is what Segment does next; None when no reply came."""
+    if destination.status is None:
+        return None
+    passed = [(name, value) for name, value in destination.headers if name.lower() in PASSED_ON]
+    return Answer(destination.status, destination.body, chosen_by, detail,
+                  content_type=destination.header("Content-Type") or "", headers=passed)
 
 
 @dataclass(slots=True)

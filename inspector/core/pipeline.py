@@ -24,8 +24,7 @@ from typing import Any
 import orjson
 
 from .checks import lint_batch, lint_event, shown
-from .checks.answers import message_of
-from .model import Exchange, Fate, Finding, Link, segment_outcome
+from .model import Exchange, Fate, Finding, Link, message_of, segment_outcome
 
 CALLS = ("track", "identify", "page", "screen", "group", "alias")
 # analytics.js posts one event to `<apiHost>/<first letter of its type>`, a batch to `<apiHost>/b`.
@@ -280,7 +279,7 @@ def delivery_answer(delivery: Exchange) -> tuple[int | None, str, float]:
         return answer.status, message_of(answer.body) or "", answer.duration
     if delivery.answer is None:
         return None, "not answered yet", delivery.duration
-    return delivery.answer.status, message_of(delivery.answer.body) or "", delivery.duration
+    return delivery.answer.status, delivery.answer.message or "", delivery.duration
 
 
 def trace(source: Exchange, deliveries: list[Exchange]) -> list[Trace]:

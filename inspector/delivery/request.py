@@ -20,13 +20,11 @@ from typing import Any
 
 import aiohttp
 import orjson
-from multidict import CIMultiDict
 from yarl import URL
 
-from ..core.auth import decode_basic
+from ..core import intake
 from ..core.checks.answers import Limits, judge
 from ..core.checks.request import SEGMENT_USER_AGENT
-from ..core.intake import events_of, parse_body
 from ..core.model import Destination, Event, Exchange, Finding
 
 SEGMENT_TIMEOUT = 5.0
@@ -152,14 +150,9 @@ async def attempt(session: aiohttp.ClientSession, url: str, body: bytes, *, api_
     as one (the body is never checked first: a developer may mean to send malformed JSON).
     """
     sent = dict(segment_headers(api_key, settings) if headers is None else headers)
+    started = time.time()
     destination, reached = await request(session, url, body, headers=sent, timeout=timeout)
-    path, _, query = url.partition("?")
-    exchange = Exchange(id="", time=0.0, method="POST", path=path, query=query, headers=list(sent.items()),
-                        body=body, body_size=len(body), destination=destination)
-    exchange.auth = decode_basic(CIMultiDict(sent).get("Authorization"))
-    if events is None:
-        exchange.data, exchange.body_error = parse_body(body)
-        events = [] if exchange.body_error else [Event.of(item) for item in events_of(exchange.data)]
-    exchange.events = events
+    exchange = intake.sent(url=url, headers=list(sent.items()), body=body, destination=destination,
+                           started=started, events=events)
     exchange.findings = judge(exchange, destination, limits)
     return Attempt(exchange, reached)

@@ -23,13 +23,12 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from ..core.auth import decode_basic
 from ..core.checks import finding, lint_event
 from ..core.checks.request import TRACKING_REFUSED as REFUSED, UNKNOWN_WRITE_KEY
 from ..core.checks.wire import surrogate_paths, visible_surrogates, without_surrogates
 from ..core.hub import Hub, Notice
-from ..core.intake import UndecodableBody, decode_content, parse_body
-from ..core.model import Answer, Event, Exchange, Link, new_id
+from ..core.intake import read
+from ..core.model import Answer, Event, Exchange, Link
 from ..core.pipeline import (
     DEDUPE_WINDOW,
     MAX_BATCH,
@@ -45,9 +44,9 @@ from ..core.pipeline import (
 )
 from ..core.signature import HEADER as SIGNATURE, sign
 from ..delivery import Attempt, Retrying, client, deliver, segment_headers, settings_header
-from .guard import Guard
+from .guard import Guard, peer_of
 from .limit import own_delivery_header
-from .reading import keep, plain, read_or_refuse, response_of
+from .reading import closing, headers_of, keep, read_or_refuse, response_of
 
 log = logging.getLogger(__name__)
 
@@ -102,40 +101,36 @@ class Tracking:
 
     # -- the Tracking API --------------------------------------------------------
 
-    async def receive(self, request: web.Request) -> web.Response:
-        started, now = time.perf_counter(), time.time()
-        raw, size, refused = await read_or_refuse(request, READ_LIMIT, self.guard)
-        exchange, deliveries = (refused, []) if refused is not None else self._call(request, raw, size, now)
-        exchange.kind = "source"
+    async def receive(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        raw, size, refused = await read_or_refuse(request, READ_LIMIT, self.guard, "source")
+        exchange, deliveries = (refused, []) if refused is not None else self._call(request, raw, size)
         exchange.duration = time.perf_counter() - started
         assert exchange.answer is not None  # each way above answers
         # On disk before Segment's answer: nothing acknowledged is lost.
         unkept = keep(self.hub, exchange, self.guard)
-        if unkept is not None or refused is not None:  # a body not read whole cannot be followed
-            response = unkept or response_of(exchange.answer)
-            response.force_close()
-            return response
+        if refused is not None:  # a body not read whole cannot be followed
+            return await closing(request, unkept or response_of(exchange.answer))
+        if unkept is not None:
+            unkept.force_close()
+            return unkept
         if deliveries:
             target = self.options.deliver_to or own_url(request)
             for event in deliveries:
                 self._spawn(self._deliver(exchange.id, event, target, self.options.deliver_to is None))
         return response_of(exchange.answer)
 
-    def _call(self, request: web.Request, raw: bytes, size: int,
-              now: float) -> tuple[Exchange, list[dict[str, Any]]]:
+    def _call(self, request: web.Request, raw: bytes, size: int) -> tuple[Exchange, list[dict[str, Any]]]:
         """The source call as kept and answered, and the events to deliver."""
-        exchange = plain(request, raw, size)
-        exchange.time, exchange.id = now, new_id(now)
-        exchange.auth = decode_basic(exchange.header("Authorization"))
+        path, _, query = request.raw_path.partition("?")
+        exchange = read(method=request.method, path=path, query=query, peer=peer_of(request),
+                        headers=headers_of(request), body=raw, body_size=size, kind="source",
+                        max_decoded=READ_LIMIT)
+        assert exchange.auth is not None
         deliveries: list[dict[str, Any]] = []
         try:
-            if size > READ_LIMIT:
+            if exchange.truncated:
                 raise Refused(400, f"the body is {size} bytes, over Segment's limit of 500 KB")
-            try:  # kept as sent; read decoded, by the partner receiver's decoder
-                exchange.decoded = decode_content(exchange.header("Content-Encoding"), raw, READ_LIMIT)
-            except UndecodableBody as err:
-                raise Refused(400, f"the body does not decode: {err}") from None
-            exchange.data, exchange.body_error = parse_body(exchange.content)
             if exchange.body_error is not None:
                 raise Refused(400, exchange.body_error.message)
             surrogates = sorted(surrogate_paths(exchange.data))
@@ -152,8 +147,8 @@ class Tracking:
             except Refused as refused:
                 exchange.findings.append(finding(UNKNOWN_WRITE_KEY, refused.message, "header:Authorization"))
                 raise
-            exchange.findings += lint_call(call, now)
-            outcome = process(call, now, self.dedupe, self.options.destination)
+            exchange.findings += lint_call(call, exchange.time)
+            outcome = process(call, exchange.time, self.dedupe, self.options.destination)
             exchange.pipeline, deliveries = outcome.fates, outcome.deliver
             exchange.answer = Answer(200, SUCCESS, "tracking api", f"{len(deliveries)} of {len(call.events)} "
                                      "events to deliver")
@@ -218,15 +213,9 @@ class Tracking:
 
     def _keep(self, attempt: Attempt, link: Link, event: dict[str, Any]) -> None:
         """An attempt to another endpoint, kept as a record: linted as delivered, its answer judged."""
-        exchange, destination = attempt.exchange, attempt.destination
-        exchange.time = time.time() - destination.duration
-        exchange.id = new_id(exchange.time)
+        exchange = attempt.exchange
         exchange.kind, exchange.link, exchange.data = "delivery", link, event
-        exchange.duration = destination.duration
         exchange.findings = lint_event(event, now=exchange.time) + exchange.findings
-        if destination.status is not None:
-            exchange.answer = Answer(destination.status, destination.body, "destination", destination.url,
-                                     content_type=destination.header("Content-Type") or "")
         if keep(self.hub, exchange, self.guard) is not None:
             log.error("cannot keep a delivery of %s", link.message_id)
 

@@ -22,10 +22,10 @@ from typing import Any
 import aiohttp
 import orjson
 
-from ..core.checks.answers import message_of, redelivery_finding
+from ..core.checks.answers import redelivery_finding
 from ..core.files import read_events
 from ..core.generate import corpus, examples, message_id, stamp
-from ..core.model import Answer, Exchange, new_id
+from ..core.model import Exchange, new_id
 from ..core.templates import fill
 from ..delivery import SEGMENT_TIMEOUT, Attempt, attempt, client, segment_headers
 from ..send import Latencies
@@ -123,7 +123,7 @@ def _status(attempt: Attempt) -> str:
     destination = attempt.destination
     if destination.status is None:
         return f"no answer ({destination.error})"
-    message = message_of(destination.body)
+    message = attempt.exchange.answer.message if attempt.exchange.answer is not None else None
     return f"{destination.status}" + (f" {message!r}" if message else "")
 
 
@@ -155,19 +155,10 @@ class Review:
         """One request as Segment sends it (`headers` replaces Segment's), kept in the history;
         Unreachable when nothing ever answered."""
         assert self.session is not None
-        started = time.time()
         result = await attempt(self.session, self.options.url, body, api_key=self.options.api_key,
                                timeout=self.options.timeout, **options)
-        exchange = result.exchange
-        exchange.id, exchange.time, exchange.kind = new_id(started), started, "review"
-        exchange.peer = f"review {self.report.id}: {label}"
-        exchange.duration = result.destination.duration
-        destination = result.destination
-        if destination.status is not None:
-            exchange.answer = Answer(destination.status, destination.body, "review", label,
-                                     content_type=destination.header("Content-Type") or "",
-                                     headers=[(n, v) for n, v in destination.headers
-                                              if n.lower() in ("location", "retry-after")])
+        exchange, destination = result.exchange, result.destination
+        exchange.kind, exchange.peer = "review", f"review {self.report.id}: {label}"
         self.attempts.append(result)
         self.report.sent += 1
         if self.keep is not None:
@@ -265,7 +256,7 @@ class Review:
         status = result.destination.status
         said = _status(result)
         if status is not None and status in wanted:
-            if message_of(result.destination.body) is None:
+            if result.exchange.answer is None or result.exchange.answer.message is None:
                 return check.judge("warn", f"{status} without a JSON message: Segment shows its users no reason",
                                    [result.exchange])
             return check.judge("pass", said)

@@ -10,10 +10,9 @@ forwarding itself lives in the receiver.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from ..model import OUTCOME_TEXT, Destination, Exchange, Finding
+from ..model import OUTCOME_TEXT, Destination, Exchange, Finding, message_of
 from . import check, finding
 from .spec import LINKS
 
@@ -70,16 +69,6 @@ check("ANS014", "info", "What Segment does with the endpoint's answer: delivered
 check("ANS015", "warning", "The endpoint answered a redelivery (same messageId) differently",
       bad="200 to the first delivery, then 500 to the redelivery",
       good="the same answer both times (dedupe by messageId)", link=_FAQS)
-
-
-def message_of(body: bytes) -> str | None:
-    """The JSON body's `message`, which Segment shows in its debugger; None if there is none."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    message = data.get("message") if isinstance(data, dict) else None
-    return message if isinstance(message, str) else None
 
 
 def _is_html(content_type: str, body: bytes) -> bool:

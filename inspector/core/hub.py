@@ -11,6 +11,7 @@ terminals: forwarding to the user's endpoint goes through the injected `forwarde
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -31,9 +32,9 @@ NoticeKind = Literal["arrived", "held", "released", "recorded", "tunnel",
                      "answer", "rules", "holding", "forward", "urls", "history"]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Notice:
-    """What just happened.
+    """What just happened; immutable once sent. Subscribers hear it on the event loop's thread.
 
     About an exchange: "arrived", "held", "released", "recorded" (with the summary the
     history made of it). About no exchange (`exchange` is None), read the hub for the
@@ -93,6 +94,8 @@ class Hub:
         self.public_urls: list[str] = []
         self.local_url = ""
         self.tunnel: TunnelState | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         said = history.warn
 
         def warn(text: str) -> None:
@@ -104,13 +107,34 @@ class Hub:
     # -- subscribing -------------------------------------------------------------
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call `subscriber` with every Notice; returns the function that unsubscribes."""
+        """Call `subscriber` with every Notice, on the event loop's thread; returns the function
+        that unsubscribes."""
+        try:
+            self.bind(asyncio.get_running_loop())
+        except RuntimeError:
+            pass
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The event loop subscribers run on (the receiver's, the TUI's): notices from other
+        threads (the history's writer) are handed over to it."""
+        if self._loop is None or self._loop.is_closed():
+            self._loop, self._loop_thread = loop, threading.get_ident()
 
     def _notify(self, kind: NoticeKind, exchange: Exchange | None = None,
                 summary: Summary | None = None) -> None:
         notice = Notice(kind, exchange, summary)
+        loop = self._loop
+        if loop is not None and threading.get_ident() != self._loop_thread and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._tell, notice)
+                return
+            except RuntimeError:  # the loop closed meanwhile: nobody is listening there any more
+                pass
+        self._tell(notice)
+
+    def _tell(self, notice: Notice) -> None:
         for subscriber in list(self._subscribers):
             subscriber(notice)
 

@@ -15,7 +15,7 @@ from ..core.model import Answer, Exchange
 from ..core.policy import Reply
 from .forward import Forwarder
 from .guard import Guard, peer_of
-from .limit import OWN_HEADER, RETRY_AFTER, RateLimit, own_delivery
+from .limit import OWN_HEADER, RETRY_AFTER, RateLimit, own_delivery, own_link
 from .reading import DRAIN_LIMIT, closing, headers_of, keep, plain, read_or_refuse, refuse, response_of
 from .tracking import TrackingOptions, install as install_tracking
 
@@ -43,6 +43,8 @@ async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
     path, _, query = request.raw_path.partition("?")  # as sent: percent-escapes kept
     exchange = received(method=request.method, path=path, query=query, peer=peer_of(request),
                         headers=headers_of(request), body=body, body_size=size, max_decoded=request.app[MAX_BODY])
+    if OWN_HEADER in request.headers and len(exchange.events) == 1:  # local Segment delivering to us
+        exchange.link = own_link(request.headers[OWN_HEADER], exchange.events[0].message_id or "")
     try:
         answer = await hub.answer(exchange)
     except Exception as err:  # a bug of ours must not cost the user the request

@@ -10,7 +10,8 @@ given, or it listens beyond loopback. `--rate-limit N` sets it (0: off).
 
 The inspector's own deliveries (local Segment delivering to this receiver's partner side)
 are not limited: they carry a header with a token made at start, known only to this
-process, which the receiver leaves out of what it keeps.
+process, and the delivery's place in the pipeline (source call, attempt), which the
+receiver reads into the exchange's link and leaves out of the headers it keeps.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from collections import OrderedDict
 
 from ..core.hub import Hub
+from ..core.model import Link
 
 DEFAULT_RATE = 500.0  # requests a second, when exposed
 BURST_SECONDS = 2.0  # a burst of this many seconds' worth is let through at once
@@ -34,15 +36,27 @@ _OWN_NAME = OWN_HEADER.lower()
 _OWN_TOKEN = secrets.token_urlsafe(24)
 
 
-def own_delivery_header() -> dict[str, str]:
-    """The header that marks a request as this process's own delivery."""
-    return {OWN_HEADER: _OWN_TOKEN}
+def own_delivery_header(link: Link) -> dict[str, str]:
+    """The header that marks a request as this process's own delivery of `link`'s event."""
+    return {OWN_HEADER: f"{_OWN_TOKEN} {link.source} {link.attempt} {link.attempts}"}
 
 
 def own_delivery(name: str, value: str | None) -> bool:
     """Whether this header is the mark of this process's own delivery."""
     return (value is not None and name.lower() == _OWN_NAME
-            and hmac.compare_digest(value.encode("utf-8", "replace"), _OWN_TOKEN.encode()))
+            and hmac.compare_digest(value.split(" ", 1)[0].encode("utf-8", "replace"), _OWN_TOKEN.encode()))
+
+
+def own_link(value: str | None, message_id: str) -> Link | None:
+    """The link an own delivery's header carries; None for any other request."""
+    if not own_delivery(OWN_HEADER, value):
+        return None
+    assert value is not None
+    try:
+        _, source, attempt, attempts = value.split(" ")
+        return Link(source, message_id, int(attempt), int(attempts))
+    except ValueError:
+        return None
 
 
 def _loopback(host: str) -> bool:

@@ -43,6 +43,7 @@ class Receiver:
 
     async def start(self) -> str:
         """Start listening; returns the URL, with the real port when 0 was asked."""
+        self.hub.bind(asyncio.get_running_loop())
         # The body is kept as received: intake decodes gzip, deflate and br itself.
         options: dict[str, Any] = {"access_log": None, "auto_decompress": False, "keepalive_timeout": IDLE_TIMEOUT,
                    "logger": self.guard.logger}

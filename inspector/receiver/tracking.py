@@ -26,7 +26,7 @@ from aiohttp import web
 from ..core.checks import finding, lint_event
 from ..core.checks.request import TRACKING_REFUSED as REFUSED, UNKNOWN_WRITE_KEY
 from ..core.checks.wire import surrogate_paths, visible_surrogates, without_surrogates
-from ..core.hub import Hub, Notice
+from ..core.hub import Hub
 from ..core.intake import read
 from ..core.model import Answer, Event, Exchange, Link
 from ..core.pipeline import (
@@ -91,13 +91,10 @@ class Tracking:
         self.options = options or TrackingOptions()
         self.dedupe = Dedupe(self.options.dedupe_window)
         self.retrying = Retrying(self.options.retries, self.options.time_scale)
-        self._expected: dict[str, Link] = {}  # messageId -> the attempt under way to our own receiver
         self._tasks: set[asyncio.Task[None]] = set()
         self._sessions: dict[bool, aiohttp.ClientSession] = {}
         self._slots: asyncio.Semaphore | None = None
-        sent = segment_headers(self.options.api_key, self.options.settings)
-        self._headers = {False: sent, True: {**sent, **own_delivery_header()}}  # by `own`: the same every event
-        self._unsubscribe = hub.subscribe(self._arrived)
+        self._headers = segment_headers(self.options.api_key, self.options.settings)
 
     # -- the Tracking API --------------------------------------------------------
 
@@ -177,39 +174,27 @@ class Tracking:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.options.concurrency)
         body = orjson.dumps(event)
-        headers = dict(self._headers[own])
+        headers = dict(self._headers)
         if self.options.shared_secret is not None:
             headers[SIGNATURE] = sign(body, event, self.options.shared_secret)
         link = Link(source, event["messageId"], 1, self.options.retries + 1)
         view = Event.of(event)
+        if own:  # our partner side reads the link from it
+            headers.update(own_delivery_header(link))
 
         def attempted(attempt: Attempt) -> None:
             if not own:
                 self._keep(attempt, replace(link), event)
             link.attempt += 1
-            if own:
-                self._expected[link.message_id] = link
+            if own:  # the headers of the next attempt
+                headers.update(own_delivery_header(link))
 
         async with self._slots:
-            if own:
-                self._expected[link.message_id] = link
             try:
                 await deliver(self._session(own), url, body, self.retrying, on_attempt=attempted,
                               headers=headers, events=[view])
             except Exception:  # a bug of ours must not take the receiver down with it
                 log.exception("delivering %s failed", link.message_id)
-            finally:
-                if self._expected.get(link.message_id) is link:
-                    del self._expected[link.message_id]
-
-    def _arrived(self, notice: Notice) -> None:
-        """A delivery reaching our own partner side: link it to its source call."""
-        exchange = notice.exchange
-        if notice.kind != "arrived" or exchange is None or len(exchange.events) != 1:
-            return
-        link = self._expected.get(exchange.events[0].message_id or "")
-        if link is not None:
-            exchange.link = replace(link)
 
     def _keep(self, attempt: Attempt, link: Link, event: dict[str, Any]) -> None:
         """An attempt to another endpoint, kept as a record: linted as delivered, its answer judged."""
@@ -225,7 +210,6 @@ class Tracking:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
-        self._unsubscribe()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import orjson
+import pytest
 
 from inspector.core.hub import Hub, Notice, TunnelState
 from inspector.core.policy import Forward, Reply, parse_rule
@@ -62,3 +63,19 @@ async def test_held_requests_are_found_and_read_like_stored_ones(inspector):
     assert (await posted)[0] == 202
     assert hub.held_exchange(held.id) is None and hub.get(held.id).answer.status == 202
     assert hub.stored() == 2
+
+
+async def test_what_the_history_says_from_its_writer_thread_reaches_subscribers_on_the_loop(inspector):
+    import dataclasses
+    import threading
+
+    heard: list[tuple[Notice, int]] = []
+    inspector.hub.subscribe(lambda notice: heard.append((notice, threading.get_ident())))
+    writer = threading.Thread(target=inspector.history.warn, args=("the disk is full",))
+    writer.start()
+    writer.join()
+    await until(lambda: heard, what="the history's notice")
+    [(notice, thread)] = heard
+    assert notice.kind == "history" and thread == threading.get_ident()  # this test runs on the loop
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        notice.kind = "answer"  # type: ignore[misc]  (a notice is the same for every subscriber)

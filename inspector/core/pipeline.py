@@ -217,38 +217,33 @@ class Dedupe:
         return first
 
 
-@dataclass(slots=True)
-class Outcome:
-    """A source call's pass through Segment: each event's fate, and the events to deliver."""
-
-    fates: list[Fate] = field(default_factory=list)
-    deliver: list[dict[str, Any]] = field(default_factory=list)
-
-
-def process(call: Call, received: float, dedupe: Dedupe, destination: str) -> Outcome:
-    """Dedupe, integrations and envelope, for each event in order."""
-    outcome = Outcome()
+def process(call: Call, received: float, dedupe: Dedupe,
+            destination: str) -> tuple[list[Fate], list[dict[str, Any]]]:
+    """Dedupe, integrations and envelope, for each event in order: each event's fate, and the
+    events to deliver."""
+    fates: list[Fate] = []
+    deliver: list[dict[str, Any]] = []
     source = call.write_key or ""
     for event in call.events:
         message_id = event.get("messageId")
         message_id = message_id if isinstance(message_id, str) else ""
         reason = invalid(event, call.call)
         if reason is not None:
-            outcome.fates.append(Fate(message_id, "invalid", reason))
+            fates.append(Fate(message_id, "invalid", reason))
             continue
         first = dedupe.repeated(source, message_id, received) if message_id else None
         if first is not None:
-            outcome.fates.append(Fate(message_id, "deduplicated",
+            fates.append(Fate(message_id, "deduplicated",
                                       f"messageId already accepted {received - first:.1f} s before"))
             continue
         reason = filtered(_merged(call.integrations, event.get("integrations")), destination)
         if reason is not None:
-            outcome.fates.append(Fate(message_id, "filtered", reason))
+            fates.append(Fate(message_id, "filtered", reason))
             continue
         delivered = envelope(event, call, received)
-        outcome.fates.append(Fate(delivered["messageId"], "delivering"))
-        outcome.deliver.append(delivered)
-    return outcome
+        fates.append(Fate(delivered["messageId"], "delivering"))
+        deliver.append(delivered)
+    return fates, deliver
 
 
 def lint_call(call: Call, now: float) -> list[Finding]:

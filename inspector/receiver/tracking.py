@@ -145,8 +145,7 @@ class Tracking:
                 exchange.findings.append(finding(UNKNOWN_WRITE_KEY, refused.message, "header:Authorization"))
                 raise
             exchange.findings += lint_call(call, exchange.time)
-            outcome = process(call, exchange.time, self.dedupe, self.options.destination)
-            exchange.pipeline, deliveries = outcome.fates, outcome.deliver
+            exchange.pipeline, deliveries = process(call, exchange.time, self.dedupe, self.options.destination)
             exchange.answer = Answer(200, SUCCESS, "tracking api", f"{len(deliveries)} of {len(call.events)} "
                                      "events to deliver")
         except Refused as refused:

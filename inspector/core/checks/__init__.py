@@ -21,8 +21,8 @@ from .spec import LINKS
 
 
 @dataclass(frozen=True, slots=True)
-class Check:
-    """One documented check: what it means and what a bad and a good example look like."""
+class Code:
+    """A finding's code as documented: its severity, what it means, a bad and a good example."""
 
     code: str
     severity: Severity
@@ -32,14 +32,14 @@ class Check:
     link: str = ""
 
 
-CHECKS: dict[str, Check] = {}
+CHECKS: dict[str, Code] = {}
 
 
-def check(code: str, severity: Severity, title: str, *, bad: str, good: str, link: str = "") -> Check:
+def check(code: str, severity: Severity, title: str, *, bad: str, good: str, link: str = "") -> Code:
     """Register a code at import time; a second, different definition is a bug, so it raises."""
     if severity not in SEVERITIES:
         raise ValueError(f"{code}: severity {severity!r} is not one of {SEVERITIES}")
-    new = Check(code, severity, title, bad, good, link)
+    new = Code(code, severity, title, bad, good, link)
     old = CHECKS.get(code)
     if old is not None and old != new:
         raise ValueError(f"{code} is already registered with a different definition")

@@ -319,6 +319,9 @@ class Tunnel:
             region=self.region or None, monitor_thread=True,
             log_event_callback=on_log, startup_timeout=max(1, math.ceil(self.timing.start)),
             request_timeout=self.timing.call, start_new_session=True)
+        # PyngrokConfig reads NGROK_AUTHTOKEN itself and would pass it as --authtoken, which
+        # `ps` shows: the agent reads it from its environment instead.
+        config.auth_token = None
         # The monitor thread drains the agent's output (a full pipe would stall the agent);
         # get_process starts the agent without pyngrok's download-if-missing.
         with _agent_environment(self._authtoken):

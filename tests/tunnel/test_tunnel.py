@@ -53,6 +53,22 @@ async def test_the_tunnel_opens_and_its_url_reaches_the_hub(agent, hub, states, 
     assert out == "" and err == ""  # pyngrok printed nothing
 
 
+async def test_a_token_from_the_environment_is_not_on_the_agents_command_line(agent, hub, make_tunnel,
+                                                                              monkeypatch):
+    """NGROK_AUTHTOKEN is the first source the README names; pyngrok reads it on its own."""
+    monkeypatch.setenv("NGROK_AUTHTOKEN", "tok-from-env-7")
+    token = find_authtoken(os.environ, None, [])
+    tunnel = make_tunnel(ngrok_path=agent.path, authtoken=token)
+    tunnel.open(UPSTREAM)
+    await until(lambda: status(hub) == "up", what="the tunnel is up")
+    [run] = agent.runs()
+    assert "tok-from-env-7" not in " ".join(run["argv"])
+    cmdline = (Path("/proc") / str(run["pid"]) / "cmdline").read_bytes()
+    assert b"tok-from-env-7" not in cmdline
+    environ = (Path("/proc") / str(run["pid"]) / "environ").read_bytes().split(b"\0")
+    assert b"NGROK_AUTHTOKEN=tok-from-env-7" in environ
+
+
 def _endpoints(tunnel) -> list[dict]:
     with urllib.request.urlopen(f"{tunnel._api_url}/api/endpoints", timeout=2) as response:
         return json.load(response)["endpoints"]

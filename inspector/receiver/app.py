@@ -89,7 +89,7 @@ async def limited(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not limiter.current(hub) or own_delivery(OWN_HEADER, request.headers.get(OWN_HEADER)):
         return await handler(request)  # no limit in force, or local Segment delivering to us
     host = peer_of(request).rsplit(":", 1)[0]
-    if limiter.admit(hub, limiter.client(hub, host, request.headers.get("X-Forwarded-For"))):
+    if limiter.admit(hub, limiter.client(hub, host, request.headers.getall("X-Forwarded-For", []))):
         return await handler(request)
     exchange = plain(request, b"", request.content_length or 0)
     answer = refuse(exchange, 429, "WIRE004", limiter.message(hub))

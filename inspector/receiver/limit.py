@@ -76,9 +76,10 @@ class _Bucket:
 class RateLimit:
     """`rate` requests a second per client (0: no limit; None: DEFAULT_RATE once exposed, else none)."""
 
-    def __init__(self, rate: float | None = None, *, exposed: bool = False) -> None:
+    def __init__(self, rate: float | None = None, *, exposed: bool = False, proxies: int = 1) -> None:
         self.rate = rate
         self.exposed = exposed  # listening beyond loopback
+        self.proxies = proxies  # trusted proxies in front of us: ngrok's agent, or the --public-url's
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._kept_second = 0
         self._kept = 0
@@ -94,12 +95,13 @@ class RateLimit:
             return self.rate
         return DEFAULT_RATE if self.exposed or self.tunnelled(hub) else 0.0
 
-    def client(self, hub: Hub, peer_host: str, forwarded_for: str | None) -> str:
-        """Who a request counts against: the peer, or behind a tunnel the address it forwards for."""
+    def client(self, hub: Hub, peer_host: str, forwarded_for: list[str]) -> str:
+        """Who a request counts against: the peer, or behind a tunnel the address the last trusted
+        proxy appended to X-Forwarded-For (every line of it, in order: a client may send its own)."""
         if forwarded_for and _loopback(peer_host) and self.tunnelled(hub):
-            last = forwarded_for.rsplit(",", 1)[-1].strip()
-            if last:
-                return last[:64]
+            hops = [hop.strip() for line in forwarded_for for hop in line.split(",") if hop.strip()]
+            if hops:
+                return hops[-min(self.proxies, len(hops))][:64]
         return peer_host
 
     def admit(self, hub: Hub, client: str = "") -> bool:

@@ -8,6 +8,7 @@ import argparse
 import aiohttp
 import orjson
 import pytest
+from multidict import CIMultiDict
 
 from inspector.cli.common import UsageError
 from inspector.cli.factory import make_inspector
@@ -60,6 +61,21 @@ async def test_behind_the_tunnel_each_forwarded_client_has_its_own_limit(receivi
     assert await statuses(url, ["198.51.100.9, 203.0.113.1", "198.51.100.10, 203.0.113.3"]) == [429, 200]
 
 
+async def test_a_client_rotating_its_own_x_forwarded_for_line_is_still_counted_once(receiving):
+    """The proxy appends a line of its own after the client's: every line is read, the last hop counts."""
+    hub, url = receiving
+    hub.set_tunnel(TunnelState("external", "https://hooks.example/"))
+    found = []
+    async with aiohttp.ClientSession() as session:
+        for n in range(5):
+            headers = CIMultiDict(SEGMENT_HEADERS)
+            headers.add("X-Forwarded-For", f"198.51.100.{n}")  # the client's own, new each time
+            headers.add("X-Forwarded-For", "203.0.113.50")  # what the proxy appended
+            async with session.post(url, data=orjson.dumps(make_event()), headers=headers) as response:
+                found.append(response.status)
+    assert found == [200, 429, 429, 429, 429]
+
+
 async def test_without_a_tunnel_x_forwarded_for_is_not_believed(receiving):
     hub, url = receiving
     hub.set_tunnel(TunnelState("off"))
@@ -69,12 +85,16 @@ async def test_without_a_tunnel_x_forwarded_for_is_not_believed(receiving):
 def test_the_client_is_the_peer_unless_a_tunnel_brings_it_from_loopback(tmp_path):
     hub = Hub(History(tmp_path), Policy())
     limit = RateLimit()
-    assert limit.client(hub, "127.0.0.1", "203.0.113.1") == "127.0.0.1"  # no tunnel
+    assert limit.client(hub, "127.0.0.1", ["203.0.113.1"]) == "127.0.0.1"  # no tunnel
     hub.set_tunnel(TunnelState("up", "https://x.ngrok.app"))
-    assert limit.client(hub, "127.0.0.1", "203.0.113.1, 203.0.113.7") == "203.0.113.7"
-    assert limit.client(hub, "[::1]", "2001:db8::1") == "2001:db8::1"
-    assert limit.client(hub, "192.0.2.5", "203.0.113.1") == "192.0.2.5"  # not from the tunnel's agent
-    assert limit.client(hub, "127.0.0.1", None) == "127.0.0.1"
+    assert limit.client(hub, "127.0.0.1", ["203.0.113.1, 203.0.113.7"]) == "203.0.113.7"
+    assert limit.client(hub, "127.0.0.1", ["198.51.100.66", "203.0.113.7"]) == "203.0.113.7"  # a line of its own
+    assert limit.client(hub, "[::1]", ["2001:db8::1"]) == "2001:db8::1"
+    assert limit.client(hub, "192.0.2.5", ["203.0.113.1"]) == "192.0.2.5"  # not from the tunnel's agent
+    assert limit.client(hub, "127.0.0.1", []) == "127.0.0.1"
+    behind_two = RateLimit(proxies=2)  # a load balancer in front of the --public-url's proxy
+    assert behind_two.client(hub, "127.0.0.1", ["198.51.100.66, 203.0.113.7, 10.0.0.2"]) == "203.0.113.7"
+    assert behind_two.client(hub, "127.0.0.1", ["203.0.113.7"]) == "203.0.113.7"
 
 
 def test_rate_limit_comes_from_the_flag_else_the_config_file(tmp_path):

@@ -29,7 +29,11 @@ NOT_FORWARDED = frozenset({
 
 
 def target(base: str, path: str, query: str) -> URL:
-    """The forward URL with the request's path suffix and query, percent-escapes as sent."""
+    """The forward URL with the request's path suffix and query, percent-escapes as sent. A
+    request target in absolute form (`POST http://host/x`) gives only its path: the request
+    goes to the user's endpoint, never to the host it names."""
+    if "://" in path:
+        path = URL(path, encoded=True).raw_path
     url = base if path in ("", "/") else base.rstrip("/") + path
     if query:
         url += ("&" if "?" in url else "?") + query

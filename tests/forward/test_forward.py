@@ -312,3 +312,19 @@ def test_forward_comes_from_flags_and_config(tmp_path):
     assert make_policy(Settings(argparse.Namespace(), config)).forward == Forward("http://localhost:3000/s", True)
     args = argparse.Namespace(forward="http://127.0.0.1:9/x", mirror=None)
     assert make_policy(Settings(args, Config(None, {}))).forward == Forward("http://127.0.0.1:9/x")
+
+
+async def test_an_absolute_form_target_is_forwarded_to_the_endpoint_with_its_path_only(forwarding, endpoint):
+    url, app = endpoint
+    set_forward(forwarding, url + "/echo")
+    body = orjson.dumps({"type": "track", "event": "A", "userId": "u", "messageId": "m-absolute"})
+    port = int(forwarding.url.rstrip("/").rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST http://elsewhere.example:9/v1/x?a=1 HTTP/1.1\r\nHost: elsewhere.example\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+                 + body)
+    answer = await asyncio.wait_for(reader.read(), 30)
+    writer.close()
+    assert b" 200 " in answer.split(b"\r\n")[0]
+    method, raw_path, _, seen_body = app[SEEN][0]
+    assert (method, raw_path, seen_body) == ("POST", "/echo/v1/x?a=1", body)

@@ -76,6 +76,8 @@ def replayable(exchanges: Sequence[Exchange]) -> tuple[list[Exchange], list[tupl
     for exchange in exchanges:
         if exchange.method != "POST":
             skipped.append((exchange.id, f"a {exchange.method} request, not one Segment sends"))
+        elif exchange.raw_head:
+            skipped.append((exchange.id, "the HTTP parser refused it: only its first bytes were kept"))
         elif exchange.truncated:
             skipped.append((exchange.id, f"only the first {len(exchange.body)} of its {exchange.body_size} "
                                          "bytes were kept (over --max-body)"))

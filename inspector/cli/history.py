@@ -96,6 +96,9 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         raise RuntimeFailure(str(err)) from None
     except OSError as err:
         raise RuntimeFailure(f"cannot write {err.filename or out}: {err.strerror or err}") from None
+    if result.keys:
+        print("segment-inspector: the export holds API keys in the clear, so only you can read it (0600); "
+              "--redact replaces them with placeholders", file=sys.stderr)
     where = out if result.many or len(written) != 1 else written[0]
     print(f"exported {result.count} request{'s' if result.count != 1 else ''} as {args.format} to {where}"
           + (f" ({len(written)} files)" if result.many else ""))

@@ -20,7 +20,7 @@ from .auth import auth_findings, decode_basic
 from .checks import finding, lint
 from .checks.wire import SURROGATE, visible_surrogates
 from .headers import check_headers
-from .model import Answer, BodyError, Destination, Event, Exchange, Finding, endpoint_answer, new_id
+from .model import REFUSED_BY_PARSER, Answer, BodyError, Destination, Event, Exchange, Finding, endpoint_answer, new_id
 
 
 def parse_body(body: bytes) -> tuple[Any, BodyError | None]:
@@ -191,7 +191,7 @@ def refused(*, peer: str, head: bytes, error: str, now: float | None = None) -> 
     path, _, query = (words[1] if len(words) > 1 else "").partition("?")
     exchange = unread(method=method, path=path[:2048], query=query[:2048], peer=peer, headers=[], body=head,
                       now=now)
-    exchange.body_error = BodyError(f"refused by the HTTP parser: {error}")
+    exchange.body_error = BodyError(f"{REFUSED_BY_PARSER}: {error}")
     exchange.findings = [finding("WIRE003", f"{error}; the first {len(head)} bytes received are kept")]
     exchange.answer = Answer(400, orjson.dumps({"message": f"request refused: {error}"}), "error", "HTTP parser")
     return exchange

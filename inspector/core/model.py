@@ -301,6 +301,9 @@ def endpoint_answer(destination: Destination, chosen_by: ChosenBy | ByRule, deta
                   content_type=destination.header("Content-Type") or "", headers=passed)
 
 
+REFUSED_BY_PARSER = "refused by the HTTP parser"
+
+
 @dataclass(slots=True)
 class BodyError:
     """Why the body is not a Segment payload, with the position of a JSON syntax error."""
@@ -403,6 +406,12 @@ class Exchange:
     @property
     def truncated(self) -> bool:
         return self.body_size > len(self.body)
+
+    @property
+    def raw_head(self) -> bool:
+        """The HTTP parser refused it: `body` holds the first bytes of the whole request (its
+        request line and headers, Authorization included), not a body that can be sent again."""
+        return self.body_error is not None and self.body_error.message.startswith(REFUSED_BY_PARSER)
 
     def header(self, name: str) -> str | None:
         """The first value of a header, by case-insensitive name."""

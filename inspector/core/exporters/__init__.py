@@ -47,6 +47,7 @@ class Export:
     skipped: list[Skipped] = field(default_factory=list)
     count: int = 0  # requests exported (in part, for a batch some of whose events were left out)
     many: bool = False  # a directory of files rather than one file
+    keys: bool = False  # holds API keys in the clear (not --redact): written readable by the user alone
 
     def joined(self) -> bytes:
         """Every file's content one after the other, each ending with a newline (stdout, clipboard)."""
@@ -101,8 +102,9 @@ def export(exchanges: Sequence[Exchange], name: str, options: ExportOptions = Ex
     result = format_.function(whole, options)
     result.skipped[:0] = skipped
     result.many = format_.many
+    result.keys = not options.redact and any(carries_key(exchange) for exchange in whole)
     return result
 
 
 from . import curl, har, json_files, jsonl, pytest_module  # noqa: E402,F401  (they register, in this order)
-from .redact import redact  # noqa: E402
+from .redact import carries_key, redact  # noqa: E402

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from ..model import Exchange
 from ..naming import exchange_label
 from ..text import inert
-from . import Export, ExportOptions, exporter
+from . import Export, ExportOptions, Skipped, exporter
 from .common import COMPUTED_HEADERS, request_url
 
 NAME = "segment-requests.sh"
@@ -87,12 +87,15 @@ def curl_command(exchange: Exchange, base_url: str) -> str:
 
 @exporter("curl", default_name=NAME, help="one bash script, a curl command per request that sends it again exactly")
 def curl(exchanges: Sequence[Exchange], options: ExportOptions) -> Export:
+    sent = [exchange for exchange in exchanges if not exchange.raw_head]
+    skipped = [Skipped(exchange.id, "the HTTP parser refused it: only its first bytes were kept, so it cannot be "
+                                    "sent again") for exchange in exchanges if exchange.raw_head]
     lines = ["#!/usr/bin/env bash",
-             f"# {len(exchanges)} request{'s' if len(exchanges) != 1 else ''} captured by segment-inspector "
+             f"# {len(sent)} request{'s' if len(sent) != 1 else ''} captured by segment-inspector "
              f"{options.version}, sent again exactly as received",
              "# (method, URL, headers, body). Run: bash " + NAME, ""]
-    for n, exchange in enumerate(exchanges, 1):
+    for n, exchange in enumerate(sent, 1):
         comment = inert(f"# {n}: {exchange.method} {exchange_label(exchange)} ({exchange.id})")
         lines.append(comment.encode("ascii", "backslashreplace").decode("ascii"))  # no U+2028 line breaks
         lines.append(curl_command(exchange, options.base_url))
-    return Export({NAME: ("\n".join(lines) + "\n").encode("utf-8")}, count=len(exchanges))
+    return Export({NAME: ("\n".join(lines) + "\n").encode("utf-8")}, skipped=skipped, count=len(sent))

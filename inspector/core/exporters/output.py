@@ -39,7 +39,8 @@ def targets(result: Export, out: Path) -> list[tuple[Path, bytes]]:
 def write_export(result: Export, out: Path | str, *, force: bool = False) -> list[Path]:
     """Write the export; returns the paths written.
 
-    Missing parent directories are created. Raises FileExistsError (naming the first
+    Missing parent directories are created; an export holding API keys in the clear is
+    written readable by the user alone (0600, a script 0700). Raises FileExistsError (naming the first
     existing file) when a target exists and `force` is false, before writing anything;
     OSError when the disk says no.
     """
@@ -60,6 +61,8 @@ def write_export(result: Export, out: Path | str, *, force: bool = False) -> lis
     written = []
     for path, content in planned:
         mode = 0o755 if path.suffix == ".sh" else 0o644
+        if result.keys:  # API keys in the clear: for the user alone
+            mode &= 0o700
         if force and os.path.lexists(path):
             _replace(path, content, mode)
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import dataclasses
 import ipaddress
 import re
@@ -36,6 +37,14 @@ _IPV4 = re.compile(rb"(?<![0-9])(?<![0-9]\.)" + rb"(?:" + _OCTET + rb"\.){3}" + 
 _IPV6 = re.compile(rb"(?<![0-9A-Za-z:.])(?=[0-9A-Fa-f.]{0,40}:[0-9A-Fa-f.]{0,40}:)[0-9A-Fa-f:.]{2,45}"
                    rb"(?![0-9A-Za-z:])")
 _MIN_KEY = 8
+# A header line of a raw head (a request the HTTP parser refused): its name and value.
+_HEAD_LINE = re.compile(rb"(?m)^([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*:[ \t]*([^\r\n]*)")
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-segment-settings", "cookie"})
+
+
+def head_headers(head: bytes) -> list[tuple[str, str]]:
+    """The header lines of a raw head, as text."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in _HEAD_LINE.findall(head)]
 
 
 def _ipv4_placeholder(n: int) -> str:
@@ -110,13 +119,24 @@ class Redactor:
             return base64.b64encode(self.bytes(raw)).decode("ascii")
         return self.text(value)
 
+    def head(self, head: builtins.bytes) -> builtins.bytes:
+        """A raw head with its credentials' header lines rebuilt around placeholders."""
+        def line(match: re.Match[builtins.bytes]) -> builtins.bytes:
+            name, value = match.group(1).decode("latin-1"), match.group(2).decode("latin-1")
+            if name.lower() not in _SECRET_HEADERS:
+                return match.group()
+            cleaned = "redacted" if name.lower() in ("cookie", "proxy-authorization") else self.header(name, value)
+            return f"{name}: {cleaned}".encode("latin-1", "replace")
+
+        return self.bytes(_HEAD_LINE.sub(line, head))
+
     def exchange(self, exchange: Exchange) -> Exchange:
         headers = [(name, self.header(name, value)) for name, value in exchange.headers]
-        body = self.bytes(exchange.body)
+        body = self.head(exchange.body) if exchange.raw_head else self.bytes(exchange.body)
         if len(body) != len(exchange.body):
             headers = [(name, str(len(body)) if name.lower() == "content-length" else value)
                        for name, value in headers]
-        data, error = parse_body(body)
+        data, error = (None, exchange.body_error) if exchange.raw_head else parse_body(body)
         copy = dataclasses.replace(
             exchange, headers=headers, body=body, body_size=len(body),
             path=self.text(exchange.path), query=self.text(exchange.query), peer=self.text(exchange.peer),
@@ -131,12 +151,20 @@ class Redactor:
         return copy
 
 
+def carries_key(exchange: Exchange) -> bool:
+    """Whether the exchange holds an API key in the clear: its Authorization, or a raw head's."""
+    headers = head_headers(exchange.body) if exchange.raw_head else exchange.headers
+    return any(name.lower() in ("authorization", "proxy-authorization") and value.strip() for name, value in headers)
+
+
 def redact(exchanges: Sequence[Exchange]) -> list[Exchange]:
     """Copies of the exchanges with the API keys, emails and IPs replaced (the originals untouched)."""
     redactor = Redactor()
     for exchange in exchanges:  # every key first, so that a key in an earlier body is found too
-        auth = decode_basic(exchange.header("Authorization"))
-        if auth.key:
-            redactor.key(auth.key)
+        headers = head_headers(exchange.body) if exchange.raw_head else exchange.headers
+        for name, value in headers:
+            auth = decode_basic(value) if name.lower() == "authorization" else None
+            if auth is not None and auth.key:
+                redactor.key(auth.key)
     return [redactor.exchange(exchange) for exchange in exchanges]
 

@@ -15,8 +15,8 @@ from ..core.hub import Hub, TunnelState
 from ..core.policy import Forward, Policy, parse_reply, parse_rule
 from ..core.store import History
 from ..core.text import inert
+from ..local_segment.options import options_from
 from ..receiver import Receiver
-from ..receiver.tracking import options_from
 from .common import RuntimeFailure, UsageError, http_url, load_history
 from .settings import Settings, parse_size
 

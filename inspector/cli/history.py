@@ -11,8 +11,8 @@ from typing import TextIO
 from ..core.checks import finding_lines, with_urls
 from ..core.intake import parse_body
 from ..core.model import OUTCOME_TEXT, Exchange, segment_outcome
-from ..core.pipeline import links_text
 from ..core.text import inert, inert_json
+from ..local_segment.trace import links_text
 from .common import EXIT_NOT_FOUND, EXIT_OK, RuntimeFailure, UsageError, http_url, left_out, load_history, query
 from .lines import line_of
 from .settings import Settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -13,11 +14,14 @@ from ..core.hub import Hub
 from ..core.intake import received
 from ..core.model import Answer, Exchange
 from ..core.policy import Reply
+from ..local_segment.calls import PATHS
 from .forward import Forwarder
 from .guard import Guard, peer_of
-from .limit import OWN_HEADER, RETRY_AFTER, RateLimit, own_delivery, own_link
+from .limit import CLIENT, OWN_HEADER, RETRY_AFTER, RateLimit, own_delivery, own_link
 from .reading import DRAIN_LIMIT, closing, headers_of, keep, plain, read_or_refuse, refuse, response_of
-from .tracking import TrackingOptions, install as install_tracking
+
+if TYPE_CHECKING:
+    from ..local_segment.options import TrackingOptions
 
 HUB = web.AppKey("hub", Hub)
 MAX_BODY = web.AppKey("max_body", int)
@@ -89,9 +93,12 @@ async def limited(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not limiter.current(hub) or own_delivery(OWN_HEADER, request.headers.get(OWN_HEADER)):
         return await handler(request)  # no limit in force, or local Segment delivering to us
     host = peer_of(request).rsplit(":", 1)[0]
-    if limiter.admit(hub, limiter.client(hub, host, request.headers.getall("X-Forwarded-For", []))):
+    client = limiter.client(hub, host, request.headers.getall("X-Forwarded-For", []))
+    if limiter.admit(hub, client):
+        request[CLIENT] = client
         return await handler(request)
-    exchange = plain(request, b"", request.content_length or 0)
+    source = request.method == "POST" and request.path in PATHS  # an SDK's call, refused: still a source call
+    exchange = plain(request, b"", request.content_length or 0, "source" if source else "")
     answer = refuse(exchange, 429, "WIRE004", limiter.message(hub))
     answer.headers = [("Retry-After", RETRY_AFTER)]
     response = response_of(answer)
@@ -128,7 +135,9 @@ def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY, guard: Guard | None 
     app[MAX_BODY] = max_body
     app[GUARD] = guard or Guard(hub)
     app[LIMIT] = rate_limit or RateLimit()
-    install_tracking(app, hub, tracking, app[GUARD])  # Segment's Tracking API paths, before the catch-all
+    from ..local_segment.api import install  # it builds on this package's reading and guard
+
+    install(app, hub, tracking, app[GUARD], app[LIMIT])  # Segment's Tracking API paths, before the catch-all
     app.router.add_route("*", "/{tail:.*}", receive)
     app.on_shutdown.append(_release_held)
     app.cleanup_ctx.append(_forwarding)

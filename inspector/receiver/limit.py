@@ -22,6 +22,8 @@ import secrets
 import time
 from collections import OrderedDict
 
+from aiohttp import web
+
 from ..core.hub import Hub
 from ..core.model import Link
 
@@ -31,6 +33,7 @@ LOCAL_ONLY = frozenset({"off", "unavailable"})  # tunnel states: only this machi
 KEPT_PER_SECOND = 10  # of the requests refused with 429, this many a second are kept
 CLIENTS = 4096  # buckets remembered; the one used least recently goes first
 RETRY_AFTER = "1"  # seconds, in the 429's Retry-After
+CLIENT = web.RequestKey("client", str)  # who the rate limit counts a request against, once it is in force
 OWN_HEADER = "X-Segment-Inspector-Delivery"
 _OWN_NAME = OWN_HEADER.lower()
 _OWN_TOKEN = secrets.token_urlsafe(24)
@@ -104,8 +107,10 @@ class RateLimit:
                 return hops[-min(self.proxies, len(hops))][:64]
         return peer_host
 
-    def admit(self, hub: Hub, client: str = "") -> bool:
-        """Whether `client` may have one more request now."""
+    def admit(self, hub: Hub, client: str = "", more: int = 0) -> bool:
+        """Whether `client` may have one more request now; with `more`, whether a request already
+        admitted may also count that much more (each event of a Tracking API call counts, and a
+        call bigger than a burst takes a full bucket)."""
         rate = self.current(hub)
         if rate <= 0:
             return True
@@ -120,8 +125,9 @@ class RateLimit:
             self._buckets.move_to_end(client)
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.last) * rate)
             bucket.last = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
+        need = min(float(more), burst - 1) if more else 1.0
+        if bucket.tokens >= need:
+            bucket.tokens -= need
             return True
         return False
 

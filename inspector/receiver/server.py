@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -19,7 +19,9 @@ from .app import DEFAULT_MAX_BODY, make_app
 from .guard import BACKLOG, IDLE_TIMEOUT, Connection, Guard
 from .limit import RateLimit
 from .refusals import refusing_handlers
-from .tracking import TrackingOptions
+
+if TYPE_CHECKING:
+    from ..local_segment.options import TrackingOptions
 
 SHUTDOWN_TIMEOUT = 2.0
 

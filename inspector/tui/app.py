@@ -28,10 +28,10 @@ from ..core.exporters.curl import curl_command
 from ..core.exporters.output import write_export
 from ..core.hub import Hub, Notice
 from ..core.model import Exchange, Summary
-from ..core.pipeline import jump_target
 from ..core.policy import Forward, Reply, Rule, reason
 from ..core.query import Query, parse
 from ..core.text import inert
+from ..local_segment.trace import jump_target
 from ..receiver import Receiver
 from ..replay import replay_exchanges
 from .commands import InspectorCommands

@@ -16,8 +16,8 @@ from inspector.core.hub import Hub
 from inspector.core.model import Exchange
 from inspector.core.policy import Policy
 from inspector.core.store import History
+from inspector.local_segment.api import TRACKING, Tracking, TrackingOptions
 from inspector.receiver import Receiver
-from inspector.receiver.tracking import TRACKING, Tracking, TrackingOptions
 
 from ..conftest import basic
 from ..waiting import until

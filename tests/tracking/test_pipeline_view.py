@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from inspector.core.pipeline import jump_target
+from inspector.local_segment.trace import jump_target
 from inspector.tui.widgets.detail.pipeline import describe
 
 from .conftest import Local

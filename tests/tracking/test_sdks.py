@@ -15,7 +15,7 @@ import pytest
 from segment.analytics import Client
 
 from inspector.core.checks import lint_event
-from inspector.core.pipeline import parse_time
+from inspector.local_segment.pipeline import parse_time
 
 from .conftest import NODE_CLIENTS, Local, node_available
 

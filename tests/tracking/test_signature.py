@@ -95,7 +95,7 @@ async def test_auth_tab_shows_the_signature_verdict(verifying) -> None:
 
 async def test_local_segment_signs_its_deliveries_so_its_own_receiver_accepts_them(tmp_path) -> None:
     """With a shared secret, the own partner side verifies X-Signature: each delivery is signed with it."""
-    from inspector.receiver.tracking import TrackingOptions
+    from inspector.local_segment.options import TrackingOptions
 
     from .conftest import open_local
 
@@ -116,7 +116,7 @@ def test_the_shared_secret_from_the_flag_the_environment_or_the_config_file(tmp_
     from inspector.cli.factory import make_inspector
     from inspector.cli.parser import make_parser
     from inspector.cli.settings import Config, Settings
-    from inspector.receiver.tracking import TRACKING
+    from inspector.local_segment.api import TRACKING
 
     def secrets_of(argv: list[str], config: dict | None = None) -> tuple[str | None, str | None]:
         args = make_parser().parse_args([*argv, "--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])

@@ -11,9 +11,12 @@ import orjson
 import pytest
 
 from inspector.cli import main
-from inspector.core.pipeline import MAX_BATCH, MAX_EVENT, iso, parse_time, trace
 from inspector.core.policy import Policy
-from inspector.receiver.tracking import READ_LIMIT, TrackingOptions
+from inspector.local_segment.api import READ_LIMIT
+from inspector.local_segment.calls import MAX_BATCH, MAX_EVENT
+from inspector.local_segment.options import TrackingOptions
+from inspector.local_segment.pipeline import iso, parse_time
+from inspector.local_segment.trace import trace
 
 from ..core.test_history_faults import Disk
 from .conftest import Endpoint, Local, open_local
@@ -120,7 +123,7 @@ async def test_the_rate_limit_answers_429_on_the_tracking_api_too(tmp_path) -> N
         assert status == 429 and "rate limit" in body["message"]
         [refused] = [e for e in local.exchanges() if e.answer.status == 429]
         assert refused.path == "/v1/batch" and "WIRE004" in [f.code for f in refused.findings]
-        assert len(local.exchanges("source")) == 1
+        assert refused.kind == "source" and len(local.exchanges("source")) == 2  # an SDK's call, refused
 
 
 async def test_skew_correction_with_a_client_clock_hours_ahead(local: Local) -> None:

@@ -74,6 +74,8 @@ TRACKING_REFUSED = check("TRK001", "error", "The Tracking API refuses the call: 
 UNKNOWN_WRITE_KEY = check("TRK002", "error", "The write key is not one the inspector accepts (--write-key)",
                           bad="Authorization: Basic d3Jvbmc6 (wrong:)",
                           good="Authorization: Basic cmlnaHQ6 (right:, with --write-key right)").code
+QUEUE_FULL = check("TRK003", "warning", "Local Segment's delivery queue is full: answered 429 with Retry-After",
+                   bad="100 batches of 2,500 events at once", good="batches sent as the queue drains").code
 SIGNATURE_MISSING = check("SIG001", "error", "X-Signature is missing, though a shared secret is set (--shared-secret)",
                 bad="(no X-Signature header)", good="X-Signature: 5f2b0e... (hex HMAC-SHA1 of the body)").code
 SIGNATURE_WRONG = check("SIG002", "error", "X-Signature is not the HMAC-SHA1 of the body with the shared secret",

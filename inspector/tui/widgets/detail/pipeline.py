@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from ....core.model import Exchange
-from ....core.pipeline import trace
+from ....local_segment.trace import trace
 from . import DescribedView, visible
 
 STATE_STYLE = {

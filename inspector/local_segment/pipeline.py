@@ -1,0 +1,152 @@
+"""What Segment does to each event of a source call before a destination receives it.
+
+For each event in order: a `messageId` seen within the dedupe window (at least 24 h,
+segment.md §3.6) is dropped; an event whose `integrations` turn the destination off is
+not delivered (common.md: `All` is the fallback, destinations not set to false receive
+data); the rest get Segment's envelope (common.md timestamps: `receivedAt`,
+`originalTimestamp`, and `timestamp` corrected for the client's clock skew) and are
+delivered one by one. Nothing here speaks HTTP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ..core.checks import shown
+from ..core.model import Fate
+from .calls import CALLS, Call
+
+DEDUPE_WINDOW = 24 * 3600.0  # Segment's guaranteed minimum
+
+def iso(epoch: float) -> str:
+    """Segment's timestamp format: UTC with milliseconds and a Z."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO-8601 time with a timezone (none means UTC), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _merged(outer: Any, inner: Any) -> Any:
+    """The batch's object under the event's own: the event's keys win."""
+    if isinstance(outer, dict) and isinstance(inner, dict):
+        return {**outer, **inner}
+    return inner if inner is not None else outer
+
+
+def envelope(event: dict[str, Any], call: Call, received: float) -> dict[str, Any]:
+    """The event as Segment delivers it: batch fields applied, times set, writeKey gone.
+
+    `timestamp = receivedAt - (sentAt - originalTimestamp)` corrects a client clock that is
+    off; without sentAt the client's timestamp is kept; without a timestamp, receivedAt.
+    """
+    out = {key: value for key, value in event.items() if key != "writeKey"}
+    if call.call is not None:
+        out["type"] = call.call
+    for key, outer in (("context", call.context), ("integrations", call.integrations)):
+        value = _merged(outer, out.get(key))
+        if value is not None:
+            out[key] = value
+    if call.sent_at is not None:
+        out["sentAt"] = call.sent_at
+    if not out.get("messageId"):
+        out["messageId"] = f"api-{uuid.uuid4()}"
+    out["receivedAt"] = iso(received)
+    sent = parse_time(out.get("sentAt"))
+    if "timestamp" in out and out["timestamp"] is not None:
+        out["originalTimestamp"] = original = out["timestamp"]
+        happened = parse_time(original)
+        if happened is None:
+            out["timestamp"] = out["receivedAt"]
+        elif sent is not None:
+            out["timestamp"] = iso(received - (sent - happened).total_seconds())
+    else:
+        out["timestamp"] = out["receivedAt"]
+    return out
+
+
+def filtered(integrations: Any, destination: str) -> str | None:
+    """Why `integrations` keeps the event from `destination`, or None: `All` is the fallback,
+    the destination's own entry wins, and anything but false means on."""
+    if not isinstance(integrations, Mapping):
+        return None
+    own = integrations.get(destination)
+    if own is False:
+        return f'integrations turn "{destination}" off'
+    if own is None and integrations.get("All") is False:
+        return f'integrations set "All": false and do not turn "{destination}" on'
+    return None
+
+
+def invalid(event: dict[str, Any], call: str | None) -> str | None:
+    """Why Segment answers 200 and then drops the event (http-api docs, segment.md §3.5), or None."""
+    kind = call or event.get("type")
+    if kind not in CALLS:
+        sent = f"type {shown(str(kind), 40)}" if "type" in event else "no type"
+        return f"{sent}, not one of {', '.join(CALLS)}: Segment accepts the call, then drops the event"
+    if not event.get("userId") and not event.get("anonymousId"):
+        return "neither userId nor anonymousId: Segment accepts the call, then drops the event"
+    if kind == "track" and not event.get("event"):
+        return "a track without an event name: Segment accepts the call, then drops it"
+    return None
+
+
+class Dedupe:
+    """messageIds accepted per source, each forgotten `window` seconds after it was first seen."""
+
+    def __init__(self, window: float = DEDUPE_WINDOW) -> None:
+        self.window = window
+        self._seen: dict[tuple[str, str], float] = {}  # insertion order is arrival order
+
+    def repeated(self, source: str, message_id: str, now: float) -> float | None:
+        """When this messageId was first accepted within the window, or None (and it is now)."""
+        cutoff = now - self.window
+        while self._seen:
+            oldest = next(iter(self._seen))
+            if self._seen[oldest] >= cutoff:
+                break
+            del self._seen[oldest]
+        key = (source, message_id)
+        first = self._seen.get(key)
+        if first is None:
+            self._seen[key] = now
+        return first
+
+
+def process(call: Call, received: float, dedupe: Dedupe,
+            destination: str) -> tuple[list[Fate], list[dict[str, Any]]]:
+    """Dedupe, integrations and envelope, for each event in order: each event's fate, and the
+    events to deliver."""
+    fates: list[Fate] = []
+    deliver: list[dict[str, Any]] = []
+    source = call.write_key or ""
+    for event in call.events:
+        message_id = event.get("messageId")
+        message_id = message_id if isinstance(message_id, str) else ""
+        reason = invalid(event, call.call)
+        if reason is not None:
+            fates.append(Fate(message_id, "invalid", reason))
+            continue
+        first = dedupe.repeated(source, message_id, received) if message_id else None
+        if first is not None:
+            fates.append(Fate(message_id, "deduplicated",
+                                      f"messageId already accepted {received - first:.1f} s before"))
+            continue
+        reason = filtered(_merged(call.integrations, event.get("integrations")), destination)
+        if reason is not None:
+            fates.append(Fate(message_id, "filtered", reason))
+            continue
+        delivered = envelope(event, call, received)
+        fates.append(Fate(delivered["messageId"], "delivering"))
+        deliver.append(delivered)
+    return fates, deliver

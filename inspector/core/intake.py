@@ -18,6 +18,7 @@ import orjson
 
 from .auth import auth_findings, decode_basic
 from .checks import finding, lint
+from .checks.request import TOO_MANY_EVENTS
 from .checks.wire import SURROGATE, visible_surrogates
 from .headers import check_headers
 from .model import REFUSED_BY_PARSER, Answer, BodyError, Destination, Event, Exchange, Finding, endpoint_answer, new_id
@@ -50,6 +51,7 @@ def parse_body(body: bytes) -> tuple[Any, BodyError | None]:
 
 
 DEFAULT_MAX_DECODED = 8 * 1024 * 1024
+MAX_EVENTS = 10_000  # events read in one request; more is answered 413
 
 
 class UndecodableBody(ValueError):
@@ -161,8 +163,11 @@ def received(*, method: str, path: str, query: str = "", peer: str = "", headers
     elif exchange.body_error is not None:
         if not exchange.findings:  # else it did not decode (WIRE002)
             findings.append(finding("REQ003", exchange.body_error.message, "$"))
+    elif len(items := events_of(exchange.data)) > MAX_EVENTS:
+        findings.append(finding(TOO_MANY_EVENTS, f"{len(items):,} events in one request, over the limit of "
+                                f"{MAX_EVENTS:,}: not read further", "$"))
     else:
-        exchange.events = [Event.of(item) for item in events_of(exchange.data)]
+        exchange.events = [Event.of(item) for item in items]
         findings += check_headers(headers, exchange.body_size)
         findings += lint(exchange.data, now=exchange.time)
         if any(f.code == "WIRE001" for f in findings):

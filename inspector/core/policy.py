@@ -20,7 +20,7 @@ from http import HTTPStatus
 import orjson
 
 from .checks import finding, shown
-from .checks.request import UNKNOWN_KEY
+from .checks.request import TOO_MANY_EVENTS, UNKNOWN_KEY
 from .model import ByRule, ChosenBy, Exchange, Summary, by_rule
 from .query import Query, QueryError, parse
 from .signature import verdict
@@ -214,14 +214,18 @@ class Policy:
         if exchange.truncated:
             return Decision(Reply(413, f"body of {exchange.body_size} bytes is over the limit"),
                             "error", "size")
+        too_many = next((f for f in exchange.findings if f.code == TOO_MANY_EVENTS), None)
+        if too_many is not None:
+            return Decision(Reply(413, too_many.message), "error", "size")
         return None
 
     def _refusal(self, exchange: Exchange) -> Decision | None:
         if exchange.method != "POST":
             return Decision(Reply(405, f"method {exchange.method} not allowed: Segment sends POST"),
                             "error", "method")
-        if exchange.truncated:
-            return self._size_refusal(exchange)
+        too_big = self._size_refusal(exchange)
+        if too_big is not None:
+            return too_big
         if self.api_keys:
             auth = exchange.auth
             if auth is None or not auth.key:

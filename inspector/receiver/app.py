@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -18,12 +19,13 @@ from ..local_segment.calls import PATHS
 from .forward import Forwarder
 from .guard import Guard, peer_of
 from .limit import CLIENT, OWN_HEADER, RETRY_AFTER, RateLimit, own_delivery, own_link
-from .reading import DRAIN_LIMIT, closing, headers_of, keep, plain, read_or_refuse, refuse, response_of
+from .reading import DRAIN_LIMIT, Reader, closing, headers_of, keep, plain, read_or_refuse, refuse, response_of
 
 if TYPE_CHECKING:
     from ..local_segment.options import TrackingOptions
 
 HUB = web.AppKey("hub", Hub)
+READER = web.AppKey("reader", Reader)
 MAX_BODY = web.AppKey("max_body", int)
 GUARD = web.AppKey("guard", Guard)
 LIMIT = web.AppKey("limit", RateLimit)
@@ -45,10 +47,16 @@ async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
         assert refused.answer is not None
         return refused, refused.answer, True
     path, _, query = request.raw_path.partition("?")  # as sent: percent-escapes kept
-    exchange = received(method=request.method, path=path, query=query, peer=peer_of(request),
-                        headers=headers_of(request), body=body, body_size=size, max_decoded=request.app[MAX_BODY])
+    read = partial(received, method=request.method, path=path, query=query, peer=peer_of(request),
+                   headers=headers_of(request), body=body, body_size=size, max_decoded=request.app[MAX_BODY])
+    exchange = await request.app[READER].read(read, len(body))
     if OWN_HEADER in request.headers and len(exchange.events) == 1:  # local Segment delivering to us
         exchange.link = own_link(request.headers[OWN_HEADER], exchange.events[0].message_id or "")
+    client, limiter, events = request.get(CLIENT), request.app[LIMIT], len(exchange.events)
+    if client is not None and events > 1 and not limiter.admit(hub, client, more=events - 1):
+        answer = refuse(exchange, 429, "WIRE004", f"{limiter.message(hub)} (each event of a batch counts)")
+        answer.headers = [("Retry-After", RETRY_AFTER)]
+        return exchange, answer, False
     try:
         answer = await hub.answer(exchange)
     except Exception as err:  # a bug of ours must not cost the user the request
@@ -114,6 +122,10 @@ async def _release_held(app: web.Application) -> None:
     app[HUB].release_all()
 
 
+async def _stop_reading(app: web.Application) -> None:
+    app[READER].close()
+
+
 async def _forwarding(app: web.Application) -> AsyncIterator[None]:
     """The forwarder's client session lives as long as the app."""
     hub = app[HUB]
@@ -135,10 +147,12 @@ def make_app(hub: Hub, *, max_body: int = DEFAULT_MAX_BODY, guard: Guard | None 
     app[MAX_BODY] = max_body
     app[GUARD] = guard or Guard(hub)
     app[LIMIT] = rate_limit or RateLimit()
+    app[READER] = Reader()
     from ..local_segment.api import install  # it builds on this package's reading and guard
 
     install(app, hub, tracking, app[GUARD], app[LIMIT])  # Segment's Tracking API paths, before the catch-all
     app.router.add_route("*", "/{tail:.*}", receive)
     app.on_shutdown.append(_release_held)
+    app.on_cleanup.append(_stop_reading)
     app.cleanup_ctx.append(_forwarding)
     return app

@@ -7,6 +7,8 @@ answered exchange: a slow client gets the same 408 and the same record on every 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from aiohttp import web
@@ -24,6 +26,8 @@ KEPT_HEAD = 64 * 1024
 # Past this we stop reading an oversize body and let the connection close.
 DRAIN_LIMIT = 64 * 1024 * 1024
 BODY_TIMEOUT = 10.0
+LARGE_BODY = 256 * 1024  # bodies this large are read into an exchange off the event loop
+READER_THREADS = 2
 
 
 class BodyTimeout(Exception):
@@ -64,6 +68,28 @@ async def read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
     body = b"".join(chunks)
     # Over the limit, keep less than was sent even when it is small, so it reads as cut short.
     return (body if size <= limit else body[:min(KEPT_HEAD, limit)]), size
+
+
+class Reader:
+    """Reads bodies into exchanges: a small one on the event loop, a large one (parsing, decoding,
+    linting a batch of thousands) in one of a few threads, so no request holds the others up."""
+
+    def __init__(self, *, threads: int = READER_THREADS, large: int = LARGE_BODY) -> None:
+        self.large = large
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+
+    async def read(self, build: Callable[[], Exchange], size: int) -> Exchange:
+        if size < self.large:
+            return build()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="receiver-reader")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, build)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 def headers_of(request: web.Request) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 import zlib
 from pathlib import Path
 
@@ -352,3 +353,50 @@ def test_lint_reads_the_good_lines_and_names_the_bad_one(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "2 events" in out
     assert f"{events}, line 2: malformed JSON" in err
+
+
+# -- work one request can cause ---------------------------------------------------------------------
+
+
+async def test_a_large_body_is_read_off_the_event_loop(inspector, monkeypatch):
+    from inspector.receiver import app as receiver_app
+
+    threads: list[str] = []
+    read = receiver_app.received
+
+    def recording(**request):
+        threads.append(threading.current_thread().name)
+        return read(**request)
+
+    monkeypatch.setattr(receiver_app, "received", recording)
+    small, large = make_event(), [make_event() for _ in range(2000)]
+    assert (await inspector.post(orjson.dumps(small)))[0] == 200
+    assert (await inspector.post(orjson.dumps(large)))[0] == 200
+    assert threads[0] == threading.current_thread().name  # a small body on the loop: it is cheap
+    assert threads[1].startswith("receiver-reader")
+
+
+async def test_a_batch_of_more_events_than_the_inspector_reads_gets_413_and_is_kept(inspector):
+    batch = orjson.dumps([{"type": "track", "event": "E", "userId": "u"}] * 10_001)
+    status, _, body = await inspector.post(batch)
+    assert status == 413 and "10,001 events in one request" in json.loads(body)["message"]
+    exchange = only(inspector.history)
+    assert "REQ004" in codes(exchange) and exchange.events == [] and exchange.body == batch
+
+
+def post(body: bytes) -> bytes:
+    return b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
+
+
+async def test_each_event_of_a_batch_counts_against_the_rate_limit(guarded):
+    start, _, _ = guarded
+    receiver = await start(rate_limit=1)  # a burst of 2
+    request = post(orjson.dumps([make_event(), make_event()]))
+    first, second = [await raw(receiver.url, request) for _ in range(2)]
+    assert b" 200 " in first.split(b"\r\n")[0]
+    assert b" 429 " in second.split(b"\r\n")[0]  # the first one's two events took the burst of two
+    big = orjson.dumps([make_event() for _ in range(5)])
+    receiver = await start(rate_limit=2)  # a burst of 4: a batch of 5 is over it, once the bucket is not full
+    assert b" 200 " in (await raw(receiver.url, post(orjson.dumps(make_event())))).split(b"\r\n")[0]
+    answer = await raw(receiver.url, post(big))
+    assert b" 429 " in answer.split(b"\r\n")[0] and b"each event of a batch counts" in answer

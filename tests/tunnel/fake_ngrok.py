@@ -9,7 +9,7 @@ line is this Python, and steer it with environment variables:
   FAKE_NGROK_MODE         ok (default) | fail (an error line repeating the token, exit 1)
                           | hang (print nothing, never exit) | exit (exit 1 silently)
   FAKE_NGROK_DROP_AFTER   seconds after an endpoint opens: log "session closed"
-  FAKE_NGROK_RECORD       a file to which each run appends {"pid", "argv"} as a JSON line
+  FAKE_NGROK_RECORD       a file to which each run appends {"pid", "argv", "token_in_env"} as a JSON line
 
 Without an authtoken (--authtoken or NGROK_AUTHTOKEN) it fails as ngrok does.
 """
@@ -100,7 +100,8 @@ def main(argv: list) -> int:
     record = os.environ.get("FAKE_NGROK_RECORD")
     if record:
         with open(record, "a", encoding="utf-8") as file:
-            file.write(json.dumps({"pid": os.getpid(), "argv": argv}) + "\n")
+            token_in_env = bool(os.environ.get("NGROK_AUTHTOKEN"))
+            file.write(json.dumps({"pid": os.getpid(), "argv": argv, "token_in_env": token_in_env}) + "\n")
     if argv[:1] == ["--version"]:
         print("ngrok version 3.99.0")
         return 0

@@ -76,7 +76,8 @@ def test_serve_opens_the_tunnel_prints_its_url_and_stops_the_agent(tmp_path):
     assert line.startswith("segment-inspector: public URL https://") and ".ngrok-free.app" in line
     assert "paste it into Segment's destination settings" in line
     run = orjson.loads(record.read_text().splitlines()[0])
-    assert run["argv"][-4:] == ["--authtoken", TOKEN, "--region", "eu"]
+    assert run["argv"][-2:] == ["--region", "eu"] and TOKEN not in " ".join(run["argv"])  # not in `ps`
+    assert run["token_in_env"]  # the agent reads it from its environment
     assert run["argv"][run["argv"].index("--config") + 1] == str(tmp_path / "data" / "ngrok" / "ngrok.yml")
     request = urllib.request.Request(server.url, data=orjson.dumps(make_event()), headers=SEGMENT_HEADERS)
     assert urllib.request.urlopen(request, timeout=10).status == 200

@@ -14,6 +14,8 @@ check("REQ002", "error", "The body is over the size limit (--max-body)",
       bad="a 20 MiB body", good="a body under the limit (Segment caps events at 32 KB)")
 check("REQ003", "error", "The body is not a JSON payload: empty, malformed or not UTF-8",
       bad='{"type": "track",}', good='{"type": "track", "event": "Signed Up"}')
+TOO_MANY_EVENTS = check("REQ004", "error", "More events in one request than the inspector reads (10,000)",
+                        bad="a batch of 70,000 events", good="a batch of 100 events").code
 check("INSP001", "error", "The inspector failed while choosing the answer (a bug of ours)",
       bad="(an exception inside segment-inspector)", good="(no exception)")
 

@@ -263,7 +263,7 @@ class Tunnel:
                 url = await self._start()
             except AgentTimeout:
                 reason = f"ngrok did not start within {self.timing.start:g}s (stopped it)"
-            except Exception as err:
+            except Exception as err:  # pyngrok raises many kinds; each is a reason
                 reason = self._reason(err)
             else:
                 was_up, up_since = True, time.monotonic()
@@ -401,7 +401,7 @@ class Tunnel:
                 return f"the ngrok agent exited ({_exit_text(agent.returncode)})"
             try:
                 urls = await self._in_thread(self._endpoints, self.timing.call)
-            except Exception:
+            except Exception:  # timeout, refused, bad answer: the agent is gone
                 if agent.poll() is not None:
                     return f"the ngrok agent exited ({_exit_text(agent.returncode)})"
                 return "the ngrok agent stopped answering"
@@ -436,7 +436,7 @@ class Tunnel:
             result, error = None, None
             try:
                 result = function()
-            except BaseException as err:
+            except BaseException as err:  # handed to the waiting task
                 error = err
             try:
                 loop.call_soon_threadsafe(settle, result, error)

@@ -652,7 +652,7 @@ class History:
             self._wake.clear()
             try:
                 self.flush()
-            except Exception as err:
+            except Exception as err:  # the writer must outlive any error
                 reason = f"{type(err).__name__}: {err}"
                 if self._writer_trouble is None:
                     self.warn(f"cannot write the history's shards ({reason}); retrying, the journals "

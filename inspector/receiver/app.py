@@ -83,11 +83,12 @@ async def receive(request: web.Request) -> web.StreamResponse:
 
 @web.middleware
 async def answering(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The guard knows a connection is being answered, so it is never closed to make room."""
+    """The guard knows when a connection's body is being read and when it is answered, so it
+    closes the slowest readers first to make room, and never one being answered."""
     connection = request.app[GUARD].of(request)
     if connection is None:
         return await handler(request)
-    request.app[GUARD].set(connection, "busy")
+    request.app[GUARD].set(connection, "body")
     try:
         return await handler(request)
     finally:

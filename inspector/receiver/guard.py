@@ -10,9 +10,10 @@ own, so the guard sees each one from its first byte to its last:
 - A client gets HEADER_TIMEOUT seconds to send its request line and headers (Segment
   sends whole requests at once); slower ones are closed. The body's own deadline is
   the handler's (see reading.py).
-- Connections are capped below the process's file limit: when full, the connection
-  that has waited longest for its headers makes room for the new one, so a flood of
-  slow clients cannot keep a real request out.
+- Connections are capped below the process's file limit: when full, the one that is
+  slowest to send what it must (an idle kept-alive connection first, then the one whose
+  headers or body arrive slowest) makes room for the new one, so a flood of slow clients
+  cannot keep a real request out. A connection being answered is never closed.
 - Nothing of this writes a traceback: each kind of event is logged once per
   SUMMARY_EVERY seconds with its count, aiohttp's own complaints and asyncio's
   "out of files" on accept included.
@@ -43,7 +44,7 @@ SWEEP_EVERY = 1.0
 FIRST_BYTES = 1024  # of a refused request, this much is kept
 BACKLOG = 128  # asyncio accepts up to this many at once before any is admitted or closed
 
-State = Literal["headers", "busy", "idle"]  # a request under way, being answered, kept alive
+State = Literal["headers", "body", "busy", "idle"]  # sending its headers, its body; being answered; kept alive
 
 
 def connection_cap() -> int:
@@ -92,20 +93,30 @@ class Guard:
     def opened(self, connection: Connection, transport: asyncio.BaseTransport) -> bool:
         """Admit a connection, making room if needed; False if there is none to make."""
         if len(self.connections) >= self.cap:
-            waiting = [(since, c) for c, (state, since) in self.connections.items() if state != "busy"]
-            if not waiting:
+            slowest = self._slowest()
+            if slowest is None:
                 self.note("connection refused: every connection is busy answering")
                 return False
-            _, oldest = min(waiting, key=lambda pair: pair[0])
-            self.note(f"connection closed to make room (over {self.cap} connections)")
-            oldest.drop()
+            self.note(f"connection closed to make room (over {self.cap} connections): the slowest sender")
+            slowest.drop()
         self.connections[connection] = ("headers", time.monotonic())
         self._by_transport[transport] = connection
         return True
 
+    def _slowest(self) -> Connection | None:
+        """The connection to close first: idle the longest, else the fewest bytes a second sent
+        since its request began (ties: the oldest)."""
+        now = time.monotonic()
+        candidates = [(state != "idle", connection.rate(now), since, connection)
+                      for connection, (state, since) in self.connections.items() if state != "busy"]
+        return min(candidates, key=lambda item: item[:3])[3] if candidates else None
+
     def set(self, connection: Connection, state: State) -> None:
         if connection in self.connections:
-            self.connections[connection] = (state, time.monotonic())
+            now = time.monotonic()
+            if state == "headers":
+                connection.sent, connection.began = 0, now
+            self.connections[connection] = (state, now)
 
     def closed(self, connection: Connection) -> None:
         self.connections.pop(connection, None)
@@ -172,6 +183,8 @@ class Connection(asyncio.Protocol):
         self.peer = "unknown peer"  # as it was when it connected: the transport is gone once it hangs up
         self._head = bytearray()
         self._passing = True
+        self.sent = 0  # bytes since its request began
+        self.began = time.monotonic()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -187,6 +200,7 @@ class Connection(asyncio.Protocol):
             self.guard.set(self, "headers")
             self._head.clear()
         starts = not self._head
+        self.sent += len(data)
         if len(self._head) < FIRST_BYTES:
             self._head += data[: FIRST_BYTES - len(self._head)]
         if starts and data[:8].upper() == b"CONNECT ":
@@ -209,6 +223,10 @@ class Connection(asyncio.Protocol):
         self.handler.resume_writing()
 
     # -- what the guard and the handler ask of it -------------------------------------
+
+    def rate(self, now: float) -> float:
+        """Bytes a second its request has come at."""
+        return self.sent / max(now - self.began, 1e-3)
 
     def answered(self) -> None:
         """A request's answer is done: the connection waits, kept alive, for the next."""

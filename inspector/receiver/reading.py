@@ -25,7 +25,9 @@ from .limit import OWN_HEADER, own_delivery
 KEPT_HEAD = 64 * 1024
 # Past this we stop reading an oversize body and let the connection close.
 DRAIN_LIMIT = 64 * 1024 * 1024
-BODY_TIMEOUT = 10.0
+BODY_TIMEOUT = 10.0  # seconds for a whole body
+BODY_GRACE = 2.0  # seconds a body may take to start arriving
+MIN_BODY_RATE = 8 * 1024.0  # bytes a second on average after the grace: a client slower than this is closed
 LARGE_BODY = 256 * 1024  # bodies this large are read into an exchange off the event loop
 READER_THREADS = 2
 
@@ -37,20 +39,23 @@ class BodyTimeout(Exception):
 async def read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
     """The body, or only its head when it is over `limit`, and its full size.
 
-    Raises BodyTimeout (with what came) past BODY_TIMEOUT, and aiohttp's payload errors
-    for a body the parser cannot read (bad chunking).
+    A body must arrive within BODY_TIMEOUT, and after its first BODY_GRACE seconds at
+    MIN_BODY_RATE on average: each wait for more lasts only until the rate would fall short.
+    Raises BodyTimeout (with what came) when it does not, and aiohttp's payload errors for a
+    body the parser cannot read (bad chunking).
     """
     chunks: list[bytes] = []
     size = 0
     kept = 0
-    deadline = asyncio.get_running_loop().time() + BODY_TIMEOUT
+    start = asyncio.get_running_loop().time()
+    deadline = start + BODY_TIMEOUT
     content = request.content
     while True:
         if content.is_eof():  # all of it has arrived: nothing to wait for, no deadline to arm
             chunk = await content.readany()
         else:
             try:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout_at(min(deadline, start + BODY_GRACE + size / MIN_BODY_RATE)):
                     chunk = await content.readany()
             except TimeoutError:
                 raise BodyTimeout(b"".join(chunks), size) from None
@@ -123,18 +128,23 @@ async def read_or_refuse(request: web.Request, limit: int, guard: Guard,
     """The body (its head when over `limit`) and its full size; or, for a body that cannot be
     read (not all there within BODY_TIMEOUT: 408; broken: 400), also the refused exchange to
     keep and answer, after which the connection must close."""
+    connection = guard.of(request)
     try:
         body, size = await read_body(request, limit)
     except BodyTimeout as late:
         body, size = late.args
         exchange = plain(request, body, size, kind)
-        guard.note(f"connection closed: no complete body within {BODY_TIMEOUT:g} s")
-        refuse(exchange, 408, "WIRE005", f"the body did not arrive within {BODY_TIMEOUT:g} s ({size} bytes came)")
+        guard.note("connection closed: a body too slow (under "
+                   f"{MIN_BODY_RATE / 1024:g} KiB/s after {BODY_GRACE:g} s, or not whole within {BODY_TIMEOUT:g} s)")
+        refuse(exchange, 408, "WIRE005", f"the body did not arrive in time ({size} bytes came): a body must "
+               f"arrive at {MIN_BODY_RATE / 1024:g} KiB/s after {BODY_GRACE:g} s, and whole within {BODY_TIMEOUT:g} s")
         return body, size, exchange
-    except Exception as err:
+    except Exception as err:  # bad chunking, a body cut short: the client's doing
         exchange = plain(request, b"", 0, kind)
         refuse(exchange, 400, "WIRE003", f"the body cannot be read: {err}")
         return b"", 0, exchange
+    if connection is not None:
+        guard.set(connection, "busy")  # the body is in: never closed to make room now
     return body, size, None
 
 
@@ -162,7 +172,7 @@ def keep(hub: Hub, exchange: Exchange, guard: Guard) -> web.Response | None:
         hub.record(exchange)
     except HistoryUnavailable as err:  # not on disk: Segment must not take it as delivered
         return web.json_response({"message": str(err)}, status=503)
-    except Exception as err:
+    except Exception as err:  # not kept: say so, and let Segment retry
         guard.note("a request could not be kept: answered 503", f"{type(err).__name__}: {err}")
         return web.json_response({"message": "segment-inspector could not keep this request; "
                                              "send it again"}, status=503)

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import inspector.core.auth
+import inspector.core.auth  # registers AUTH codes
 import inspector.core.checks as checks
-import inspector.core.headers
-import inspector.core.intake
+import inspector.core.headers  # registers HDR codes
+import inspector.core.intake  # registers REQ codes
 import inspector.receiver  # noqa: F401  (registers INSP codes)
 from inspector.core.checks import CHECKS, check, finding, url_for
 

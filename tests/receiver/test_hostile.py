@@ -400,3 +400,45 @@ async def test_each_event_of_a_batch_counts_against_the_rate_limit(guarded):
     assert b" 200 " in (await raw(receiver.url, post(orjson.dumps(make_event())))).split(b"\r\n")[0]
     answer = await raw(receiver.url, post(big))
     assert b" 429 " in answer.split(b"\r\n")[0] and b"each event of a batch counts" in answer
+
+
+async def test_a_body_slower_than_the_minimum_rate_gets_408_after_the_grace(guarded, monkeypatch):
+    start, _, history = guarded
+    monkeypatch.setattr(reading, "BODY_GRACE", 0.2)  # and 8 KiB/s after it: a trickle is closed soon
+    receiver = await start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port_of(receiver.url))
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{")
+    await writer.drain()
+    for _ in range(10):  # a byte now and then, at a slow-body attacker's pace, until cut off
+        try:
+            writer.write(b" ")
+        except ConnectionError:
+            break
+        await asyncio.sleep(0.05)
+    try:  # closed at once: what it sent after the answer may turn the close into a reset
+        await asyncio.wait_for(reader.read(), 15)
+    except ConnectionResetError:
+        pass
+    writer.close()
+    kept = only(history)
+    assert kept.answer.status == 408 and "WIRE005" in codes(kept) and b"KiB/s" in kept.answer.body
+
+
+async def test_when_connections_are_full_the_slowest_body_makes_room(guarded):
+    start, _, _ = guarded
+    receiver = await start(max_connections=5)
+    slow = []
+    for _ in range(5):  # headers, then a body that hardly comes
+        reader, writer = await asyncio.open_connection("127.0.0.1", port_of(receiver.url))
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+        await writer.drain()
+        slow.append((reader, writer))
+    await until(lambda: [state for state, _ in receiver.guard.connections.values()].count("body") == 5,
+                what="five bodies being read")
+    body = orjson.dumps(make_event())
+    answer = await raw(receiver.url, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                                     b"Connection: close\r\n\r\n" % len(body) + body)
+    assert b" 200 " in answer.split(b"\r\n")[0]
+    await until(lambda: any(reader.at_eof() for reader, _ in slow), what="a slow body closed")
+    for _, writer in slow:
+        writer.close()

@@ -91,8 +91,11 @@ async def replay_one(session: aiohttp.ClientSession, exchange: Exchange, url: st
     """Send one request; the answer, and False when the target could not be reached at all."""
     first = exchange.events[0] if len(exchange.events) == 1 else None
     key = api_key if api_key is not None else (exchange.auth.key if exchange.auth else None)
-    destination, reached = await request(session, url, exchange.body, timeout=timeout, headers=segment_headers(
-        key, exchange.header("X-Segment-Settings")))
+    headers = segment_headers(key, exchange.header("X-Segment-Settings"))
+    encoding = exchange.header("Content-Encoding")
+    if encoding:  # the body is sent again as it came: compressed, saying so
+        headers["Content-Encoding"] = encoding
+    destination, reached = await request(session, url, exchange.body, timeout=timeout, headers=headers)
     status, answer = destination.status, endpoint_answer(destination, "destination", url)
     return ReplayResult(exchange.id, exchange_label(exchange), first.message_id if first else None, status,
                         destination.duration, destination.body, answer.message if answer else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .intake import events_of, parse_body
+from .intake import parse_body
 
 
 def _located(events: list[Any], where: str, indexed: bool) -> list[tuple[str, Any]]:
@@ -17,6 +17,12 @@ class UnreadableError(ValueError):
     """Input that is neither JSON nor JSON Lines, with where it goes wrong."""
 
 
+def _elements(data: Any) -> list[Any]:
+    """A document's elements: each of an array, else the document itself (a Tracking API batch
+    stays whole: the linter reads it as the call it is)."""
+    return data if isinstance(data, list) else [data]
+
+
 def read_events(data: bytes, name: str, problems: list[str] | None = None) -> list[tuple[str, Any]]:
     """`(where, event)` pairs: `name` for a single document (`name[INDEX]` for an array's
     elements), `name:LINE` for JSON Lines (`name:LINE[INDEX]` for a line holding an array).
@@ -26,7 +32,7 @@ def read_events(data: bytes, name: str, problems: list[str] | None = None) -> li
     """
     whole, error = parse_body(data)
     if error is None:
-        return _located(events_of(whole), name, isinstance(whole, list) and len(whole) != 1)
+        return _located(_elements(whole), name, isinstance(whole, list) and len(whole) != 1)
     if error.message.startswith("empty body"):
         raise UnreadableError(f"{name}: empty, no events to read")
     found: list[tuple[str, Any]] = []
@@ -41,7 +47,7 @@ def read_events(data: bytes, name: str, problems: list[str] | None = None) -> li
                 raise UnreadableError(f"{name}, line {number}: {line_error.message}")
             problems.append(f"{name}, line {number}: {line_error.message}")
             continue
-        found += _located(events_of(value), f"{name}:{number}", isinstance(value, list))
+        found += _located(_elements(value), f"{name}:{number}", isinstance(value, list))
     if not found:
         raise UnreadableError(f"{name}: not JSON or JSON Lines: {error.message}")
     return found

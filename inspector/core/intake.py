@@ -17,7 +17,7 @@ from typing import Any, Literal
 import orjson
 
 from .auth import auth_findings, decode_basic
-from .checks import finding, lint
+from .checks import finding, is_tracking_batch, lint
 from .checks.request import TOO_MANY_EVENTS
 from .checks.wire import SURROGATE, visible_surrogates
 from .headers import check_headers
@@ -114,8 +114,13 @@ def decode_content(encoding: str | None, body: bytes, limit: int = DEFAULT_MAX_D
 
 
 def events_of(data: Any) -> list[Any]:
-    """The events in a body: one object, or each element of a batch array."""
-    return data if isinstance(data, list) else [data]
+    """The events in a body: one object, each element of a batch array, or of a Tracking API
+    batch `{"batch": [...]}` posted to the partner receiver."""
+    if isinstance(data, list):
+        return data
+    if is_tracking_batch(data):
+        return list(data["batch"])
+    return [data]
 
 
 Kind = Literal["", "source", "delivery", "review"]

@@ -1,4 +1,6 @@
-"""`json`: one file per request body, exactly as received, or re-indented with `pretty`.
+"""`json`: one file per request body, as sent (decoded, when it came compressed), or
+re-indented with `pretty`. A fixture is an event to feed a test: the raw bytes, compressed
+or not, stay in HAR and curl, with their headers.
 
 Files are numbered in the order given (`0001-track-Order_Completed.json`), so a
 directory listing is the order of arrival. A body that is not JSON is still written
@@ -16,7 +18,7 @@ from .common import dump_json, safe_name
 
 
 @exporter("json", default_name="segment-events", many=True,
-          help="a directory, one file per request body exactly as received (--pretty re-indents JSON)")
+          help="a directory, one file per request body as sent, decoded if compressed (--pretty re-indents JSON)")
 def json_files(exchanges: Sequence[Exchange], options: ExportOptions) -> Export:
     files: dict[str, bytes] = {}
     skipped: list[Skipped] = []
@@ -26,7 +28,7 @@ def json_files(exchanges: Sequence[Exchange], options: ExportOptions) -> Export:
         if not exchange.body:
             skipped.append(Skipped(exchange.id, f"no body ({exchange.method} {exchange.path})"))
             continue
-        body = exchange.body
+        body = exchange.content
         if options.pretty:
             data, error = parsed(exchange)
             pretty = dump_json(data, indent=True) if error is None else None

@@ -1,7 +1,8 @@
 '''`pytest`: a Python module to drop into a test suite, with the captured events as data.
 
 The module holds `SEGMENT_HEADERS` (what Segment sent with the first request),
-`REQUESTS` (each request's headers and its body exactly as received, as bytes),
+`REQUESTS` (each request's headers and its body exactly as received, as bytes: compressed
+when it came so, with its Content-Encoding, which the module's `decoded()` undoes),
 `EVENTS` (each event as a Python literal, a batch split into its events) and two
 parametrized fixtures, `segment_event` and `segment_request`, with ids made of the
 event's type and name. Two example tests use them and pass as generated: they check
@@ -43,7 +44,9 @@ request, with ids made of the event's type and name. For example:
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 
 import pytest
 
@@ -78,9 +81,26 @@ def test_event_is_a_json_object(segment_event):
     assert isinstance(segment_event, dict)
 
 
+def decoded(segment_request):
+    """The body as your endpoint reads it: undone of its Content-Encoding (gzip, deflate, br)."""
+    body = segment_request["body"]
+    encoding = {{k.lower(): v for k, v in segment_request["headers"].items()}}.get("content-encoding", "")
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        if coding in ("gzip", "x-gzip"):
+            body = gzip.decompress(body)
+        elif coding == "deflate":
+            try:
+                body = zlib.decompress(body)
+            except zlib.error:  # raw deflate, as some clients send it
+                body = zlib.decompress(body, -zlib.MAX_WBITS)
+        elif coding == "br":
+            body = pytest.importorskip("brotli").decompress(body)
+    return body
+
+
 def test_request_body_holds_the_events(segment_request):
     """An example to replace: post the request to your endpoint, expect a 2xx."""
-    data = json.loads(segment_request["body"])
+    data = json.loads(decoded(segment_request))
     events = [event for event in (data if isinstance(data, list) else [data]) if isinstance(event, dict)]
     assert events == segment_request["events"]
 '''

@@ -16,7 +16,7 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Static, Te
 from textual.widgets.option_list import Option
 
 from ...core import LOCAL_URL
-from ...core.checks import lint
+from ...core.checks import is_tracking_batch, lint
 from ...core.generate import examples, restamped
 from ...core.intake import events_of, parse_body
 from ...core.jsonview import pretty
@@ -128,7 +128,8 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
             self.notify("the event is not JSON: nothing to restamp", severity="warning", markup=False)
             return
         fresh = [restamped(event, self.rng) if isinstance(event, dict) else event for event in events_of(data)]
-        editor.load_text(editable(fresh if isinstance(data, list) else fresh[0]))
+        whole = fresh if isinstance(data, list) else {**data, "batch": fresh} if is_tracking_batch(data) else fresh[0]
+        editor.load_text(editable(whole))
 
     def action_send(self) -> None:
         url = self.query_one("#url", Input).value.strip()

@@ -13,7 +13,9 @@ request, with ids made of the event's type and name. For example:
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 
 import pytest
 
@@ -157,8 +159,25 @@ def test_event_is_a_json_object(segment_event):
     assert isinstance(segment_event, dict)
 
 
+def decoded(segment_request):
+    """The body as your endpoint reads it: undone of its Content-Encoding (gzip, deflate, br)."""
+    body = segment_request["body"]
+    encoding = {k.lower(): v for k, v in segment_request["headers"].items()}.get("content-encoding", "")
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        if coding in ("gzip", "x-gzip"):
+            body = gzip.decompress(body)
+        elif coding == "deflate":
+            try:
+                body = zlib.decompress(body)
+            except zlib.error:  # raw deflate, as some clients send it
+                body = zlib.decompress(body, -zlib.MAX_WBITS)
+        elif coding == "br":
+            body = pytest.importorskip("brotli").decompress(body)
+    return body
+
+
 def test_request_body_holds_the_events(segment_request):
     """An example to replace: post the request to your endpoint, expect a 2xx."""
-    data = json.loads(segment_request["body"])
+    data = json.loads(decoded(segment_request))
     events = [event for event in (data if isinstance(data, list) else [data]) if isinstance(event, dict)]
     assert events == segment_request["events"]

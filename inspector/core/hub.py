@@ -158,12 +158,16 @@ class Hub:
     # -- the receiver's side -----------------------------------------------------
 
     async def answer(self, exchange: Exchange) -> Answer:
-        """Choose the answer to an exchange, waiting for a person if it is held."""
-        exchange.redelivery = self.history.redelivery(
-            [event.message_id or "" for event in exchange.events], exchange.time, exchange.id)
+        """Choose the answer to an exchange, waiting for a person if it is held. A Tracking API
+        call (kind "source") is answered by the rules, holds and the default too, never forwarded:
+        its events are delivered by local Segment once it is accepted."""
+        source = exchange.kind == "source"
+        if not source:  # an SDK's events come again as deliveries, with the same messageIds
+            exchange.redelivery = self.history.redelivery(
+                [event.message_id or "" for event in exchange.events], exchange.time, exchange.id)
         self._notify("arrived", exchange)
         decision = self.policy.decide(exchange)
-        forward = self.policy.forward
+        forward = None if source else self.policy.forward
         mirror = None
         if forward is not None and forward.mirror and not exchange.truncated:
             # Mirror: forwarded alongside the policy's answer, and awaited before answering
@@ -234,7 +238,7 @@ class Hub:
         try:
             return await asyncio.wait_for(asyncio.shield(future), hold.timeout)
         except TimeoutError:
-            forward = self.policy.forward if self.policy.forwarding else None
+            forward = self.policy.forward if self.policy.forwarding and exchange.kind != "source" else None
             return hold.fallback or forward or self.policy.default, "hold timeout"
         finally:
             self._held.pop(exchange.id, None)
@@ -347,8 +351,8 @@ class Hub:
         forward URL) answers to it; False if it is no longer held or there is no URL."""
         url = url or (self.policy.forward.url if self.policy.forward else None)
         held = self._held.get(exchange_id)
-        if url is None or held is None or held.future.done():
-            return False
+        if url is None or held is None or held.future.done() or held.exchange.kind == "source":
+            return False  # an SDK's call is not a partner request: local Segment delivers its events
         held.future.set_result((Forward(url), "hold: forward"))
         return True
 

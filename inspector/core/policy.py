@@ -193,7 +193,10 @@ class Policy:
         return self.forward is not None and not self.forward.mirror
 
     def decide(self, exchange: Exchange) -> Decision:
-        refusal = self._size_refusal(exchange) if self.forwarding else self._refusal(exchange)
+        """The reply; a Tracking API call (kind "source", already checked as Segment's API checks
+        it, write keys included) goes to the rules, the hold and the default, never forward."""
+        source = exchange.kind == "source"
+        refusal = self._size_refusal(exchange) if self.forwarding or source else self._refusal(exchange)
         if refusal is not None:
             return refusal
         # The summary is made only when a query needs it: it is not free on the hot path.
@@ -205,7 +208,7 @@ class Policy:
             if self.hold.count is not None:
                 self.hold.count -= 1
             return Decision(None, "hold")
-        if self.forward is not None and not self.forward.mirror:
+        if self.forward is not None and not self.forward.mirror and not source:
             return Decision(None, "forward", self.forward.url)
         return Decision(self.default, "default")
 

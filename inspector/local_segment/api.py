@@ -26,8 +26,9 @@ from ..core.intake import read
 from ..core.model import Answer, Event, Exchange
 from ..receiver.guard import Guard, peer_of
 from ..receiver.limit import CLIENT, RateLimit
-from ..receiver.reading import closing, headers_of, keep, read_or_refuse, response_of
-from .calls import MAX_BATCH, PATHS, SUCCESS, Refused, check_write_key, lint_call, read_call
+from ..receiver.reading import closing, headers_of, keep, plain, read_or_refuse, response_of
+from .calls import MAX_BATCH, PATHS, SUCCESS, Call, Refused, check_write_key, lint_call, read_call
+from .cors import PREFLIGHT, cors
 from .deliveries import Deliveries
 from .options import TrackingOptions
 from .pipeline import Dedupe, process
@@ -59,29 +60,42 @@ class Tracking:
     async def receive(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         raw, size, refused = await read_or_refuse(request, READ_LIMIT, self.guard, "source")
-        exchange, deliveries = (refused, []) if refused is not None else self._call(request, raw, size)
+        exchange, call = (refused, None) if refused is not None else self._read(request, raw, size)
+        deliveries: list[dict[str, Any]] = []
+        if call is not None:
+            deliveries = await self._answer(exchange, call)
         exchange.duration = time.perf_counter() - started
         assert exchange.answer is not None  # each way above answers
         # On disk before Segment's answer: nothing acknowledged is lost.
         unkept = keep(self.hub, exchange, self.guard)
         if refused is not None:  # a body not read whole cannot be followed
-            return await closing(request, unkept or response_of(exchange.answer))
+            return await closing(request, cors(request, unkept or response_of(exchange.answer)))
         if unkept is not None:
             unkept.force_close()
-            return unkept
+            return cors(request, unkept)
         if deliveries:
             target = self.options.deliver_to or own_url(request)
             self.deliveries.add(exchange.id, deliveries, target, self.options.deliver_to is None)
-        return response_of(exchange.answer)
+        return cors(request, response_of(exchange.answer))
 
-    def _call(self, request: web.Request, raw: bytes, size: int) -> tuple[Exchange, list[dict[str, Any]]]:
-        """The source call as kept and answered, and the events to deliver."""
+    async def preflight(self, request: web.Request) -> web.StreamResponse:
+        """A browser asking whether analytics.js may post here (it asks before a call with
+        X-Retry-Count): yes, as Segment's API answers, 204 and kept as the SDK's."""
+        exchange = plain(request, b"", 0, "source")
+        exchange.answer = Answer(204, b"", "tracking api", "CORS preflight", content_type="")
+        keep(self.hub, exchange, self.guard)
+        response = web.Response(status=204)
+        response.headers.update(PREFLIGHT)
+        return cors(request, response)
+
+    def _read(self, request: web.Request, raw: bytes, size: int) -> tuple[Exchange, Call | None]:
+        """The source call as read and checked as Segment's API checks it; with no Call when it
+        was refused (and answered)."""
         path, _, query = request.raw_path.partition("?")
         exchange = read(method=request.method, path=path, query=query, peer=peer_of(request),
                         headers=headers_of(request), body=raw, body_size=size, kind="source",
                         max_decoded=READ_LIMIT)
         assert exchange.auth is not None
-        deliveries: list[dict[str, Any]] = []
         try:
             if exchange.truncated:
                 raise Refused(400, f"the body is {size} bytes, over Segment's limit of 500 KB")
@@ -103,16 +117,30 @@ class Tracking:
                 raise
             self._admit(request, exchange, len(call.events))
             exchange.findings += lint_call(call, exchange.time)
-            exchange.pipeline, deliveries = process(call, exchange.time, self.dedupe, self.options.destination)
-            exchange.answer = Answer(200, SUCCESS, "tracking api", f"{len(deliveries)} of {len(call.events)} "
-                                     "events to deliver")
         except Refused as refused:
             if refused.status == 400:
                 exchange.findings.append(finding(REFUSED, refused.message, "$"))
             exchange.answer = Answer(refused.status, orjson.dumps({"message": refused.message}), "tracking api",
                                      refused.message,
                                      headers=[("Retry-After", refused.retry_after)] if refused.retry_after else [])
-        return exchange, deliveries
+            return exchange, None
+        return exchange, call
+
+    async def _answer(self, exchange: Exchange, call: Call) -> list[dict[str, Any]]:
+        """The answer the user chose (rules, hold, the default), and the events to deliver: none
+        unless it is a 2xx, as Segment accepts nothing it did not answer 2xx."""
+        answer = await self.hub.answer(exchange)
+        if not 200 <= answer.status < 300:
+            answer.detail = f"{answer.detail}; not accepted: its events are not delivered".lstrip("; ")
+            return []
+        exchange.pipeline, deliveries = process(call, exchange.time, self.dedupe, self.options.destination)
+        if answer.chosen_by == "default" and answer.status == 200:  # what Segment's API says
+            exchange.answer = Answer(200, SUCCESS, "tracking api", "", answer.delay)
+        accepted = exchange.answer
+        assert accepted is not None
+        accepted.detail = (f"{accepted.detail}; " if accepted.detail else "") + \
+            f"{len(deliveries)} of {len(call.events)} events to deliver"
+        return deliveries
 
     def _admit(self, request: web.Request, exchange: Exchange, events: int) -> None:
         """Refused with 429 (nothing of the call accepted, so nothing is lost) when its events would
@@ -145,6 +173,7 @@ def install(app: web.Application, hub: Hub, options: TrackingOptions | None, gua
     tracking = app[TRACKING] = Tracking(hub, options, guard, limit)
     for path in PATHS:
         app.router.add_post(path, tracking.receive)
+        app.router.add_route("OPTIONS", path, tracking.preflight)
 
     async def stopping(_: web.Application) -> None:
         await tracking.close()

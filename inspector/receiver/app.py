@@ -16,6 +16,7 @@ from ..core.intake import received
 from ..core.model import Answer, Exchange
 from ..core.policy import Reply
 from ..local_segment.calls import PATHS
+from ..local_segment.cors import cors
 from .forward import Forwarder
 from .guard import Guard, peer_of
 from .limit import CLIENT, OWN_HEADER, RETRY_AFTER, RateLimit, own_delivery, own_link
@@ -110,7 +111,7 @@ async def limited(request: web.Request, handler: Handler) -> web.StreamResponse:
     exchange = plain(request, b"", request.content_length or 0, "source" if source else "")
     answer = refuse(exchange, 429, "WIRE004", limiter.message(hub))
     answer.headers = [("Retry-After", RETRY_AFTER)]
-    response = response_of(answer)
+    response = cors(request, response_of(answer)) if source else response_of(answer)
     response.force_close()  # the body is not read: the connection cannot carry another request
     if limiter.keep_refused():
         keep(hub, exchange, request.app[GUARD])

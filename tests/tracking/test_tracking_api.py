@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import uuid
 import zlib
@@ -215,7 +216,7 @@ async def test_own_partner_side_rules_drive_retries_and_show_links(tmp_path, cap
     lists each event's fate on the source call and the source call on each delivery."""
     from inspector.core.policy import parse_rule
 
-    policy = Policy(rules=[parse_rule('event:"Order Completed" => 503')])
+    policy = Policy(rules=[parse_rule('kind:"" event:"Order Completed" => 503')])  # the deliveries, not the call
     async with open_local(tmp_path, TrackingOptions(time_scale=0.001, retries=1), policy) as local:
         ok, failing = track(), track(event="Order Completed")
         await local.call("/v1/batch", {"batch": [ok, failing]})
@@ -283,7 +284,7 @@ async def test_show_and_the_list_tell_a_source_call_by_its_fates_not_a_partner_v
     from inspector.core import naming
     from inspector.core.policy import parse_rule
 
-    policy = Policy(rules=[parse_rule('event:"Order Completed" => 503')])
+    policy = Policy(rules=[parse_rule('kind:"" event:"Order Completed" => 503')])
     async with open_local(tmp_path, TrackingOptions(time_scale=0.001, retries=2), policy) as local:
         ok, failing = track(), track(event="Order Completed")
         await local.call("/v1/batch", {"batch": [ok, failing]})
@@ -336,3 +337,53 @@ async def test_lone_surrogates_are_answered_kept_flagged_and_delivered(local: Lo
     assert source.body == raw and "WIRE001" in [f.code for f in source.findings]
     await local.until(lambda: len(local.delivered()) == 1, "delivered")
     assert b"\\ud" in local.delivered()[0].body  # the escape, as text, not a broken string
+
+
+async def test_the_sdks_answer_is_chosen_like_a_partner_requests(tmp_path) -> None:
+    """--respond, a rule and a hold answer the SDK's call; a call not answered 2xx is not accepted."""
+    from inspector.core.policy import Reply, parse_rule
+    from inspector.core.query import parse
+
+    policy = Policy(default=Reply(200), rules=[parse_rule("kind:source event:Refused => 503:try later")])
+    async with open_local(tmp_path, TrackingOptions(time_scale=0.001), policy) as local:
+        status, body = await local.call("/v1/track", track(event="Refused"))
+        assert (status, body) == (503, {"message": "try later"})
+        refused = local.exchanges("source")[-1]
+        assert refused.answer.chosen_by == "rule 1" and refused.pipeline == []
+        assert "not accepted" in refused.answer.detail
+        assert (await local.call("/v1/track", track()))[0] == 200  # the default: Segment's {"success": true}
+        local.hub.set_default(Reply(500))
+        assert (await local.call("/v1/track", track()))[0] == 500
+        local.hub.set_default(Reply(200))
+        local.hub.start_holding(parse("kind:source"))
+        call = asyncio.ensure_future(local.call("/v1/track", track(event="Held")))
+        await local.until(lambda: local.hub.held(), "the SDK's call held")
+        [(held, _)] = local.hub.held()
+        assert held.kind == "source" and not local.hub.resolve_forward(held.id, "http://127.0.0.1:9/")
+        local.hub.resolve(held.id, Reply(429, "slow down"))
+        assert (await call)[0] == 429
+        local.hub.stop_holding()
+        await local.tracking.settle()
+        assert [e.events[0].event for e in local.delivered()] == ["Signed Up"]
+
+
+async def test_a_browser_may_call_the_tracking_api_from_any_page(local: Local) -> None:
+    """analytics.js's retry carries X-Retry-Count, so the browser asks first (a CORS preflight)."""
+    origin = {"Origin": "http://shop.example:3000"}
+    preflight = {**origin, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type,x-retry-count"}
+    async with local.session.options(local.url.rstrip("/") + "/v1/batch", headers=preflight) as response:
+        assert response.status == 204
+        assert response.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+        allowed = response.headers["Access-Control-Allow-Headers"].lower()
+        assert all(name in allowed for name in ("content-type", "x-retry-count", "authorization"))
+    status, _ = await local.call("/v1/batch", {"batch": [track()]}, headers=origin)
+    async with local.session.post(local.url.rstrip("/") + "/v1/t", data=orjson.dumps(track()),
+                                  headers={**origin, "Content-Type": "text/plain"}) as response:
+        assert response.status == 200 and response.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+    assert status == 200
+    await local.tracking.settle()
+    preflights = [e for e in local.exchanges() if e.method == "OPTIONS"]
+    assert [(e.kind, e.answer.status) for e in preflights] == [("source", 204)]  # kept, never a delivery
+    assert len(local.delivered()) == 2

@@ -40,7 +40,8 @@ def text(report: ReviewReport) -> list[str]:
     latency = report.latency
     if latency.count:
         lines.append(f"latency on the corpus: p50 {_ms(latency.percentile(50))}, p95 {_ms(latency.percentile(95))}, "
-                     f"p99 {_ms(latency.percentile(99))}, max {_ms(latency.max if latency.count else None)}")
+                     f"p99 {_ms(latency.percentile(99))}, max {_ms(latency.max if latency.count else None)}"
+                     + _timed_out(report))
     failing = [e.id for check in report.checks if check.verdict != "pass" for e in check.exchanges[:1]]
     if failing:
         lines.append(f"open a failure: segment-inspector show {failing[0]}  (all kept in history session "
@@ -105,6 +106,12 @@ def exchange_markdown(exchange: Exchange) -> list[str]:
             f"Answer{took}:", "", *_block(answer), ""]
 
 
+def _timed_out(report: ReviewReport) -> str:
+    if not report.timed_out:
+        return ""
+    return f" ({report.timed_out} timed out, each counted at the timeout)"
+
+
 def markdown(report: ReviewReport) -> str:
     """The report a partner attaches to the submission: endpoint, date, checks, latency, failures."""
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report.started))
@@ -116,10 +123,13 @@ def markdown(report: ReviewReport) -> str:
     lines += ["## Checks", "", "| Check | Verdict | What happened |", "|---|---|---|"]
     lines += [f"| [{_cell(c.title)}]({c.link}) | {MARK[c.verdict]} | {_cell(c.detail)} |" for c in report.checks]
     lines += ["", "## Latency", "", "Answer times of the corpus (generated events and Segment's tester templates).",
-              "", "| p50 | p95 | p99 | max |", "|---|---|---|---|"]
+              "", "| p50 | p95 | p99 | max | timed out |", "|---|---|---|---|---|"]
     latency = report.latency
     lines += [f"| {_ms(latency.percentile(50))} | {_ms(latency.percentile(95))} | {_ms(latency.percentile(99))} "
-              f"| {_ms(latency.max if latency.count else None)} |", ""]
+              f"| {_ms(latency.max if latency.count else None)} | {report.timed_out} |", ""]
+    if report.timed_out:
+        lines += [f"{report.timed_out} request{'s' * (report.timed_out != 1)} got no answer within the timeout: "
+                  "each counts at the timeout.", ""]
     flagged = [check for check in report.checks if check.verdict != "pass"]
     lines += ["## Failures and warnings", ""]
     if not flagged:

@@ -76,6 +76,7 @@ class ReviewReport:
     seconds: float = 0.0
     checks: list[Check] = field(default_factory=list)
     latency: Latencies = field(default_factory=lambda: Latencies(random.Random()))  # the corpus's answers
+    timed_out: int = 0  # of the corpus, requests with no answer within the timeout (counted at the timeout)
     sent: int = 0
     down: str | None = None  # the endpoint could not be reached at all
     session: str = ""  # the history session holding every request sent
@@ -93,7 +94,8 @@ class ReviewReport:
         return {"endpoint": self.url, "started": self.started, "seconds": round(self.seconds, 3),
                 "sent": self.sent, "down": self.down, "session": self.session, "review": self.id,
                 "verdicts": {verdict: self.count(verdict) for verdict in VERDICTS},
-                "latency_ms": latency_ms(self.latency), "checks": [check.to_doc() for check in self.checks]}
+                "latency_ms": latency_ms(self.latency) | {"timed_out": self.timed_out},
+                "checks": [check.to_doc() for check in self.checks]}
 
 
 @dataclass(slots=True)
@@ -195,7 +197,7 @@ class Review:
             try:
                 for scenario in (self.https, self.calls, self.delete, self.wrong_key, self.missing_key,
                                  self.malformed, self.unknown_type, self.scale, self.latency,
-                                 self.redelivery, self.replay, self.casing, self.answers):
+                                 self.redelivery, self.replay, self.casing, self.answers, self.findings):
                     check = await scenario()
                     self.report.checks.append(check)
                     if self.on_check is not None:
@@ -319,6 +321,9 @@ class Review:
         for result in results:
             if result.destination.status is not None:
                 self.report.latency.add(result.destination.duration)
+            elif (result.destination.error or "").startswith("no answer within"):  # as slow as Segment waits
+                self.report.timed_out += 1
+                self.report.latency.add(max(result.destination.duration, self.options.timeout))
         declared = [r for r in results if r.destination.status == 501
                     and {e.type for e in r.exchange.events} <= self.options.unsupported]
         failed = [r for r in results if not _accepted(r) and r not in declared]
@@ -444,6 +449,40 @@ class Review:
         if errors == 0:
             return check.judge("warn", "not exercised: the endpoint never answered an error")
         return check.judge("pass", f"all {errors} error answers are JSON with a message")
+
+
+    async def findings(self) -> Check:
+        check = Check("findings", "nothing else is off in the endpoint's answers",
+                      "Every answer is judged as Segment would read it (ANS codes); what no check above "
+                      "already reported is listed here, so nothing the judge saw goes unsaid.", GUIDE)
+        judged = {check.id: check.verdict for check in self.report.checks}
+        found: dict[str, list[Attempt]] = {}
+        for result in self.attempts:
+            for finding in result.findings:
+                if finding.severity == "info":
+                    continue
+                owners = COVERED_BY.get(finding.code, ())
+                if any(judged.get(owner, "pass") != "pass" for owner in owners):
+                    continue  # that check already warned or failed on it
+                kept = found.setdefault(finding.code, [])
+                if not kept or kept[-1] is not result:
+                    kept.append(result)
+        if not found:
+            return check.judge("pass", f"no finding on the {len(self.attempts)} answers beyond the checks above")
+        parts = []
+        for code, results in sorted(found.items(), key=lambda item: -len(item[1])):
+            example = next(f for f in results[0].findings if f.code == code)
+            parts.append(f"{len(results)} x {code} (e.g. {example.message})")
+        return check.judge("warn", "; ".join(parts), [results[0].exchange for results in found.values()])
+
+
+# The checks above that judge a finding's code already: it is listed by `findings` only when they passed.
+COVERED_BY: dict[str, tuple[str, ...]] = {
+    "ANS002": ("delete",), "ANS004": ("wrong-key", "missing-key", "malformed"),
+    "ANS005": ("wrong-key", "missing-key", "malformed"),
+    **dict.fromkeys(("ANS006", "ANS007", "ANS008", "ANS009", "ANS010"), ("answers",)),
+    **dict.fromkeys(("ANS011", "ANS012", "ANS013"), ("latency",)), "ANS015": ("redelivery",),
+}
 
 
 async def review(options: ReviewOptions, **callbacks: Any) -> ReviewReport:

@@ -25,7 +25,7 @@ def endpoint(*flaws: str) -> web.Application:
     """Segment's contract, kept except for the named flaws: no-key-check, no-delete, html-500,
     html-errors (every error an HTML page), never-errors (200 to anything), slow (4.3 s to one
     event: a real answer past the 4 s limit), silent (no answer to it until the client hangs up),
-    redirect."""
+    redirect, no-content (204 to every event it takes)."""
     answered: dict[str, web.Response] = {}
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -64,6 +64,8 @@ def endpoint(*flaws: str) -> web.Application:
         if message_id in answered:
             return _json(200, {"message": "already received"})
         answered[message_id] = None
+        if "no-content" in flaws:
+            return web.Response(status=204)
         return _json(200, {"ok": True})
 
     app = web.Application()

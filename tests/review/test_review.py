@@ -15,7 +15,7 @@ import pytest
 from inspector.cli import main
 from inspector.core.store import History
 from inspector.review import runner
-from inspector.review.report import markdown
+from inspector.review.report import markdown, text
 from inspector.review.runner import ReviewOptions, review, templates_of
 
 from ..conftest import CORPUS
@@ -45,7 +45,7 @@ async def test_a_correct_endpoint_passes_and_everything_sent_is_kept(tmp_path: P
     doc = json.loads(out)
     checks = {check["id"]: check["verdict"] for check in doc["checks"]}
     assert checks.pop("https") == "warn"  # a local endpoint is http://
-    assert set(checks.values()) == {"pass"} and len(checks) == 12
+    assert set(checks.values()) == {"pass"} and len(checks) == 13
     scale = next(check for check in doc["checks"] if check["id"] == "scale")
     assert re.fullmatch(r"0 failures, \d+ successes at concurrency 10", scale["detail"])
     assert int(scale["detail"].split()[2]) >= 110 + 90  # the generated corpus and the tester's templates
@@ -109,6 +109,19 @@ async def test_an_answer_slower_than_the_timeout_is_late() -> None:
     assert latency.verdict == "fail" and "with no answer within 1 s" in latency.detail
     assert latency.exchanges and all(e.destination.status is None for e in latency.exchanges)
     assert all(e.destination.error.startswith("no answer within") for e in latency.exchanges)
+    # counted at the timeout, not left out: the table says how many
+    assert report.timed_out == len(latency.exchanges) and report.latency.max >= 1.0
+    assert f"({report.timed_out} timed out, each counted at the timeout)" in "\n".join(text(report))
+    assert f"| {report.timed_out} |" in markdown(report)
+
+
+async def test_an_endpoint_answering_204_passes_its_checks_and_the_report_says_204(tmp_path: Path) -> None:
+    async with serving("no-content") as url:
+        report = await review(ReviewOptions(url, KEY, templates=TEMPLATES, seed=7))
+    findings = next(check for check in report.checks if check.id == "findings")
+    assert findings.verdict == "warn" and "x ANS001" in findings.detail and "204" in findings.detail
+    assert findings.exchanges and findings.exchanges[0].destination.status == 204
+    assert "nothing else is off" in markdown(report) and "ANS001" in markdown(report)
 
 
 async def test_an_unsupported_type_answered_501_passes_when_declared() -> None:

@@ -38,7 +38,7 @@ async def test_a_review_runs_from_the_palette_and_opens_its_failures(tmp_path: P
             screen = app.screen
             await pilot_until(pilot, lambda: screen.report is not None, what="the review finishes", timeout=60)
             checks = screen.query_one("#checks", DataTable)
-            assert checks.row_count == len(screen.report.checks) == 13
+            assert checks.row_count == len(screen.report.checks) == 14
             assert "failed" in str(screen.query_one("#progress", Static).render())
             row = [check.id for check in screen.report.checks].index("delete")
             checks.move_cursor(row=row)

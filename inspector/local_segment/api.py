@@ -63,7 +63,8 @@ class Tracking:
         exchange, call = (refused, None) if refused is not None else self._read(request, raw, size)
         deliveries: list[dict[str, Any]] = []
         if call is not None:
-            deliveries = await self._answer(exchange, call)
+            client = request.get(CLIENT) or exchange.peer.rsplit(":", 1)[0].strip("[]")
+            deliveries = await self._answer(exchange, call, client)
         exchange.duration = time.perf_counter() - started
         assert exchange.answer is not None  # each way above answers
         # On disk before Segment's answer: nothing acknowledged is lost.
@@ -126,14 +127,15 @@ class Tracking:
             return exchange, None
         return exchange, call
 
-    async def _answer(self, exchange: Exchange, call: Call) -> list[dict[str, Any]]:
+    async def _answer(self, exchange: Exchange, call: Call, client: str) -> list[dict[str, Any]]:
         """The answer the user chose (rules, hold, the default), and the events to deliver: none
         unless it is a 2xx, as Segment accepts nothing it did not answer 2xx."""
         answer = await self.hub.answer(exchange)
         if not 200 <= answer.status < 300:
             answer.detail = f"{answer.detail}; not accepted: its events are not delivered".lstrip("; ")
             return []
-        exchange.pipeline, deliveries = process(call, exchange.time, self.dedupe, self.options.destination)
+        exchange.pipeline, deliveries = process(call, exchange.time, self.dedupe, self.options.destination,
+                                                client or None)
         if answer.chosen_by == "default" and answer.status == 200:  # what Segment's API says
             exchange.answer = Answer(200, SUCCESS, "tracking api", "", answer.delay)
         accepted = exchange.answer

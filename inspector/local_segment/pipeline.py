@@ -10,6 +10,7 @@ delivered one by one. Nothing here speaks HTTP.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -20,6 +21,9 @@ from ..core.model import Fate
 from .calls import CALLS, Call
 
 DEDUPE_WINDOW = 24 * 3600.0  # Segment's guaranteed minimum
+API_VERSION = 2  # the Tracking API's version, as Segment writes it on each event
+MOBILE_LIBRARIES = ("ios", "android", "swift", "kotlin", "react-native", "flutter", "xamarin")
+ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 def iso(epoch: float) -> str:
     """Segment's timestamp format: UTC with milliseconds and a Z."""
@@ -44,8 +48,28 @@ def _merged(outer: Any, inner: Any) -> Any:
     return inner if inner is not None else outer
 
 
-def envelope(event: dict[str, Any], call: Call, received: float) -> dict[str, Any]:
-    """The event as Segment delivers it: batch fields applied, times set, writeKey gone.
+def channel(context: Any) -> str:
+    """Where the call came from, by the library that sent it: what Segment writes as `channel`."""
+    library = context.get("library") if isinstance(context, Mapping) else None
+    name = str(library.get("name", "")).lower() if isinstance(library, Mapping) else ""
+    if "analytics.js" in name or "analytics-next" in name or "ajs" in name:
+        return "browser"
+    if any(word in name for word in MOBILE_LIBRARIES):
+        return "mobile"
+    return "server"
+
+
+def project_id(write_key: str | None) -> str:
+    """A stable source id for a write key, in the shape of Segment's (`projectId`)."""
+    digest = hashlib.sha256((write_key or "").encode()).digest()
+    return "".join(ID_ALPHABET[byte % len(ID_ALPHABET)] for byte in digest[:10])
+
+
+def envelope(event: dict[str, Any], call: Call, received: float, client_ip: str | None = None) -> dict[str, Any]:
+    """The event as Segment delivers it (common.md, partners/spec.md): batch fields applied,
+    times set, writeKey gone, and what Segment adds on the way: `channel`, `version` (of the
+    API that took it), `projectId` (the source), and for a browser or mobile call the client's
+    `context.ip` when it sent none.
 
     `timestamp = receivedAt - (sentAt - originalTimestamp)` corrects a client clock that is
     off; without sentAt the client's timestamp is kept; without a timestamp, receivedAt.
@@ -72,6 +96,15 @@ def envelope(event: dict[str, Any], call: Call, received: float) -> dict[str, An
             out["timestamp"] = iso(received - (sent - happened).total_seconds())
     else:
         out["timestamp"] = out["receivedAt"]
+    context = out.get("context")
+    out.setdefault("channel", channel(context))
+    out.setdefault("version", API_VERSION)
+    out.setdefault("projectId", project_id(call.write_key))
+    if client_ip and out["channel"] != "server":
+        if isinstance(context, dict):
+            out["context"] = {**context} if "ip" in context else {**context, "ip": client_ip}
+        elif context is None:
+            out["context"] = {"ip": client_ip}
     return out
 
 
@@ -123,8 +156,8 @@ class Dedupe:
         return first
 
 
-def process(call: Call, received: float, dedupe: Dedupe,
-            destination: str) -> tuple[list[Fate], list[dict[str, Any]]]:
+def process(call: Call, received: float, dedupe: Dedupe, destination: str,
+            client_ip: str | None = None) -> tuple[list[Fate], list[dict[str, Any]]]:
     """Dedupe, integrations and envelope, for each event in order: each event's fate, and the
     events to deliver."""
     fates: list[Fate] = []
@@ -146,7 +179,7 @@ def process(call: Call, received: float, dedupe: Dedupe,
         if reason is not None:
             fates.append(Fate(message_id, "filtered", reason))
             continue
-        delivered = envelope(event, call, received)
+        delivered = envelope(event, call, received, client_ip)
         fates.append(Fate(delivered["messageId"], "delivering"))
         deliver.append(delivered)
     return fates, deliver

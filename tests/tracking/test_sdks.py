@@ -48,6 +48,9 @@ def assert_envelope(delivered: dict, before: float, after: float) -> None:
     skew = parse_time(delivered["sentAt"]) - parse_time(delivered["originalTimestamp"])
     assert abs((received - skew) - parse_time(delivered["timestamp"])) <= timedelta(milliseconds=2)
     assert delivered["context"]["library"]["name"]
+    # what Segment adds on the way, as the generated corpus carries it (partners/spec.md)
+    assert delivered["channel"] == "server" and delivered["version"] == 2
+    assert len(delivered["projectId"]) == 10 and delivered["projectId"].isalnum()
 
 
 async def assert_each_delivered_once(local: Local, ids: dict[str, str], library: str, before: float) -> None:

@@ -387,3 +387,18 @@ async def test_a_browser_may_call_the_tracking_api_from_any_page(local: Local) -
     preflights = [e for e in local.exchanges() if e.method == "OPTIONS"]
     assert [(e.kind, e.answer.status) for e in preflights] == [("source", 204)]  # kept, never a delivery
     assert len(local.delivered()) == 2
+
+
+def test_the_envelope_adds_what_segment_adds_on_the_way() -> None:
+    from inspector.local_segment.calls import Call
+    from inspector.local_segment.pipeline import envelope
+
+    browser = {"type": "track", "event": "A", "userId": "u", "messageId": "m1",
+               "context": {"library": {"name": "analytics.js", "version": "next-1.70.0"}}}
+    out = envelope(browser, Call([browser], write_key="wk1"), 1_700_000_000.0, "203.0.113.9")
+    assert (out["channel"], out["version"], out["context"]["ip"]) == ("browser", 2, "203.0.113.9")
+    assert out["projectId"] == envelope(browser, Call([browser], write_key="wk1"), 0.0)["projectId"]  # stable
+    mobile = {**browser, "context": {"library": {"name": "analytics-ios"}, "ip": "198.51.100.1"}}
+    assert envelope(mobile, Call([mobile]), 0.0, "203.0.113.9")["context"]["ip"] == "198.51.100.1"  # its own kept
+    server = {**browser, "context": {"library": {"name": "analytics-python"}}, "channel": "server"}
+    assert "ip" not in envelope(server, Call([server]), 0.0, "203.0.113.9")["context"]  # servers collect none

@@ -15,9 +15,10 @@ import pytest
 from segment.analytics import Client
 
 from inspector.core.checks import lint_event
+from inspector.local_segment.options import TrackingOptions
 from inspector.local_segment.pipeline import parse_time
 
-from .conftest import NODE_CLIENTS, Local, node_available
+from .conftest import NODE_CLIENTS, Local, node_available, open_local
 
 CALLS = ("track", "identify", "page", "screen", "group", "alias")
 
@@ -154,3 +155,25 @@ async def test_analytics_node_every_call_type_delivered_once(local: Local, tmp_p
     await assert_each_delivered_once(local, ids, "@segment/analytics-node", before)
     fates = [fate.fate for s in local.exchanges("source") for fate in s.pipeline]
     assert fates.count("deduplicated") == 1  # the second track with the same messageId
+
+
+async def test_analytics_python_under_the_rate_limit_retries_and_event_delivery_counts_each_event_once(
+        tmp_path) -> None:
+    from inspector.core.query import parse
+
+    async with open_local(tmp_path, TrackingOptions(time_scale=0.001), rate_limit=2) as local:  # a burst of 4
+        client = Client("wk", host=local.url.rstrip("/"), max_retries=10, upload_interval=0.05)
+        ids = [f"limited-{n}-{uuid.uuid4()}" for n in range(8)]
+
+        def eight() -> None:
+            for message_id in ids:
+                client.track("u1", "Signed Up", message_id=message_id)
+                client.flush()
+
+        await asyncio.to_thread(eight)
+        await local.until(lambda: len(local.delivered()) == 8, "all eight delivered, after the SDK's retries")
+        await local.tracking.settle()
+        refused = [s for s in local.exchanges("source") if s.answer.status == 429]
+        assert refused, "the SDK was answered 429 at least once"
+        report = local.hub.delivery(parse("since:1h"))
+        assert report.counts == {"delivered": 8, "retried": 0, "dropped": 0}

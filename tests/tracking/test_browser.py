@@ -51,9 +51,12 @@ async def test_analytics_js_in_a_browser_delivers_through_cors_and_its_retry(tmp
         async def page(_: web.Request) -> web.Response:
             return web.Response(text=PAGE % {"port": port, "run": run}, content_type="text/html")
 
+        async def bundle(_: web.Request) -> web.FileResponse:
+            return web.FileResponse(UMD)
+
         shop = web.Application()
         shop.router.add_get("/", page)
-        shop.router.add_get("/analytics.js", lambda _: web.FileResponse(UMD))
+        shop.router.add_get("/analytics.js", bundle)
         runner = web.AppRunner(shop)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

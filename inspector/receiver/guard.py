@@ -42,6 +42,7 @@ IDLE_TIMEOUT = 75.0  # a kept-alive connection between requests
 SUMMARY_EVERY = 10.0
 SWEEP_EVERY = 1.0
 FIRST_BYTES = 1024  # of a refused request, this much is kept
+YOUNG = 1.0  # seconds a new connection is spared when room is made
 BACKLOG = 128  # asyncio accepts up to this many at once before any is admitted or closed
 
 State = Literal["headers", "body", "busy", "idle"]  # sending its headers, its body; being answered; kept alive
@@ -105,11 +106,12 @@ class Guard:
 
     def _slowest(self) -> Connection | None:
         """The connection to close first: idle the longest, else the fewest bytes a second sent
-        since its request began (ties: the oldest)."""
+        since its request began (ties: the oldest); one just opened is spared while there are
+        others, as it has had no time to send anything."""
         now = time.monotonic()
-        candidates = [(state != "idle", connection.rate(now), since, connection)
+        candidates = [(state != "idle", now - connection.began < YOUNG, connection.rate(now), since, connection)
                       for connection, (state, since) in self.connections.items() if state != "busy"]
-        return min(candidates, key=lambda item: item[:3])[3] if candidates else None
+        return min(candidates, key=lambda item: item[:4])[4] if candidates else None
 
     def set(self, connection: Connection, state: State) -> None:
         if connection in self.connections:

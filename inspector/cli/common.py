@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..core.query import Query, QueryError, parse
 from ..core.store import History
@@ -44,13 +45,15 @@ def query(text: str) -> Query:
                          f"  {inert(text)}\n  {' ' * len(inert(text[:err.position]))}^") from None
 
 
-def http_url(url: str, flag: str) -> str:
-    from urllib.parse import urlsplit
+Typed = TypeVar("Typed")
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{flag}: {inert(url)!r} is not an http:// or https:// URL")
-    return url
+
+def value_of(flag: str, read: Callable[[Any], Typed], value: Any) -> Typed:
+    """`read(value)` (a `core.values` reader): its ValueError is a mistake with this flag, exit 2."""
+    try:
+        return read(value)
+    except ValueError as err:
+        raise UsageError(f"{flag}: {err}") from None
 
 
 def left_out(exchange_id: str, reason: str) -> None:

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core import values
 from ..core.hub import Hub, TunnelState
 from ..core.policy import Forward, Policy, parse_reply, parse_rule
 from ..core.store import History
-from ..core.text import inert
 from ..local_segment.options import options_from
 from ..receiver import Receiver
-from .common import RuntimeFailure, UsageError, http_url, load_history
-from .settings import Settings, parse_size
+from .common import RuntimeFailure, UsageError, load_history, value_of
+from .settings import Settings
 
 
 @dataclass
@@ -46,7 +46,7 @@ def make_policy(settings: Settings) -> Policy:
     mirror = bool(settings["mirror"])
     if mirror and not url:
         raise UsageError("--mirror: give the endpoint with --forward URL")
-    forward = Forward(http_url(url, "--forward"), mirror) if url else None
+    forward = Forward(value_of("--forward", values.url, url), mirror) if url else None
     return Policy(default=default, rules=rules, api_keys=keys, forward=forward,
                   shared_secret=settings["shared-secret"])
 
@@ -93,22 +93,15 @@ def _reachable(settings: Settings, hub: Hub, receiver: Receiver, directory: Path
 def make_inspector(settings: Settings) -> Inspector:
     """The history, hub and receiver that `serve` and the TUI run; close() it when done."""
     policy = make_policy(settings)
-    try:
-        max_body = parse_size(settings["max-body"])
-    except ValueError as err:
-        raise UsageError(f"--max-body: {err}") from None
+    max_body = value_of("--max-body", values.size, settings["max-body"])
     rate_limit = settings["rate-limit"]
     if rate_limit is not None and not rate_limit >= 0:
         raise UsageError("--rate-limit: must be 0 (no limit) or more requests a second")
-    public_url = settings["public-url"]
-    if public_url and not public_url.lower().startswith(("https://", "http://")):
-        raise UsageError(f"--public-url: {inert(public_url)!r} is not an http(s) URL")
+    if settings["public-url"]:
+        value_of("--public-url", values.url, settings["public-url"])
     directory = settings.data_dir
     ssl_context = _ssl_context(settings, directory)
-    try:
-        retention = {"keep_bytes": parse_size(settings["keep"]), "keep_days": settings["keep-days"]}
-    except ValueError as err:
-        raise UsageError(f"--keep: {err}") from None
+    retention = {"keep_bytes": value_of("--keep", values.size, settings["keep"]), "keep_days": settings["keep-days"]}
     try:
         history = load_history(directory, **retention)
         history.start_session()

@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from ..core import values
 from ..core.checks import finding_lines, with_urls
 from ..core.intake import parse_body
 from ..core.model import OUTCOME_TEXT, Exchange, segment_outcome
 from ..core.text import inert, inert_json
 from ..local_segment.trace import links_text
-from .common import EXIT_NOT_FOUND, EXIT_OK, RuntimeFailure, UsageError, http_url, left_out, load_history, query
+from .common import EXIT_NOT_FOUND, EXIT_OK, RuntimeFailure, UsageError, left_out, load_history, query, value_of
 from .lines import line_of
 from .settings import Settings
 
@@ -67,7 +68,7 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     from ..core.exporters import FORMATS, ExportOptions, export as export_exchanges
     from ..core.exporters.output import UnsafeName, write_export
 
-    base_url = http_url(args.url or settings["public-url"] or settings.local_url, "--url")
+    base_url = value_of("--url", values.url, args.url or settings["public-url"] or settings.local_url)
     options = ExportOptions(base_url=base_url, redact=args.redact, pretty=args.pretty)
     exchanges = matching(args, settings, sources=False)  # an SDK's event is exported once, by its delivery
     if not exchanges:

@@ -79,8 +79,8 @@ def make_parser() -> argparse.ArgumentParser:
     replay.add_argument("--to", required=True, metavar="URL", help="the endpoint to send to")
     replay.add_argument("--api-key", dest="replay_key", metavar="KEY",
                         help="send this API key (default: the one each request carried)")
-    replay.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
-                        help="wait this long for each answer, as Segment does (default 5)")
+    replay.add_argument("--timeout", default=5.0, metavar="DURATION",
+                        help="wait this long for each answer, as Segment does (default 5s)")
     replay.add_argument("--limit", type=int, default=0, help="only the newest N matching exchanges (default: all)")
     replay.add_argument("--json", action="store_true", default=None, help="one JSON result per request")
     data_dir(replay)
@@ -103,11 +103,11 @@ def make_parser() -> argparse.ArgumentParser:
                       help="send the events of JSON, JSON Lines or exported files, {{placeholders}} filled "
                            "(repeatable; default: a generated corpus of every call type and Spec event)")
     send.add_argument("--count", type=int, metavar="N", help="send N events, cycling with new messageIds")
-    send.add_argument("--duration", type=float, metavar="SECONDS", help="send for this long, cycling")
+    send.add_argument("--duration", metavar="DURATION", help="send for this long (90s, 10m), cycling")
     send.add_argument("--concurrency", type=int, default=10, metavar="N", help="requests in flight (default 10)")
     send.add_argument("--rate", type=float, metavar="PER_SECOND", help="at most this many events a second")
-    send.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
-                      help="wait this long for each answer, as Segment does (default 5)")
+    send.add_argument("--timeout", default=5.0, metavar="DURATION",
+                      help="wait this long for each answer, as Segment does (default 5s)")
     send.add_argument("--retries", type=int, default=0, metavar="N",
                       help="retry what Segment retries up to N times, with randomized exponential backoff")
     send.add_argument("--time-scale", type=float, default=1.0, metavar="F",

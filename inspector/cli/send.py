@@ -10,11 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..core import values
 from ..core.files import UnreadableError, read_events
 from ..core.model import OUTCOME_TEXT, Event
 from ..core.templates import TOKEN, fill
 from ..core.text import inert, inert_json
-from .common import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, UsageError, http_url, left_out
+from .common import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, UsageError, left_out, value_of
 from .history import matching
 from .settings import Settings
 
@@ -36,9 +37,8 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
     """Send the matching requests again to --to; exit 1 unless each was delivered, 3 if the target is down."""
     from ..replay import replay_exchanges
 
-    url = http_url(args.to, "--to")
-    if args.timeout <= 0:
-        raise UsageError("--timeout: must be more than 0 seconds")
+    url = value_of("--to", values.url, args.to)
+    timeout = value_of("--timeout", values.duration, args.timeout)
     as_json = bool(settings["json"])
     exchanges = matching(args, settings)
     if not exchanges:
@@ -48,7 +48,7 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
     def show_result(result: Any) -> None:
         print(inert_json(result.to_doc()) if as_json else _replay_line(result), flush=True)
 
-    report = asyncio.run(replay_exchanges(exchanges, url, api_key=args.replay_key, timeout=args.timeout,
+    report = asyncio.run(replay_exchanges(exchanges, url, api_key=args.replay_key, timeout=timeout,
                                           on_result=show_result))
     for exchange_id, reason in report.skipped:
         left_out(exchange_id, reason)
@@ -135,16 +135,17 @@ def send(args: argparse.Namespace, settings: Settings) -> int:
     from ..delivery import settings_header
     from ..send import SendOptions, progress_line, send as send_events
 
-    url = http_url(args.to, "--to")
+    url = value_of("--to", values.url, args.to)
+    timeout = value_of("--timeout", values.duration, args.timeout)
+    seconds = None if args.duration is None else value_of("--duration", values.duration, args.duration)
     for flag, value, low in (("--count", args.count, 1), ("--concurrency", args.concurrency, 1),
                              ("--retries", args.retries, 0)):
         if value is not None and value < low:
             raise UsageError(f"{flag}: must be {low} or more")
-    for flag, value in (("--timeout", args.timeout), ("--duration", args.duration), ("--rate", args.rate),
-                        ("--time-scale", args.time_scale)):
+    for flag, value in (("--rate", args.rate), ("--time-scale", args.time_scale)):
         if value is not None and value <= 0:
             raise UsageError(f"{flag}: must be more than 0")
-    if args.count is not None and args.duration is not None:
+    if args.count is not None and seconds is not None:
         raise UsageError("--count and --duration: give one or the other")
     try:
         encoded = None if args.settings is None else settings_header(args.settings)
@@ -154,13 +155,13 @@ def send(args: argparse.Namespace, settings: Settings) -> int:
     events, refill = _send_events(args, rng)
     if not events:
         raise UsageError("nothing to send: the files hold no events")
-    deadline = time.monotonic() + args.duration if args.duration else None
+    deadline = time.monotonic() + seconds if seconds else None
     source = stream(events, rng, count=args.count, deadline=deadline, refill=refill)
     as_json = bool(settings["json"])
-    progress = progress_line(args.count or (None if deadline else len(events)), args.duration) \
+    progress = progress_line(args.count or (None if deadline else len(events)), seconds) \
         if sys.stderr.isatty() else None
     options = SendOptions(url, api_key=args.send_key, settings=encoded, concurrency=args.concurrency,
-                          rate=args.rate, timeout=args.timeout, retries=args.retries,
+                          rate=args.rate, timeout=timeout, retries=args.retries,
                           time_scale=args.time_scale, seed=args.seed, shared_secret=args.send_secret)
     report = asyncio.run(send_events(source, options, progress))
     if progress is not None:

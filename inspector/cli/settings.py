@@ -232,21 +232,3 @@ class Settings:
         secure = self["tls"] or self["cert"]
         return f"{'https' if secure else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/"
 
-
-def parse_size(value: int | str) -> int:
-    """`8388608`, `8MiB`, `32KB`, `1.5mb`: a size in bytes."""
-    if isinstance(value, int):
-        if value <= 0:
-            raise ValueError("a size must be positive")
-        return value
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*", value, re.IGNORECASE)
-    if not match:
-        raise ValueError(f"not a size: {value!r} (try 8MiB or 32KB)")
-    number, unit = float(match.group(1)), (match.group(2) or "b").lower()
-    scale = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit[0]]
-    if len(unit) > 1 and unit[1] != "i" and unit != "b":
-        scale = {"k": 1000, "m": 1000**2, "g": 1000**3}[unit[0]]
-    size = int(number * scale)
-    if size <= 0:
-        raise ValueError("a size must be positive")
-    return size

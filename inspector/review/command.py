@@ -11,7 +11,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from ..cli.common import RuntimeFailure, UsageError, http_url
+from ..cli.common import RuntimeFailure, UsageError, value_of
+from ..core import values
 from ..core.files import UnreadableError
 from ..core.history.files import write_atomic
 from ..core.store import History, HistoryUnavailable
@@ -42,7 +43,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
     """Review `args.to`, keeping every request in a history session of its own in `directory`."""
-    http_url(args.to, "--to")
+    url = value_of("--to", values.url, args.to)
     if args.concurrency < 1:
         raise UsageError("--concurrency: must be 1 or more")
     try:
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
         raise UsageError(inert(f"--templates: {err.filename}: {err.strerror}")) from None
     except UnreadableError as err:
         raise UsageError(inert(f"--templates: {err}")) from None
-    options = ReviewOptions(args.to, args.review_key, frozenset(args.unsupported), args.concurrency,
+    options = ReviewOptions(url, args.review_key, frozenset(args.unsupported), args.concurrency,
                             templates, args.seed)
     history = History(directory)
     try:
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
             sys.stderr.flush()
 
     if not as_json:
-        print(inert(f"review of {args.to}"), flush=True)
+        print(inert(f"review of {url}"), flush=True)
     try:
         report = asyncio.run(review(options, keep=history.add, on_check=on_check, on_progress=on_progress))
     except HistoryUnavailable as err:  # what it sends must be kept to be opened later: stop here
@@ -93,5 +94,5 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
         except OSError as err:
             raise RuntimeFailure(inert(f"cannot write {args.report}: {err.strerror or err}")) from None
     if report.down is not None:
-        raise RuntimeFailure(inert(f"{args.to} cannot be reached: {report.down}"))
+        raise RuntimeFailure(inert(f"{url} cannot be reached: {report.down}"))
     return report.exit_code

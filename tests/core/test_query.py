@@ -92,6 +92,8 @@ OPERATORS = [
     ("since:2h", {"time": NOW - 7199}, {"time": NOW - 7201}),
     ("since:1.5h", {"time": NOW - 5399}, {"time": NOW - 5401}),
     ("since:1d", {"time": NOW - 86399}, {"time": NOW - 86401}),
+    ("since:10M", {"time": NOW - 599}, {"time": NOW - 601}),  # values are case-insensitive, units too
+    ('since:"10 m"', {"time": NOW - 599}, {"time": NOW - 601}),  # read as --dedupe-window reads it
     ("since:2026-11-26", {"time": NOW}, {"time": NOW - 12 * 3600 - 1}),
     ("since:2026-11-26T12:00:00Z", {"time": NOW}, {"time": NOW - 1}),
     ("since:2026-11-26T12:00:00", {"time": NOW}, {"time": NOW - 1}),

@@ -182,6 +182,8 @@ async def test_cli_replay_to_a_target_that_is_down_exits_3_and_keeps_the_history
 async def test_cli_replay_usage_errors_exit_2(tmp_path):
     assert (await _cli("replay", "--to", "ftp://example.com/", "--data-dir", str(tmp_path)))[0] == 2
     assert (await _cli("replay", "--data-dir", str(tmp_path)))[0] == 2  # --to is required
+    code, _, err = await _cli("replay", "--to", "http://127.0.0.1:9/", "--timeout", "0s", "--data-dir", str(tmp_path))
+    assert code == 2 and "--timeout: must be more than 0" in err
     code, _, err = await _cli("replay", "--to", "http://127.0.0.1:1/", "status>=", "--data-dir", str(tmp_path))
     assert code == 2 and "query error" in err
     code, _, err = await _cli("replay", "--to", "http://127.0.0.1:1/", "--data-dir", str(tmp_path))

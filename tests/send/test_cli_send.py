@@ -6,6 +6,8 @@ import asyncio
 import json
 import sys
 
+import pytest
+
 from inspector.core.policy import parse_reply
 
 from ..conftest import CORPUS
@@ -64,6 +66,24 @@ async def test_failures_exit_1_with_the_event(inspector) -> None:
     assert code == 1
     assert "0 delivered, 3 failed" in out and "400 (dropped) after 1 attempt" in out
     assert "Missing email address" in out and '"messageId"' in out
+
+
+async def test_durations_take_units(inspector) -> None:
+    code, out, err = await run("--to", inspector.url, "--duration", "0.3s", "--timeout", "1m", "--seed", "2")
+    assert code == 0, out + err
+    assert out.startswith("sent ") and " 0 failed" in out
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--to", "ftp://x"], "--to: 'ftp://x' is not an http:// or https:// URL"),
+    (["--to", "http://"], "--to: 'http://' is not an http:// or https:// URL"),
+    (["--to", "http://127.0.0.1:1/", "--timeout", "0"], "--timeout: must be more than 0"),
+    (["--to", "http://127.0.0.1:1/", "--timeout", "soon"], "--timeout: not a duration: 'soon'"),
+    (["--to", "http://127.0.0.1:1/", "--duration", "10y"], "--duration: not a duration: '10y'"),
+])
+async def test_a_bad_flag_is_named(flags, words) -> None:
+    code, _, err = await run(*flags)
+    assert code == 2 and words in err, err
 
 
 async def test_usage_errors_and_a_target_that_is_down(unused_tcp_port) -> None:

@@ -91,10 +91,12 @@ async def test_a_bad_url_and_an_endpoint_that_is_down(tmp_path):
         screen = await open_tester(app, pilot)
         screen.query_one("#url", Input).value = "ftp://example.com/"
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert "starts with http:// or https://" in answer(app)
-        screen.query_one("#url", Input).value = "http://"
-        assert "not sent" in await send(app, pilot) or "no answer" in answer(app)
+        await pilot_until(pilot, lambda: "URL: 'ftp://example.com/' is not an http:// or https:// URL"
+                          in answer(app), what="the tester refuses a URL that is not http(s)")
+        screen.query_one("#url", Input).value = "http://"  # no host: refused before anything is sent
+        await pilot.press("ctrl+s")
+        await pilot_until(pilot, lambda: "URL: 'http://' is not an http:// or https:// URL" in answer(app),
+                          what="the tester refuses a URL without a host")
         screen.query_one("#url", Input).value = f"http://127.0.0.1:{closed}/"
         shown = await send(app, pilot)
         assert "no answer" in shown and "retried" in shown and "ANS013" in shown

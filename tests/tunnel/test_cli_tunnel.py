@@ -142,7 +142,7 @@ def test_public_url_and_no_tunnel_start_no_agent(tmp_path):
 
     bad = subprocess.run([PYTHON, "-m", "inspector", "serve", "--public-url", "hooks.example.com"],
                          capture_output=True, text=True, env=env, timeout=30)
-    assert bad.returncode == 2 and "--public-url: 'hooks.example.com' is not an http(s) URL" in bad.stderr
+    assert bad.returncode == 2 and "--public-url: 'hooks.example.com' is not an http:// or https:// URL" in bad.stderr
 
 
 def test_config_file_settings_for_the_tunnel(tmp_path):

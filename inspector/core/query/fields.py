@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from operator import attrgetter
 
+from inspector.core import values
 from inspector.core.model import SEVERITIES, Summary, segment_outcome
 
 from .nodes import Match
@@ -95,15 +96,12 @@ def _redelivery(now: Clock, name: str, token: Token) -> Match:
     return lambda s: compare(s.redelivery, wanted)
 
 
-_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhd])")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
 def instant(now: Clock, token: Token) -> float:
     """Epoch seconds for `10m` (ago) or an ISO-8601 date or time, UTC unless it says."""
-    duration = _DURATION.fullmatch(token.text)
-    if duration:
-        return now() - float(duration[1]) * _SECONDS[duration[2]]
+    try:  # the unit is needed: a bare number could be a year
+        return now() - values.duration(token.text, unit=None, positive=False)
+    except ValueError:
+        pass
     try:
         moment = datetime.fromisoformat(token.text)
         if moment.tzinfo is None:

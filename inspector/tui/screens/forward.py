@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from ...core import values
 from ...core.policy import Forward
 from . import Dialog
 
@@ -41,9 +40,9 @@ class ForwardScreen(Dialog[Forward]):
         if not url:
             self.dismiss(OFF)
             return
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            self.query_one("#problem", Static).update(
-                Text("the URL must start with http:// or https:// and name a host", style="bold red"))
+        try:
+            url = values.url(url)
+        except ValueError as err:
+            self.query_one("#problem", Static).update(Text(f"URL: {err}", style="bold red"))
             return
         self.dismiss(Forward(url, self.query_one("#mirror", Checkbox).value))

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from ...core import values
 from ...core.query import Query, QueryError, parse
 from . import Dialog
 
@@ -53,11 +54,8 @@ class HoldScreen(Dialog[HoldChoice]):
             problem.update(Text(f"query: {err}", style="bold red"))
             return
         try:
-            seconds = float(timeout) if timeout else self.timeout
-        except ValueError:
-            problem.update(Text("the timeout is a number of seconds", style="bold red"))
-            return
-        if seconds <= 0:
-            problem.update(Text("the timeout must be more than 0 seconds", style="bold red"))
+            seconds = values.duration(timeout) if timeout else self.timeout
+        except ValueError as err:
+            problem.update(Text(f"timeout: {err}", style="bold red"))
             return
         self.dismiss(HoldChoice(query, int(count) if count else None, seconds))

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from ...core import values
 from ...core.model import OUTCOME_TEXT, Exchange, Outcome
 from ...core.text import inert
 from ...replay import ReplayReport
@@ -45,10 +46,10 @@ class ReplayScreen(Dialog[ReplayChoice]):
                 yield Button("Cancel", id="cancel")
 
     def submit(self) -> None:
-        url = self.query_one("#url", Input).value.strip()
-        if not url.startswith(("http://", "https://")):
-            self.query_one("#problem", Static).update(Text("the URL starts with http:// or https://",
-                                                           style="bold red"))
+        try:
+            url = values.url(self.query_one("#url", Input).value)
+        except ValueError as err:
+            self.query_one("#problem", Static).update(Text(f"URL: {err}", style="bold red"))
             return
         self.dismiss(ReplayChoice(url, self.query_one("#key", Input).value or None))
 

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+from ...core import values
 from ...core.intake import parse_body
 from ...core.policy import PRESETS, Reply, parse_headers, parse_reply, reason
 from . import Dialog
@@ -61,7 +62,7 @@ class ResponseScreen(Dialog[Reply]):
         delay_text = self.query_one("#delay", Input).value.strip()
         content = self.query_one("#body", TextArea).text
         try:
-            delay = float(delay_text) if delay_text else 0.0
+            delay = values.duration(delay_text, positive=False) if delay_text else 0.0
             reply = parse_reply(status + (f":{message}" if message else ""), delay)
             headers = parse_headers(self.query_one("#headers", TextArea).text)
             if content.strip() and not any(name.lower() == "content-type" for name, _ in headers):

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TabbedContent
 
+from ...core import values
 from ...core.history.files import write_atomic
 from ...core.hub import Hub
 from ...core.model import Exchange
@@ -65,10 +66,13 @@ class ReviewScreen(Dialog[ReviewChoice]):
         url = self.query_one("#url", Input).value.strip()
         key = self.query_one("#key", Input).value
         types = {part.strip() for part in self.query_one("#unsupported", Input).value.split(",") if part.strip()}
-        problem = ("the URL starts with http:// or https://" if not url.startswith(("http://", "https://"))
-                   else "an API key is needed: the review checks that a wrong one is refused" if not key
-                   else f"not a call type: {', '.join(sorted(types - set(CALL_TYPES)))}"
-                   if types - set(CALL_TYPES) else "")
+        try:
+            url = values.url(url)
+            problem = ("an API key is needed: the review checks that a wrong one is refused" if not key
+                       else f"not a call type: {', '.join(sorted(types - set(CALL_TYPES)))}"
+                       if types - set(CALL_TYPES) else "")
+        except ValueError as err:
+            problem = f"URL: {err}"
         if problem:
             self.query_one("#problem", Static).update(Text(inert(problem), style="bold red"))
             return

@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from ...core import LOCAL_URL
+from ...core import LOCAL_URL, values
 from ...core.checks import is_tracking_batch, lint
 from ...core.generate import examples, restamped
 from ...core.intake import events_of, parse_body
@@ -132,10 +132,11 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
         editor.load_text(editable(whole))
 
     def action_send(self) -> None:
-        url = self.query_one("#url", Input).value.strip()
         answer = self.query_one("#answer", Static)
-        if not url.startswith(("http://", "https://")):
-            answer.update(Content("the URL starts with http:// or https://").stylize("bold $text-error"))
+        try:
+            url = values.url(self.query_one("#url", Input).value)
+        except ValueError as err:
+            answer.update(Content(f"URL: {err}").stylize("bold $text-error"))
             return
         self.url, self.api_key = url, self.query_one("#key", Input).value
         answer.update(Content(f"sending to {visible(url)} …").stylize("$text-muted"))

@@ -29,20 +29,6 @@ MAX_BATCH_EVENTS = 2500
 SUCCESS = b'{"success":true}'
 
 
-def parse_duration(value: int | float | str) -> float:
-    """`86400`, `90s`, `30m`, `24h`, `7d`: seconds, more than 0."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        scale = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:])
-        try:
-            value = float(text[:-1] if scale else text) * (scale or 1)
-        except ValueError:
-            raise ValueError(f"not a duration: {value!r} (try 24h, 30m or 90s)") from None
-    if value <= 0:
-        raise ValueError("must be more than 0")
-    return float(value)
-
-
 class Refused(Exception):
     """The Tracking API answers this status with `{"message": ...}` and keeps nothing of the call."""
 

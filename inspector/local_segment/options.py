@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import values
 from ..delivery import settings_header
-from .calls import parse_duration
 from .pipeline import DEDUPE_WINDOW
 
 # Segment retried "nine times over the course of four hours" (segment.md §3.4, older wording).
@@ -44,7 +44,7 @@ def options_from(setting: Callable[..., Any]) -> TrackingOptions:
     if deliver_to is not None and not str(deliver_to).lower().startswith(("http://", "https://")):
         raise ValueError(f"--deliver-to: {str(deliver_to)[:80]!r} is not an http:// or https:// URL")
     try:
-        window = parse_duration(setting("dedupe-window", DEDUPE_WINDOW))
+        window = values.duration(setting("dedupe-window", DEDUPE_WINDOW))
     except ValueError as err:
         raise ValueError(f"--dedupe-window: {err}") from None
     scale = float(setting("time-scale", 1.0))

@@ -14,6 +14,7 @@ from typing import Any
 
 from .checks import finding, shown
 from .checks.request import SEGMENT_USER_AGENT, SETTINGS_EXAMPLE  # noqa: F401  (a valid X-Segment-Settings, for callers)
+from .json_errors import first_error
 from .model import Finding
 
 # Headers Segment sends once whose second copy leaves a server guessing which one counts.
@@ -163,7 +164,9 @@ def decode_settings(value: str) -> tuple[dict[str, Any] | None, str | None]:
         return None, "decodes to bytes that are not UTF-8"
     try:
         data = json.loads(decoded, parse_constant=_no_constant)
-    except ValueError as error:
+    except json.JSONDecodeError:
+        return None, f"decodes to text that is not JSON ({first_error(decoded)})"
+    except ValueError as error:  # NaN or Infinity, or more digits than Python reads
         return None, f"decodes to text that is not JSON ({error})"
     except RecursionError:
         return None, "decodes to JSON nested too deeply to read"

@@ -21,6 +21,7 @@ from .checks import finding, is_tracking_batch, lint
 from .checks.request import TOO_MANY_EVENTS
 from .checks.wire import SURROGATE, visible_surrogates
 from .headers import check_headers
+from .json_errors import first_error
 from .model import REFUSED_BY_PARSER, Answer, BodyError, Destination, Event, Exchange, Finding, endpoint_answer, new_id
 
 
@@ -38,14 +39,14 @@ def parse_body(body: bytes) -> tuple[Any, BodyError | None]:
         return None, BodyError(f"body is not UTF-8: invalid byte at position {err.start}",
                                position=err.start)
     try:
-        # orjson refuses some valid JSON (integers beyond 64 bits); the stdlib also
-        # words syntax errors with line and column.
+        # orjson refuses some valid JSON (integers beyond 64 bits, NaN)
         return json.loads(text), None
-    except json.JSONDecodeError as err:
-        return None, BodyError(f"malformed JSON: {err.msg} at line {err.lineno} column {err.colno}",
-                               line=err.lineno, column=err.colno, position=err.pos)
-    except RecursionError:
-        return None, BodyError("malformed JSON: nested too deeply")
+    except (json.JSONDecodeError, RecursionError):
+        found = first_error(text)  # in our words: the stdlib's differ from one Python to the next
+        if found is None:  # valid, but nested deeper than json.loads recurses
+            return None, BodyError("malformed JSON: nested too deeply")
+        return None, BodyError(f"malformed JSON: {found}", line=found.line, column=found.column,
+                               position=found.position)
     except ValueError as err:  # e.g. an integer of more digits than Python converts
         return None, BodyError(f"unreadable JSON: {err}")
 

@@ -20,9 +20,11 @@ from inspector.cli.factory import make_inspector
 from inspector.cli.settings import Settings
 from inspector.core.hub import Hub
 from inspector.core.store import History
+from inspector.review.runner import TEMPLATES
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus" / "direct-integration-tester"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+CORPUS = TEMPLATES  # Segment's endpoint-tester templates, as the package ships them (NOTICE.md)
 
 
 def basic(key: str, password: str = "") -> str:

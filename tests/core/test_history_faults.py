@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import uuid
 
 import orjson
@@ -190,7 +191,7 @@ def test_cli_reads_survive_damaged_files(tmp_path):
     bad.mkdir()
     (bad / "00000.jsonl").write_bytes(b"1\n")
     for command in (["history"], ["show", kept], ["serve", "--port", "0", "--no-tunnel", "--help"]):
-        done = subprocess.run([".venv/bin/python", "-m", "inspector", *command, "--data-dir", str(tmp_path)],
+        done = subprocess.run([sys.executable, "-m", "inspector", *command, "--data-dir", str(tmp_path)],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr

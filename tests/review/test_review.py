@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -18,11 +19,11 @@ from inspector.review import runner
 from inspector.review.report import markdown, text
 from inspector.review.runner import ReviewOptions, review, templates_of
 
-from ..conftest import CORPUS
+from ..conftest import DATA
 from .endpoints import KEY, serving
 
 GOLDEN = Path(__file__).parent / "golden" / "report.md"
-TEMPLATES = templates_of([str(CORPUS)])
+TEMPLATES = templates_of()
 
 
 async def run_cli(*args: str) -> tuple[int, str, str]:
@@ -63,7 +64,11 @@ async def test_a_correct_endpoint_passes_and_everything_sent_is_kept(tmp_path: P
 
 
 def test_the_testers_templates_ship_with_the_package_and_templates_replaces_them() -> None:
-    assert templates_of() == TEMPLATES  # Segment's own, unchanged
+    lines = (DATA / "direct-integration-tester.sha256").read_text().splitlines()
+    originals = {name: digest for digest, name in (line.split() for line in lines if not line.startswith("#"))}
+    shipped = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in runner.TEMPLATES.glob("*.log")}
+    assert shipped == originals  # Segment's own, unchanged
+    assert len(TEMPLATES) == len(originals)
     assert ReviewOptions("http://127.0.0.1:9/", KEY).templates == TEMPLATES
     assert "MIT" in (runner.TEMPLATES / "NOTICE.md").read_text()
     one = str(runner.TEMPLATES / "screen.log")

@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")  # read once, when Textual is first imported
 
 import base64
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,6 +26,15 @@ from inspector.review.runner import TEMPLATES
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 CORPUS = TEMPLATES  # Segment's endpoint-tester templates, as the package ships them (NOTICE.md)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def own_home() -> None:
+    """The user's own config file and data directory stay out of the tests: the default
+    places (platformdirs, XDG on Linux) point into the temp directory."""
+    home = tempfile.mkdtemp(prefix="home-")
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        os.environ[name] = os.path.join(home, name.split("_")[1].lower())
 
 
 def basic(key: str, password: str = "") -> str:

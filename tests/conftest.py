@@ -23,6 +23,8 @@ from inspector.core.hub import Hub
 from inspector.core.store import History
 from inspector.review.runner import TEMPLATES
 
+from .endpoint import Endpoint, serving
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 CORPUS = TEMPLATES  # Segment's endpoint-tester templates, as the package ships them (NOTICE.md)
@@ -87,3 +89,10 @@ async def running(data_dir: Path, **flags: object) -> AsyncIterator[Inspector]:
 async def inspector(tmp_path: Path) -> AsyncIterator[Inspector]:
     async with running(tmp_path) as started:
         yield started
+
+
+@pytest.fixture
+async def endpoint() -> AsyncIterator[Endpoint]:
+    """A destination endpoint that keeps what it gets: 200 `{}`, or `endpoint.statuses` in turn."""
+    async with serving() as found:
+        yield found

@@ -12,42 +12,35 @@ from aiohttp import web
 
 from inspector.delivery import MAX_ANSWER, Retrying, attempt, client, deliver
 
+from ..endpoint import Endpoint, serving
 from ..factories import make_event
 
-SEEN = web.AppKey("seen", list)
 BIG = b"x" * (MAX_ANSWER + 300_000)
 
 
-async def handle(request: web.Request) -> web.StreamResponse:
-    request.app[SEEN].append((dict(request.headers), await request.read()))
-    case = request.match_info["case"]
-    if case == "big":
+async def by_case(request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
+    case = request.path
+    if case == "/big":
         return web.Response(body=BIG, content_type="text/plain")
-    if case == "moved":
+    if case == "/moved":
         raise web.HTTPFound("/ok")
-    if case == "flaky" and len(request.app[SEEN]) < 3:
+    if case == "/flaky" and len(endpoint.seen) < 3:
         return web.json_response({"message": "down for maintenance"}, status=503)
     return web.json_response({})
 
 
 @pytest.fixture
-async def endpoint() -> AsyncIterator[tuple[str, web.Application]]:
-    app = web.Application()
-    app[SEEN] = []
-    app.router.add_post("/{case}", handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/", app
-    await runner.cleanup()
+async def endpoint() -> AsyncIterator[Endpoint]:
+    async with serving(by_case) as found:
+        yield found
 
 
 async def test_an_attempt_sends_segments_headers_and_judges_the_answer(endpoint) -> None:
-    url, app = endpoint
+    url = endpoint.url
     body = orjson.dumps(make_event(messageId="d-1"))
     async with client() as session:
         sent = await attempt(session, url + "ok", body, api_key="k1", settings="e30=")
-    headers, seen = app[SEEN][0]
+    headers, seen = endpoint.seen[0].headers, endpoint.seen[0].body
     assert seen == body and headers["User-Agent"] == "Segment.io/1.0" and headers["X-Segment-Settings"] == "e30="
     assert "Accept-Encoding" not in headers and sent.exchange.auth.key == "k1"
     assert sent.reached and sent.outcome == "delivered" and sent.exchange.events[0].message_id == "d-1"
@@ -55,24 +48,24 @@ async def test_an_attempt_sends_segments_headers_and_judges_the_answer(endpoint)
 
 
 async def test_a_malformed_body_without_a_key_is_judged_as_sent(endpoint) -> None:
-    url, app = endpoint
+    url = endpoint.url
     async with client() as session:
         sent = await attempt(session, url + "ok", b"{not json", headers={"Content-Type": "application/json"})
-    assert "Authorization" not in app[SEEN][0][0] and sent.exchange.body_error is not None
+    assert "Authorization" not in endpoint.seen[0].headers and sent.exchange.body_error is not None
     assert "ANS004" in {f.code for f in sent.findings}
 
 
 async def test_no_redirect_is_followed_and_the_answer_is_capped(endpoint) -> None:
-    url, app = endpoint
+    url = endpoint.url
     async with client() as session:
         moved = await attempt(session, url + "moved", b"{}")
         big = await attempt(session, url + "big", b"{}")
-    assert moved.destination.status == 302 and moved.outcome == "dropped" and len(app[SEEN]) == 2
+    assert moved.destination.status == 302 and moved.outcome == "dropped" and len(endpoint.seen) == 2
     assert big.destination.body == BIG[:MAX_ANSWER]
 
 
 async def test_retries_record_every_attempt_until_delivered(endpoint) -> None:
-    url, _app = endpoint
+    url = endpoint.url
     seen = []
     async with client() as session:
         attempts = await deliver(session, url + "flaky", b"{}", Retrying(5, 0.001, random.Random(1)),
@@ -81,7 +74,7 @@ async def test_retries_record_every_attempt_until_delivered(endpoint) -> None:
 
 
 async def test_no_retry_when_segment_drops_or_retries_are_used_up(endpoint) -> None:
-    url, _ = endpoint
+    url = endpoint.url
     async with client() as session:
         dropped = await deliver(session, url + "moved", b"{}", Retrying(5, 0.001))
         with socket.socket() as sock:

@@ -3,6 +3,7 @@ exported as a fixture decoded, kept in the pytest module as received with the me
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import subprocess
@@ -10,7 +11,6 @@ import sys
 from pathlib import Path
 
 import orjson
-from aiohttp import web
 
 from inspector.cli import main
 from inspector.core.exporters import export
@@ -18,6 +18,7 @@ from inspector.core.query import parse
 from inspector.core.store import History
 
 from ..conftest import SEGMENT_HEADERS
+from ..endpoint import serving
 from ..factories import make_event, make_exchange
 
 EVENT = make_event(event="Order Completed", messageId="m-gzip")
@@ -45,31 +46,14 @@ def test_the_pytest_module_of_a_gzip_request_passes_as_generated(tmp_path: Path)
 
 
 async def test_a_gzip_request_is_replayed_with_its_content_encoding(tmp_path: Path, capsys):
-    seen: list[tuple[str | None, object]] = []
-
-    async def endpoint(request: web.Request) -> web.Response:  # aiohttp decodes by Content-Encoding
-        seen.append((request.headers.get("Content-Encoding"), await request.json()))
-        return web.json_response({})
-
-    app = web.Application()
-    app.router.add_post("/", endpoint)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        history = History(tmp_path)
-        history.start_session()
-        history.add(gzipped())
-        history.close()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-        import asyncio
-
-        code = await asyncio.to_thread(main, ["replay", "--to", url, "--data-dir", str(tmp_path)])
-    finally:
-        await runner.cleanup()
+    history = History(tmp_path)
+    history.start_session()
+    history.add(gzipped())
+    history.close()
+    async with serving() as endpoint:  # aiohttp decodes the body by its Content-Encoding
+        code = await asyncio.to_thread(main, ["replay", "--to", endpoint.url, "--data-dir", str(tmp_path)])
     assert code == 0, capsys.readouterr()
-    assert seen == [("gzip", EVENT)]
+    assert [(seen.headers.get("Content-Encoding"), seen.json()) for seen in endpoint.seen] == [("gzip", EVENT)]
 
 
 def test_a_tracking_batch_posted_to_the_partner_receiver_is_summarised_by_its_events(tmp_path: Path):

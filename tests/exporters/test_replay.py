@@ -7,8 +7,6 @@ import asyncio
 import json
 import socket
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -18,6 +16,7 @@ from inspector.core.store import History
 from inspector.replay import replay_exchanges
 
 from ..conftest import SEGMENT_HEADERS, basic
+from ..endpoint import Endpoint, serving
 from ..factories import make_event, make_exchange
 from .cases import RAW_BODIES, golden_exchanges
 
@@ -26,21 +25,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@asynccontextmanager
-async def server(handler) -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/hook"
-    finally:
-        await runner.cleanup()
 
 
 def received(inspector) -> list:
@@ -96,11 +80,12 @@ async def test_each_answer_says_what_segment_does_next(inspector):
 async def test_redirects_are_not_followed():
     hits = []
 
-    async def handler(request: web.Request) -> web.Response:
+    async def handler(request: web.Request, _: Endpoint) -> web.Response:
         hits.append(request.path)
         return web.Response(status=307, headers={"Location": "/elsewhere"})
 
-    async with server(handler) as url:
+    async with serving(handler) as target:
+        url = target.url + "hook"
         report = await replay_exchanges([make_exchange()], url)
     assert hits == ["/hook"]
     (result,) = report.results
@@ -108,11 +93,12 @@ async def test_redirects_are_not_followed():
 
 
 async def test_a_target_slower_than_the_timeout_is_what_segment_retries():
-    async def handler(request: web.Request) -> web.Response:
+    async def handler(request: web.Request, _: Endpoint) -> web.Response:
         await asyncio.sleep(2)
         return web.Response(status=200)
 
-    async with server(handler) as url:
+    async with serving(handler) as target:
+        url = target.url + "hook"
         report = await replay_exchanges([make_exchange(), make_exchange()], url, timeout=0.3)
     assert [(r.status, r.outcome, r.error) for r in report.results] == [(None, "retried", "no answer within 0.3 s")] * 2
     assert all(r.seconds > 0.25 for r in report.results)  # each waited the timeout

@@ -16,6 +16,7 @@ from inspector.core.checks.answers import Limits
 from inspector.core.policy import Forward, Reply
 
 from ..conftest import SEGMENT_HEADERS, basic, running
+from ..endpoint import Endpoint, serving
 from ..factories import make_event
 from ..waiting import until
 
@@ -23,8 +24,6 @@ EVENT = orjson.dumps(make_event(messageId="fwd-1"))
 # Past SLOW an answer is slow; the "slow" endpoint always takes longer (a sleep never ends
 # early), and any other answer from 127.0.0.1 comes well within it even on a busy machine.
 SLOW = 1.0
-SEEN = web.AppKey("seen", list)
-COUNT = web.AppKey("count", list)
 
 
 async def post(inspector, body: bytes) -> tuple[int, dict, bytes]:
@@ -34,12 +33,9 @@ async def post(inspector, body: bytes) -> tuple[int, dict, bytes]:
         return response.status, dict(response.headers), await response.read()
 
 
-async def endpoint_handler(request: web.Request) -> web.StreamResponse:
+async def endpoint_handler(request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
     """One endpoint, many behaviours: the first path segment says which."""
     case, _, rest = request.path.lstrip("/").partition("/")
-    body = await request.read()
-    app = request.app
-    app[SEEN].append((request.method, request.raw_path, list(request.raw_headers), body))
     if case == "good":
         return web.json_response({"ok": True})
     if case == "echo":
@@ -62,25 +58,16 @@ async def endpoint_handler(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(5)
         return web.json_response({})
     if case == "flaky":
-        app[COUNT].append(1)
-        if len(app[COUNT]) == 1:
+        if len(endpoint.on(request.path)) == 1:
             return web.json_response({})
         return web.json_response({"message": "boom"}, status=500)
     return web.json_response({"message": "no such case"}, status=404)
 
 
 @pytest.fixture
-async def endpoint() -> AsyncIterator[tuple[str, web.Application]]:
-    app = web.Application()
-    app[SEEN] = []
-    app[COUNT] = []
-    app.router.add_route("*", "/{tail:.*}", endpoint_handler)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}", app
-    await runner.cleanup()
+async def endpoint() -> AsyncIterator[tuple[str, Endpoint]]:
+    async with serving(endpoint_handler) as found:
+        yield found.url.rstrip("/"), found
 
 
 @pytest.fixture
@@ -111,7 +98,8 @@ async def test_good_endpoint_gets_the_exact_request_and_segment_gets_its_answer(
     assert status == 200
     assert orjson.loads(answer) == {"rest": "v1/t x"}
     assert response_headers["Content-Type"].startswith("application/json")
-    method, raw_path, raw_headers, seen_body = app[SEEN][0]
+    seen = app.seen[0]
+    method, raw_path, raw_headers, seen_body = seen.method, seen.target, list(seen.raw_headers), seen.body
     assert (method, raw_path, seen_body) == ("POST", "/echo/v1/t%20x?a=1&b=2", body)
     sent = {name.decode().lower(): value.decode() for name, value in raw_headers}
     assert sent["authorization"] == basic("k1")
@@ -215,7 +203,7 @@ async def test_mirror_answers_from_the_policy_and_keeps_both(forwarding, endpoin
     assert exchange.answer.status == 202 and exchange.answer.chosen_by == "default"
     assert exchange.destination.status == 500
     assert "ANS008" in ans_codes(exchange)
-    assert len(app[SEEN]) == 1
+    assert len(app.seen) == 1
 
 
 async def test_held_request_can_be_forwarded(forwarding, endpoint):
@@ -231,7 +219,7 @@ async def test_held_request_can_be_forwarded(forwarding, endpoint):
     exchange = kept(forwarding)
     assert exchange.answer.chosen_by == "hold: forward"
     assert ans_codes(exchange) == {"ANS007", "ANS014"}
-    assert len(app[SEEN]) == 1
+    assert len(app.seen) == 1
 
 
 async def test_redelivery_answered_differently_is_found(forwarding, endpoint):
@@ -278,7 +266,7 @@ async def test_oversize_body_is_refused_not_forwarded(tmp_path, endpoint):
     async with running(tmp_path, forward=url + "/good", max_body=100) as inspector:
         assert (await inspector.post(b"x" * 100_000))[0] == 413
         assert inspector.history.search()[0].status == 413  # kept, and never sent on
-    assert app[SEEN] == []
+    assert app.seen == []
 
 
 async def test_held_past_the_timeout_is_forwarded(forwarding, endpoint):
@@ -288,7 +276,7 @@ async def test_held_past_the_timeout_is_forwarded(forwarding, endpoint):
     status, _, body = await forwarding.post(EVENT)
     assert (status, orjson.loads(body)) == (200, {"ok": True})
     assert kept(forwarding).answer.chosen_by == "hold timeout"
-    assert len(app[SEEN]) == 1
+    assert len(app.seen) == 1
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -326,5 +314,5 @@ async def test_an_absolute_form_target_is_forwarded_to_the_endpoint_with_its_pat
     answer = await asyncio.wait_for(reader.read(), 30)
     writer.close()
     assert b" 200 " in answer.split(b"\r\n")[0]
-    method, raw_path, _, seen_body = app[SEEN][0]
+    method, raw_path, seen_body = app.seen[0].method, app.seen[0].target, app.seen[0].body
     assert (method, raw_path, seen_body) == ("POST", "/echo/v1/x?a=1", body)

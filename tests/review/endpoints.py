@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from ..conftest import basic
+from ..endpoint import Answer, Endpoint, serving as endpoint_serving
 
 KEY = "k1"
 TYPES = {"identify", "track", "page", "screen", "group", "alias", "delete"}
@@ -21,14 +22,14 @@ def _json(status: int, doc: dict) -> web.Response:
     return web.json_response(doc, status=status)
 
 
-def endpoint(*flaws: str) -> web.Application:
+def flawed(*flaws: str) -> Answer:
     """Segment's contract, kept except for the named flaws: no-key-check, no-delete, html-500,
     html-errors (every error an HTML page), never-errors (200 to anything), slow (4.3 s to one
     event: a real answer past the 4 s limit), silent (no answer to it until the client hangs up),
     redirect, no-content (204 to every event it takes)."""
     answered: dict[str, web.Response] = {}
 
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: web.Request, _: Endpoint) -> web.StreamResponse:
         answer = await contract(request)
         if "never-errors" in flaws:
             return _json(200, {"ok": True})
@@ -68,20 +69,11 @@ def endpoint(*flaws: str) -> web.Application:
             return web.Response(status=204)
         return _json(200, {"ok": True})
 
-    app = web.Application()
-    app.router.add_route("POST", "/{tail:.*}", handle)
-    return app
+    return handle
 
 
 @asynccontextmanager
 async def serving(*flaws: str) -> AsyncIterator[str]:
     """The endpoint on 127.0.0.1, a free port; its URL."""
-    runner = web.AppRunner(endpoint(*flaws), handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        await runner.cleanup()
+    async with endpoint_serving(flawed(*flaws)) as endpoint:
+        yield endpoint.url

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
@@ -19,67 +18,49 @@ from inspector.delivery import backoff
 from inspector.send import SendOptions, send
 
 from ..conftest import CORPUS
+from ..endpoint import Endpoint, serving
 
 FAST = {"retries": 3, "time_scale": 0.001, "seed": 1}
 
 
-@dataclass
-class Endpoint:
-    """An aiohttp app that answers per path, counting attempts per messageId."""
-
-    url: str = ""
-    attempts: Counter = field(default_factory=Counter)  # (path, messageId) -> attempts
-    bodies: dict = field(default_factory=lambda: defaultdict(list))  # path -> bodies
+def attempts(endpoint: Endpoint, path: str, message_id: str) -> int:
+    """How many times one event came to one path."""
+    return sum(seen.json().get("messageId") == message_id for seen in endpoint.on(path))
 
 
-async def _handler(endpoint: Endpoint, request: web.Request) -> web.StreamResponse:
-    body = await request.read()
-    path = request.match_info["name"]
-    message_id = json.loads(body).get("messageId")
-    endpoint.attempts[path, message_id] += 1
-    endpoint.bodies[path].append(body)
-    tries = endpoint.attempts[path, message_id]
+async def by_path(request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
+    """Answers chosen by the path, counting attempts per messageId."""
+    path = request.path
+    tries = attempts(endpoint, path, json.loads(await request.read()).get("messageId"))
     error = web.json_response
-    if path.startswith("fail"):  # fail3: 503 to the first three attempts
-        if tries <= int(path[4:]):
+    if path.startswith("/fail"):  # fail3: 503 to the first three attempts
+        if tries <= int(path[5:]):
             return error({"message": "down for maintenance"}, status=503)
-    elif path == "busy":
+    elif path == "/busy":
         if tries <= 2:
             return error({"message": "slow down"}, status=429)
-    elif path == "always429":
+    elif path == "/always429":
         return error({"message": "slow down"}, status=429)
-    elif path == "hang":
+    elif path == "/hang":
         if tries == 1:
             await asyncio.sleep(5)
-    elif path == "reset":
-        if tries == 1:
+    elif path == "/reset":
+        if tries == 1 and request.transport is not None:
             request.transport.close()
             await asyncio.sleep(1)
-    elif path == "unsupported":
+    elif path == "/unsupported":
         return error({"message": "call type not supported"}, status=501)
-    elif path == "bad":
+    elif path == "/bad":
         return error({"message": "Missing email address"}, status=400)
-    elif path == "moved":
+    elif path == "/moved":
         raise web.HTTPFound("/ok")
     return error({})
 
 
 @pytest.fixture
 async def endpoint() -> AsyncIterator[Endpoint]:
-    found = Endpoint()
-    app = web.Application()
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        return await _handler(found, request)
-
-    app.router.add_post("/{name}", handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    found.url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    yield found
-    await runner.cleanup()
+    async with serving(by_path) as found:
+        yield found
 
 
 def _events(n: int = 3) -> list[dict]:
@@ -131,9 +112,9 @@ async def test_retries_an_endpoint_that_fails_n_times_with_the_same_message_id(e
     assert report.attempts == 9 and report.retries == 6
     assert report.statuses == {"503": 6, "200": 3}
     for event in events:
-        assert endpoint.attempts["fail2", event["messageId"]] == 3
+        assert attempts(endpoint, "/fail2", event["messageId"]) == 3
     by_id = defaultdict(set)
-    for body in endpoint.bodies["fail2"]:
+    for body in [seen.body for seen in endpoint.on("/fail2")]:
         by_id[json.loads(body)["messageId"]].add(body)
     assert all(len(bodies) == 1 for bodies in by_id.values())  # the very same bytes again
 
@@ -163,7 +144,7 @@ async def test_retries_an_endpoint_that_hangs(endpoint) -> None:
     assert report.delivered == 2 and report.statuses == {"timeout": 2, "200": 2}
     assert report.findings["ANS013"]["count"] == 2  # the judge: no answer
     for event in _events(2):
-        assert endpoint.attempts["hang", event["messageId"]] == 2
+        assert attempts(endpoint, "/hang", event["messageId"]) == 2
 
 
 async def test_a_hang_without_retries_is_a_failure(endpoint) -> None:
@@ -182,7 +163,7 @@ async def test_drops_what_segment_drops(endpoint, path: str, status: int) -> Non
     assert report.failed == 2 and report.attempts == 2 and report.retries == 0
     assert {f.outcome for f in report.failures} == {"dropped"}
     assert report.statuses == {str(status): 2}
-    assert ("ok", _events(1)[0]["messageId"]) not in endpoint.attempts  # the redirect is not followed
+    assert not endpoint.on("/ok")  # the redirect is not followed
     if status == 302:
         assert report.findings["ANS010"]["count"] == 2
 
@@ -197,7 +178,7 @@ async def test_a_target_that_is_down(unused_tcp_port) -> None:
 async def test_count_concurrency_and_rate(endpoint) -> None:
     events = stream(corpus(random.Random(3)), random.Random(4), count=250)
     report = await send(events, SendOptions(endpoint.url + "ok", concurrency=4))
-    assert report.delivered == 250 and len({m for _, m in endpoint.attempts}) == 250
+    assert report.delivered == 250 and len({seen.json()["messageId"] for seen in endpoint.seen}) == 250
     loop = asyncio.get_running_loop()
     started = loop.time()
     report = await send(stream(_events(), random.Random(1), count=20),

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import orjson
 import pytest
-from aiohttp import web
 
 from inspector.core.hub import Hub
 from inspector.core.model import Exchange
@@ -85,36 +84,6 @@ class open_local:
         await self.receiver.stop()
         self.history.close()
 
-
-
-@dataclass
-class Endpoint:
-    """A destination endpoint: answers each request with the next of `statuses` (then 200)."""
-
-    url: str = ""
-    statuses: list[int] = field(default_factory=list)
-    received: list[tuple[dict, bytes]] = field(default_factory=list)
-
-
-@pytest.fixture
-async def endpoint() -> AsyncIterator[Endpoint]:
-    state = Endpoint()
-
-    async def receive(request: web.Request) -> web.Response:
-        state.received.append((dict(request.headers), await request.read()))
-        status = state.statuses.pop(0) if state.statuses else 200
-        body = b"{}" if status < 400 else orjson.dumps({"message": f"failing with {status}"})
-        return web.Response(status=status, body=body, content_type="application/json")
-
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", receive)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    yield state
-    await runner.cleanup()
 
 
 def node_available() -> str | None:

@@ -15,6 +15,7 @@ from inspector.core.policy import Policy, parse_rule
 from inspector.core.query import parse
 from inspector.local_segment.options import TrackingOptions
 
+from ..endpoint import Endpoint, serving
 from .conftest import NODE_CLIENTS, open_local
 
 UMD = NODE_CLIENTS / "node_modules" / "@segment" / "analytics-next" / "dist" / "umd" / "index.js"
@@ -48,41 +49,33 @@ async def test_analytics_js_in_a_browser_delivers_through_cors_and_its_retry(tmp
     async with open_local(tmp_path, TrackingOptions(time_scale=0.001), policy) as local:
         port = int(local.url.rstrip("/").rsplit(":", 1)[1])
 
-        async def page(_: web.Request) -> web.Response:
+        async def shop(request: web.Request, _: Endpoint) -> web.StreamResponse:
+            if request.path == "/analytics.js":
+                return web.FileResponse(UMD)
             return web.Response(text=PAGE % {"port": port, "run": run}, content_type="text/html")
 
-        async def bundle(_: web.Request) -> web.FileResponse:
-            return web.FileResponse(UMD)
+        async with serving(shop) as site:
+            shop_url = site.url
+            browser = await asyncio.create_subprocess_exec(
+                *[str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  f"--user-data-dir={tmp_path / 'profile'}", shop_url],
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            try:
+                def refused() -> bool:
+                    return any(s.answer.status == 503 for s in local.exchanges("source"))
 
-        shop = web.Application()
-        shop.router.add_get("/", page)
-        shop.router.add_get("/analytics.js", bundle)
-        runner = web.AppRunner(shop)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        shop_url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-        browser = await asyncio.create_subprocess_exec(
-            *[str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", shop_url],
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        try:
-            def refused() -> bool:
-                return any(s.answer.status == 503 for s in local.exchanges("source"))
+                await local.until(refused, "analytics.js's first call, answered 503", timeout=60)
+                local.hub.remove_rule(0)
 
-            await local.until(refused, "analytics.js's first call, answered 503", timeout=60)
-            local.hub.remove_rule(0)
+                def delivered() -> set[str]:
+                    return {e.events[0].event or "" for e in local.delivered()}
 
-            def delivered() -> set[str]:
-                return {e.events[0].event or "" for e in local.delivered()}
-
-            await local.until(lambda: {"Retry Me", "Browser Event"} <= delivered(), "both events delivered",
-                              timeout=60)
-        finally:
-            browser.kill()
-            await browser.wait()
-            await runner.cleanup()
+                await local.until(lambda: {"Retry Me", "Browser Event"} <= delivered(), "both events delivered",
+                                  timeout=60)
+            finally:
+                browser.kill()
+                await browser.wait()
         sources = local.exchanges("source")
         assert all(s.header("Origin") == shop_url.rstrip("/") for s in sources)
         retried = [s for s in sources if s.header("X-Retry-Count") and s.answer.status == 200]

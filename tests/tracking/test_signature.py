@@ -18,7 +18,7 @@ from inspector.core.store import History
 from inspector.receiver import Receiver
 
 from ..conftest import SEGMENT_HEADERS
-from .conftest import Endpoint
+from ..endpoint import Endpoint
 
 
 def hmac_hex(secret: str, data: bytes) -> str:
@@ -82,8 +82,8 @@ async def test_wrong_secret_is_wrong(verifying) -> None:
 async def test_send_signs_with_the_shared_secret(endpoint: Endpoint) -> None:
     code = await asyncio.to_thread(main, ["send", "--to", endpoint.url, "--count", "5",
                                           "--shared-secret", "s3cret", "--seed", "1"])
-    assert code == 0 and len(endpoint.received) == 5
-    assert all(headers["X-Signature"] == hmac_hex("s3cret", body) for headers, body in endpoint.received)
+    assert code == 0 and len(endpoint.seen) == 5
+    assert all(seen.headers["X-Signature"] == hmac_hex("s3cret", seen.body) for seen in endpoint.seen)
 
 
 async def test_auth_tab_shows_the_signature_verdict(verifying) -> None:

@@ -20,7 +20,8 @@ from inspector.local_segment.pipeline import iso, parse_time
 from inspector.local_segment.trace import trace
 
 from ..core.test_history_faults import Disk
-from .conftest import Endpoint, Local, open_local
+from ..endpoint import Endpoint
+from .conftest import Local, open_local
 
 
 def track(**extra: object) -> dict:
@@ -178,11 +179,11 @@ async def test_retries_of_a_failing_destination(tmp_path, endpoint: Endpoint) ->
     async with open_local(tmp_path, options) as local:
         event = track()
         assert (await local.call("/v1/track", event))[0] == 200
-        await local.until(lambda: len(endpoint.received) == 4, "three retries, then delivered")
+        await local.until(lambda: len(endpoint.seen) == 4, "three retries, then delivered")
         await local.tracking.settle()
-        bodies = [orjson.loads(body) for _, body in endpoint.received]
+        bodies = [seen.json() for seen in endpoint.seen]
         assert {b["messageId"] for b in bodies} == {event["messageId"]}  # the same event every time
-        headers = endpoint.received[0][0]
+        headers = endpoint.seen[0].headers
         assert headers["Authorization"] == "Basic ZGVzdC1rZXk6"  # dest-key:
         assert headers["X-Segment-Settings"] == "eyJhIjoxfQ==" and headers["User-Agent"] == "Segment.io/1.0"
         attempts = local.exchanges("delivery")
@@ -200,10 +201,10 @@ async def test_a_destination_that_keeps_failing_fails_with_its_message(tmp_path,
     async with open_local(tmp_path, options) as local:
         first, second = track(), track()
         await local.call("/v1/track", first)
-        await local.until(lambda: len(endpoint.received) == 3, "retries used up")
+        await local.until(lambda: len(endpoint.seen) == 3, "retries used up")
         await local.tracking.settle()
         await local.call("/v1/track", second)
-        await local.until(lambda: len(endpoint.received) == 4, "dropped at once")
+        await local.until(lambda: len(endpoint.seen) == 4, "dropped at once")
         await local.tracking.settle()
         traces = [trace(s, local.hub.deliveries(s.id))[0] for s in local.exchanges("source")]
         assert [t.state for t in traces] == ["failed", "dropped"]

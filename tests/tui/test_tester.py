@@ -10,6 +10,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 
 from inspector.tui.screens.tester import EventTesterScreen, lint_text
 
+from ..endpoint import Endpoint, serving
 from ..factories import make_event
 from ..waiting import pilot_until
 from .test_app import list_text, running
@@ -104,28 +105,18 @@ async def test_a_bad_url_and_an_endpoint_that_is_down(tmp_path):
 
 
 async def test_what_an_endpoint_answers_is_shown_inert(tmp_path):
-    async def hostile(request: web.Request) -> web.Response:
-        await request.read()
+    async def hostile(request: web.Request, _: Endpoint) -> web.Response:
         return web.Response(status=500, headers={"X-Note": "[bold]loud[/bold]"},
                             body=b'{"message": "[red]boom[/red] \x1b[31mred\x1b[0m"}',
                             content_type="application/json")
 
-    endpoint = web.Application()
-    endpoint.router.add_post("/", hostile)
-    runner = web.AppRunner(endpoint)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        async with running(tmp_path) as (app, pilot, _):
-            screen = await open_tester(app, pilot)
-            screen.query_one("#url", Input).value = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-            shown = await send(app, pilot)
-            assert "500 Internal Server Error" in shown and "retried" in shown
-            assert "[red]boom[/red]" in shown and "[bold]loud[/bold]" in shown
-            assert "\x1b" not in shown and "\\x1b[31m" in shown
-    finally:
-        await runner.cleanup()
+    async with serving(hostile) as endpoint, running(tmp_path) as (app, pilot, _):
+        screen = await open_tester(app, pilot)
+        screen.query_one("#url", Input).value = endpoint.url
+        shown = await send(app, pilot)
+        assert "500 Internal Server Error" in shown and "retried" in shown
+        assert "[red]boom[/red]" in shown and "[bold]loud[/bold]" in shown
+        assert "\x1b" not in shown and "\\x1b[31m" in shown
 
 
 async def test_the_selected_request_can_be_edited_and_sent_again(tmp_path):

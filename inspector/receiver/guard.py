@@ -106,12 +106,14 @@ class Guard:
 
     def _slowest(self) -> Connection | None:
         """The connection to close first: idle the longest, else the fewest bytes a second sent
-        since its request began (ties: the oldest); one just opened is spared while there are
-        others, as it has had no time to send anything."""
+        since its request began (ties: the oldest). One just opened is spared while there are
+        others, as it has had no time to send anything; most of all one not yet read from, as
+        under a flood every connection is young and a real request waits there to be read."""
         now = time.monotonic()
-        candidates = [(state != "idle", now - connection.began < YOUNG, connection.rate(now), since, connection)
-                      for connection, (state, since) in self.connections.items() if state != "busy"]
-        return min(candidates, key=lambda item: item[:4])[4] if candidates else None
+        candidates = [(state != "idle", young and not connection.sent, young, connection.rate(now), since, connection)
+                      for connection, (state, since) in self.connections.items() if state != "busy"
+                      for young in (now - connection.began < YOUNG,)]
+        return min(candidates, key=lambda item: item[:5])[5] if candidates else None
 
     def set(self, connection: Connection, state: State) -> None:
         if connection in self.connections:

@@ -18,6 +18,8 @@ from .common import EXIT_NOT_FOUND, EXIT_OK, RuntimeFailure, UsageError, left_ou
 from .lines import line_of
 from .settings import Settings
 
+MIN_PREFIX = 6  # History.get finds an exchange by a prefix of its id this long
+
 
 def history(args: argparse.Namespace, settings: Settings) -> int:
     search = query(" ".join(args.query))
@@ -36,6 +38,8 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
 def show(args: argparse.Namespace, settings: Settings) -> int:
     store = load_history(settings.data_dir)
     exchange = store.get(args.id)
+    if exchange is None and len(args.id) < MIN_PREFIX:
+        raise UsageError(f"an id prefix needs {MIN_PREFIX} or more characters: {inert(args.id)!r} has {len(args.id)}")
     if exchange is None:
         many = store.starting(args.id)
         print(f"segment-inspector: ambiguous: {many} exchanges start with {inert(args.id)!r}" if many > 1

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..core.checks import finding_lines, lint as lint_body, with_urls
 from ..core.files import UnreadableError, read_events
 from ..core.model import SEVERITIES, Event
-from ..core.templates import fill
+from ..core.templates import TOKEN, fill
 from ..core.text import inert, inert_json
 from .common import EXIT_LINT_ERRORS, EXIT_OK, EXIT_USAGE
 from .settings import Settings
@@ -23,11 +23,14 @@ def lint(args: argparse.Namespace, settings: Settings) -> int:
     counts = dict.fromkeys(SEVERITIES, 0)
     events = 0
     unreadable, read = False, False
+    templates: list[str] = []  # files read as they are that hold the tester's {{placeholders}}
     for name in args.files:
         try:
             data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             if args.fill:
                 data = fill(data.decode("utf-8", "replace")).encode()
+            elif TOKEN.search(data.decode("utf-8", "replace")):
+                templates.append("stdin" if name == "-" else name)
             problems: list[str] = []
             found = read_events(data, "stdin" if name == "-" else name, problems)
             for problem in problems:
@@ -57,6 +60,10 @@ def lint(args: argparse.Namespace, settings: Settings) -> int:
         totals = ", ".join(f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}"
                            for severity, n in counts.items())
         print(f"{events} event{'s' if events != 1 else ''}: {totals}")
+    if templates:
+        print(f"segment-inspector: {inert(', '.join(templates[:3]))}{' and more' if len(templates) > 3 else ''} "
+              "hold {{placeholders}} like Segment's endpoint-tester templates: add --fill to lint them "
+              "filled with fake data", file=sys.stderr)
     if unreadable:
         return EXIT_USAGE
     return EXIT_LINT_ERRORS if counts["error"] else EXIT_OK

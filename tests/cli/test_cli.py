@@ -145,6 +145,8 @@ def test_show_says_when_an_id_prefix_names_several_exchanges(tmp_path):
     assert shown.returncode == 1
     assert "ambiguous: 3 exchanges start with '01HF7YAT00AA'" in shown.stderr
     assert run("show", "01HF7YAT00AAAAAAAAAAAAAAA1", data_dir=tmp_path / "data").returncode == 0
+    short = run("show", "01HF7", data_dir=tmp_path / "data")  # it would name all three: too short to be one
+    assert short.returncode == 2 and "an id prefix needs 6 or more characters: '01HF7' has 5" in short.stderr
 
 
 def test_escape_sequences_never_reach_the_terminal(tmp_path):
@@ -236,6 +238,9 @@ def test_lint_segment_templates_filled_exit_0(tmp_path):
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip().endswith("98 events: 0 errors, 6 warnings, 0 info")
     assert "identify.log:6  identify" in result.stdout and "SPEC022" in result.stdout
+    assert "--fill" not in result.stderr
+    unfilled = run("lint", *sorted(str(p) for p in CORPUS.glob("*.log")))  # {{now.utc}} is no timestamp
+    assert unfilled.returncode == 1 and "add --fill to lint them filled with fake data" in unfilled.stderr
 
 
 def test_lint_exit_1_on_errors_with_json_lines_output(tmp_path):

@@ -131,7 +131,29 @@ def parse_rule(text: str) -> Rule:
         query = parse(left.strip())
     except QueryError as err:
         raise ValueError(f"rule query: {err}") from None
+    why = never_matches(query)
+    if why:
+        raise ValueError(f"rule query: {why}")
     return Rule(query, parse_reply(right))
+
+
+# What a rule is asked about: a partner request or a Tracking API call, not yet answered.
+_ASKED = tuple(Summary("", 0.0, "POST", "/", None, (), (), (), (), (), None, (), (), 0, False, kind=kind)
+               for kind in ("", "source"))
+_ANSWERED = frozenset({"status", "kind"})  # what such a request has or lacks whatever it carries
+
+
+def never_matches(query: Query) -> str | None:
+    """Why a rule with this query can answer no request, or None: a term that asks for an answer
+    (there is none yet: the rule chooses it) or for a kind of exchange rules never see."""
+    for part in query.parts:
+        outcome = part.shown.lower() in ("is:delivered", "is:retried", "is:dropped")
+        if part.kind == "term" and (outcome or part.uses <= _ANSWERED) and part.uses \
+                and not any(part.match(asked) for asked in _ASKED):
+            return (f"'{part.shown}' can never match: a rule chooses the answer to a partner request or a "
+                    "Tracking API call (kind:source) before there is one, so it never sees a status, an outcome "
+                    "or another kind of exchange")
+    return None
 
 
 @dataclass(slots=True)

@@ -168,6 +168,9 @@ def test_query_syntax_error_exits_2_with_its_position(tmp_path):
 @pytest.mark.parametrize("flags, words", [
     (["--rule", "type:track"], "QUERY => STATUS"),
     (["--rule", "type:(track => 500"], "rule query"),
+    (["--rule", "type:track status:500 => 200"], "'status:500' can never match: a rule chooses the answer"),
+    (["--rule", "kind:delivery => 503"], "'kind:delivery' can never match"),
+    (["--rule", "is:dropped => 503"], "'is:dropped' can never match"),
     (["--respond", "700"], "outside 100-599"),
     (["--respond", "ok"], "expected a status"),
     (["--max-body", "lots"], "not a size"),

@@ -21,13 +21,14 @@ class Query:
     pieces every match's userIds, anonymousIds and messageIds (or its id) hold, lower-cased.
     """
 
-    __slots__ = ("_shown", "free_text", "matches", "needles", "per_row", "row_needles", "span", "text", "uses")
+    __slots__ = ("_shown", "free_text", "matches", "needles", "parts", "per_row", "row_needles", "span", "text", "uses")
 
     def __init__(self, text: str, matches: Match, shown: str, node: Node | None = None) -> None:
         self.text = text
         self.matches: Match = matches
         self._shown = shown
         parts = (node.parts or (node,)) if node is not None else ()
+        self.parts: tuple[Node, ...] = parts  # the terms joined by AND at the top level
         low, high = float("-inf"), float("inf")
         rest: set[str] = set()
         self.needles: tuple[str, ...] = ()

@@ -516,3 +516,22 @@ class Summary:
 
     def count(self, severity: str) -> int:
         return self.severities.count(severity)
+
+    def to_doc(self) -> dict[str, Any]:
+        """What the control API sends of a row: every field but the body's text."""
+        return {name: getattr(self, name) for name in _SUMMARY_FIELDS}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Summary:
+        """A row as the control API sent it; ValueError when it is not one."""
+        try:
+            values = {name: doc[name] for name in _SUMMARY_FIELDS}
+            for name in _SUMMARY_LISTS:
+                values[name] = tuple(str(item) for item in values[name])
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"not a summary: {err}") from None
+        return cls(**values)
+
+
+_SUMMARY_FIELDS = tuple(name for name in Summary.__dataclass_fields__ if name != "text")
+_SUMMARY_LISTS = ("types", "names", "users", "anons", "messages", "codes", "severities")

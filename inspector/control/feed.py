@@ -1,0 +1,107 @@
+"""The hub's notices, numbered, for the control API's live stream.
+
+Every notice gets the next number of this run (`run` changes with each start of the
+server), is encoded once and kept in a ring of the last KEPT, so a viewer that reconnects
+with the last number it saw gets exactly what it missed. A viewer that asks for more than
+the ring still holds, or for another run, is told to resync (reload what it shows)
+first. Each viewer has a queue of at most QUEUED notices: one too slow to keep up is
+sent a resync notice and dropped, never buffered without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from ..core.hub import Hub, Notice
+
+KEPT = 50_000
+QUEUED = 2_000
+EXCHANGE_NOTICES = ("arrived", "held", "released", "recorded")
+
+
+def notice_doc(hub: Hub, notice: Notice, state: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A notice as JSON: about an exchange, its id and summary; else the new state."""
+    doc: dict[str, Any] = {"kind": notice.kind}
+    if notice.kind in EXCHANGE_NOTICES and notice.exchange is not None:
+        summary = notice.summary or notice.exchange.summary()
+        doc.update(exchange=notice.exchange.id, summary=summary.to_doc())
+    else:
+        doc["state"] = state()
+    return doc
+
+
+class Viewer:
+    """One live stream's queue of encoded notices; `None` ends it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUED + 2)
+
+    def offer(self, item: bytes) -> bool:
+        """Queue a notice; False when the viewer is too far behind (it is then ended)."""
+        if self.queue.qsize() >= QUEUED:
+            return False
+        self.queue.put_nowait(item)
+        return True
+
+
+class Feed:
+    """Subscribed to the hub for the server's lifetime; viewers come and go."""
+
+    def __init__(self, hub: Hub, state: Callable[[], dict[str, Any]]) -> None:
+        self.hub = hub
+        self.state = state
+        self.run = secrets.token_hex(6)
+        self.last = 0
+        self.kept: deque[tuple[int, bytes]] = deque(maxlen=KEPT)
+        self.viewers: set[Viewer] = set()
+        self._unsubscribe = hub.subscribe(self._heard)
+
+    def close(self) -> None:
+        self._unsubscribe()
+        for viewer in list(self.viewers):
+            self.drop(viewer, "the inspector is stopping")
+
+    def _heard(self, notice: Notice) -> None:
+        self.last += 1
+        encoded = orjson.dumps({"id": self.last, "run": self.run, **notice_doc(self.hub, notice, self.state)})
+        self.kept.append((self.last, encoded))
+        for viewer in list(self.viewers):
+            if not viewer.offer(encoded):
+                self.drop(viewer, f"more than {QUEUED} notices behind")
+
+    def resync(self, why: str) -> bytes:
+        return orjson.dumps({"id": self.last, "run": self.run, "kind": "resync", "why": why})
+
+    def drop(self, viewer: Viewer, why: str) -> None:
+        self.viewers.discard(viewer)
+        viewer.queue.put_nowait(self.resync(why))
+        viewer.queue.put_nowait(None)
+
+    def join(self, name: str, after: int | None, run: str | None) -> Viewer:
+        """A new viewer; with `after` (and the `run` it came from), what it missed first."""
+        viewer = Viewer(name)
+        if after is not None:
+            oldest = self.kept[0][0] if self.kept else self.last + 1
+            if run != self.run or after > self.last:
+                viewer.offer(self.resync("the inspector restarted"))
+            elif after + 1 < oldest:
+                viewer.offer(self.resync(f"{oldest - after - 1} notices are no longer kept"))
+            else:
+                missed = [encoded for number, encoded in self.kept if number > after]
+                if len(missed) > QUEUED:
+                    viewer.offer(self.resync(f"{len(missed)} notices missed"))
+                else:
+                    for encoded in missed:
+                        viewer.offer(encoded)
+        self.viewers.add(viewer)
+        return viewer
+
+    def leave(self, viewer: Viewer) -> None:
+        self.viewers.discard(viewer)

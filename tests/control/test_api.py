@@ -160,17 +160,11 @@ async def test_a_held_request_is_answered_through_the_api_once(control):
     status, doc = await control.call("PUT", "/api/hold", {"query": "event:Wait", "count": 1, "timeout": "30s"})
     assert status == 200 and doc["count"] == 1 and doc["timeout"] == 30.0
     posting = asyncio.create_task(control.inspector.post(orjson.dumps(make_event(event="Wait"))))
-    held: list = []
-
-    async def one_held() -> bool:
-        held[:] = (await control.call("GET", "/api/held"))[1]["held"]
-        return len(held) == 1
-
-    for _ in range(200):
-        if await one_held():
-            break
-        await asyncio.sleep(0.05)
-    exchange_id = held[0]["exchange"]["id"]
+    await until(lambda: len(control.inspector.hub.held()) == 1, what="the request held")
+    status, doc = await control.call("GET", "/api/held")
+    [held] = doc["held"]
+    assert held["summary"]["names"] == ["Wait"] and held["deadline"] > held["exchange"]["time"]
+    exchange_id = held["exchange"]["id"]
     status, doc = await control.call("POST", f"/api/held/{exchange_id}",
                                      {"status": 429, "headers": {"Retry-After": "7"}, "message": "later"})
     assert status == 200

@@ -1,7 +1,7 @@
 """Attacks on `serve`, each printed side by side with the unattacked run.
 
     python bench/hostile.py [--attack headers|bodies|batch|big] [--slow 900] [--files 1024]
-                            [--hold 20] [--probes 40]
+                            [--hold 20] [--probes 40] [--events 70000]
 
 Starts `segment-inspector serve --no-tunnel --port 0` with its file limit (RLIMIT_NOFILE)
 set to --files, times --probes normal requests (a Segment event, answered 200) before the
@@ -12,7 +12,8 @@ times the probes again while it goes on:
   reconnecting at once when closed. Targets: a normal request <= 1 s; serve's log < 200 KB.
 - `bodies`: --slow connections sending whole headers, then the body one byte a second,
   reconnecting when closed. Target: at least 90% of the probes answered (36 of 40).
-- `batch`: one 8 MiB batch of 70,000 events after another. Target: no probe waits > 300 ms.
+- `batch`: one 8 MiB batch of --events events after another (70,000 are refused 413 for their
+  count once read; 10,000 are parsed and linted whole). Target: no probe waits > 300 ms.
 - `big`: 8 MiB bodies one after another (--hold seconds' worth, 480 MiB at most), then `show`
   of a small exchange among them. Targets: probes <= 300 ms; serve's RSS <= 400 MB;
   `show` <= 1 s and <= 300 MB.
@@ -127,17 +128,11 @@ def attacker(port: int, kind: str, slow: int, big: bytes) -> None:
     asyncio.run(attack(port, kind, slow, big))
 
 
-def batch_body() -> bytes:
-    """An 8 MiB batch of 70,000 events."""
-    events = []
-    n = 0
-    size = 2
-    while n < 70_000:
-        event = b'{"type":"track","event":"Batch Item","userId":"u%d","messageId":"b-%d","properties":{"n":%d,' \
-                b'"pad":"%s"}}' % (n, n, n, b"x" * 40)
-        events.append(event)
-        size += len(event) + 1
-        n += 1
+def batch_body(count: int) -> bytes:
+    """An 8 MiB batch of `count` events (70,000: refused for its count; 10,000: read and linted whole)."""
+    pad = b"x" * max(0, 8 * 1024 * 1024 // count - 140)
+    events = [b'{"type":"track","event":"Batch Item","userId":"u%d","messageId":"b-%d","properties":{"n":%d,'
+              b'"pad":"%s"}}' % (n, n, n, pad) for n in range(count)]
     body = b"[" + b",".join(events) + b"]"
     return body[:-1] + b" " * max(0, 8 * 1024 * 1024 - 8192 - len(body)) + b"]"
 
@@ -156,6 +151,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=1024)
     parser.add_argument("--hold", type=float, default=20.0)
     parser.add_argument("--probes", type=int, default=40)
+    parser.add_argument("--events", type=int, default=70_000, help="events in the batch attack's 8 MiB")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.slow + 256)), hard))
@@ -163,7 +159,7 @@ def main() -> int:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (args.files, hard))
 
-    big = batch_body() if args.attack == "batch" else b'{"type":"track","event":"Big","userId":"u",' \
+    big = batch_body(args.events) if args.attack == "batch" else b'{"type":"track","event":"Big","userId":"u",' \
         b'"messageId":"big","properties":{"blob":"' + b"b" * (BIG_BODY - 80) + b'"}}'
     data = tempfile.mkdtemp(prefix="hostile-")
     log = open(os.path.join(data, "stderr.log"), "w+b")  # noqa: SIM115  (serve writes to it as it runs)

@@ -186,6 +186,10 @@ def test_bad_serve_flags_exit_2(tmp_path, flags, words):
     ('port = 9000\n\nfavourite-colour = "red"\n', "line 3: unknown setting 'favourite-colour'"),
     ('api-key = ["a"]\nport = "high"\n', "line 2: port must be an integer"),
     ('rule = [1, 2]\n', "line 1: rule must be a list of strings"),
+    ('port = 9000\nhold-timeout = "soon"\n', "line 2: hold-timeout: not a duration: 'soon'"),
+    ('forward = "ftp://x"\n', "line 1: forward: 'ftp://x' is not an http:// or https:// URL"),
+    ('max-body = "lots"\n', "line 1: max-body: not a size: 'lots'"),
+    ('port = 70000\n', "line 1: port: must be from 0 to 65535"),
 ])
 def test_invalid_config_file_is_an_error_naming_the_line(tmp_path, text, words):
     config = tmp_path / "config.toml"

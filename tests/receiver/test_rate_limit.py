@@ -100,7 +100,7 @@ def test_the_client_is_the_peer_unless_a_tunnel_brings_it_from_loopback(tmp_path
 def test_rate_limit_comes_from_the_flag_else_the_config_file(tmp_path):
     def limit_of(argv: list[str], config: dict | None = None) -> float | None:
         args = make_parser().parse_args([*argv, "--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
-        inspector = make_inspector(Settings(args, Config(None, config or {})))
+        inspector = make_inspector(Settings.read(args, Config(None, config or {})))
         try:
             return inspector.receiver.app[LIMIT].rate
         finally:
@@ -115,8 +115,8 @@ def test_rate_limit_comes_from_the_flag_else_the_config_file(tmp_path):
 
 
 async def test_rate_limit_zero_turns_it_off_even_with_a_public_url(tmp_path):
-    settings = Settings(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com",
-                                           rate_limit=0.0))
+    settings = Settings.read(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com",
+                                                rate_limit=0.0))
     inspector = make_inspector(settings)
     try:
         assert inspector.receiver.app[LIMIT].current(inspector.hub) == 0
@@ -125,7 +125,7 @@ async def test_rate_limit_zero_turns_it_off_even_with_a_public_url(tmp_path):
     finally:
         await inspector.receiver.stop()
         inspector.close()
-    settings = Settings(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com"))
+    settings = Settings.read(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com"))
     inspector = make_inspector(settings)
     try:
         assert inspector.receiver.app[LIMIT].current(inspector.hub) == DEFAULT_RATE

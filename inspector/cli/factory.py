@@ -84,8 +84,21 @@ def _reachable(settings: Settings, hub: Hub, receiver: Receiver, directory: Path
     return TunnelledReceiver(receiver, tunnel)
 
 
+def _closed_when_exposed(settings: Settings) -> None:
+    """Refuse an open Tracking API that delivers elsewhere once strangers can reach it: it would
+    carry their events to the user's endpoint with the user's --deliver-api-key."""
+    reason = settings.exposed
+    if reason and settings.deliver_to and not settings.write_keys:
+        raise UsageError(
+            f"--deliver-to without --write-key while the inspector is reachable from outside ({reason}): "
+            "anyone who finds its URL could make local Segment deliver to your endpoint carrying "
+            "--deliver-api-key. Give --write-key KEY so only your sources' calls are delivered, "
+            "or keep the inspector on this machine (--no-tunnel, no --public-url, a loopback --host)")
+
+
 def make_inspector(settings: Settings) -> Inspector:
     """The history, hub and receiver that `serve` and the TUI run; close() it when done."""
+    _closed_when_exposed(settings)
     policy = make_policy(settings)
     directory = settings.data_dir
     ssl_context = _ssl_context(settings, directory)
@@ -96,5 +109,6 @@ def make_inspector(settings: Settings) -> Inspector:
         raise RuntimeFailure(f"cannot use the data directory {directory}: {err}") from None
     hub = Hub(history, policy, hold_timeout=settings.hold_timeout)
     receiver = Receiver(hub, host=settings.host, port=settings.port, max_body=settings.max_body,
-                        ssl_context=ssl_context, tracking=tracking_options(settings), rate_limit=settings.rate_limit)
+                        ssl_context=ssl_context, tracking=tracking_options(settings), rate_limit=settings.rate_limit,
+                        trusted_proxies=settings.trusted_proxies)
     return Inspector(history, hub, _reachable(settings, hub, receiver, directory), directory)

@@ -16,6 +16,7 @@ of the wrong type, is an error that names its line.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import math
 import os
@@ -89,6 +90,12 @@ def _rate(value: float) -> float:
     return float(value)
 
 
+def _proxies(value: int) -> int:
+    if value < 1:
+        raise ValueError("must be 1 or more (the proxies that append to X-Forwarded-For)")
+    return value
+
+
 def _factor(value: float) -> float:
     if not (math.isfinite(value) and value > 0):
         raise ValueError("must be more than 0")
@@ -102,6 +109,13 @@ def _delay(value: float | str) -> float:
 def _days(value: float | str) -> float:
     """`--keep-days 7` or `12h`: days, as the history counts them."""
     return values.duration(value, unit="d", positive=False) / 86400
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _path(value: str) -> Path:
@@ -155,6 +169,9 @@ _TABLE = (
     Option("rate-limit", (int, float), None, "answer 429 past N requests a second from one client (0: no "
            f"limit; default: none on loopback, {DEFAULT_RATE:g} once a tunnel is open, a --public-url is "
            "given or --host is not loopback)", {"type": float, "metavar": "N"}, read=_rate),
+    Option("trusted-proxies", (int,), 1, "how many proxies in front of the receiver append to X-Forwarded-For "
+           "(default 1: ngrok's agent, or the --public-url's proxy; more for a load balancer in front of it)",
+           {"type": int, "metavar": "N"}, read=_proxies),
     Option("tls", (bool,), False, "receive over HTTPS with a certificate for localhost kept in the data directory",
            {"action": "store_true"}, read=bool),
     Option("cert", (str,), None, "serve HTTPS with this certificate (with --key)", {"metavar": "PEM"}, read=_path),
@@ -309,6 +326,7 @@ class Settings:
     ngrok_path: str | None
     public_url: str | None
     rate_limit: float | None  # None: decided by how exposed the receiver is
+    trusted_proxies: int
     tls: bool
     cert: Path | None
     key: Path | None
@@ -361,6 +379,15 @@ class Settings:
         """Settings as if these flags alone were given (`data_dir=...`, `no_tunnel=True`, `max_body=1000`),
         read and checked as the command line's: for tests and tools. No config file, no environment."""
         return cls.read(argparse.Namespace(**flags), Config(None, {}), {})
+
+    @property
+    def exposed(self) -> str | None:
+        """Why the inspector is reachable from beyond this machine, or None when it is not."""
+        if self.public_url:
+            return "--public-url is given"
+        if not _loopback(self.host):
+            return f"--host {self.host} is not loopback"
+        return None if self.no_tunnel else "a tunnel will be opened"
 
     @property
     def local_url(self) -> str:

@@ -181,6 +181,14 @@ def test_bad_serve_flags_exit_2(tmp_path, flags, words):
     assert words in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_exposed_tracking_api_delivering_elsewhere_without_a_write_key_is_refused(tmp_path):
+    result = run("serve", "--port", "0", "--deliver-to", "http://127.0.0.1:9/in", data_dir=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--deliver-to without --write-key" in result.stderr and "a tunnel will be opened" in result.stderr
+    assert "--write-key KEY" in result.stderr and "--no-tunnel" in result.stderr
+    assert "receiving on" not in result.stdout
+
+
 @pytest.mark.parametrize("text, words", [
     ('port = 9000\nrespond = "500"\nhost = \n', "line 3"),
     ('port = 9000\n\nfavourite-colour = "red"\n', "line 3: unknown setting 'favourite-colour'"),

@@ -19,6 +19,7 @@ from inspector.core import DEFAULT_PORT, naming
 from inspector.core.model import Summary
 from inspector.core.policy import Reply
 from inspector.core.store import History
+from inspector.local_segment.api import TRACKING
 from inspector.receiver.app import DEFAULT_MAX_BODY
 
 from ..conftest import SEGMENT_HEADERS
@@ -90,6 +91,7 @@ def test_every_option_is_a_field_of_the_settings():
     (["--rate-limit", "-1"], "--rate-limit: must be 0 (no limit) or more"),
     (["--rate-limit", "nan"], "--rate-limit: must be 0 (no limit) or more"),
     (["--time-scale", "0"], "--time-scale: must be more than 0"),
+    (["--trusted-proxies", "0"], "--trusted-proxies: must be 1 or more"),
     (["--respond", "700"], "--respond: status 700 is outside 100-599"),
     (["--rule", "type:track"], "--rule: a rule reads 'QUERY => STATUS[:message]'"),
     (["--rule", "type:(track => 500"], "--rule: rule query"),
@@ -111,6 +113,7 @@ def test_a_bad_value_names_its_flag(argv, words):
     ('deliver-to = "localhost:3000"\n', "line 1: deliver-to: 'localhost:3000' is not an http:// or https:// URL"),
     ("keep = 0\n", "line 1: keep: a size must be more than 0"),
     ("time-scale = -1\n", "line 1: time-scale: must be more than 0"),
+    ("trusted-proxies = -2\n", "line 1: trusted-proxies: must be 1 or more"),
     ('respond = 99\n', "line 1: respond: status 99 is outside 100-599"),
 ])
 def test_a_bad_value_in_the_config_file_names_the_file_and_line(tmp_path, text, words):
@@ -173,6 +176,38 @@ async def test_the_factory_builds_a_receiving_inspector(tmp_path):
         await inspector.receiver.stop()
         inspector.close()
     assert len(History(tmp_path).load()) == 1  # kept where --data-dir said
+
+
+@pytest.mark.parametrize("flags, reason", [
+    ({}, "a tunnel will be opened"),
+    ({"no_tunnel": True, "public_url": "https://in.example.com"}, "--public-url is given"),
+    ({"no_tunnel": True, "host": "0.0.0.0"}, "--host 0.0.0.0 is not loopback"),
+])
+def test_an_exposed_tracking_api_that_delivers_elsewhere_needs_a_write_key(tmp_path, flags, reason):
+    settings = Settings.of(data_dir=str(tmp_path), port=0, deliver_to="https://dest.example.com/in", **flags)
+    with pytest.raises(UsageError) as raised:
+        make_inspector(settings)
+    message = str(raised.value)
+    assert f"--deliver-to without --write-key while the inspector is reachable from outside ({reason})" in message
+    assert "--deliver-api-key" in message and "--write-key KEY" in message and "--no-tunnel" in message
+    assert not (tmp_path / "shards.json").exists() and not any(tmp_path.iterdir())  # refused before any start
+
+
+DEST = "https://dest.example.com/in"
+
+
+@pytest.mark.parametrize("flags", [
+    {"no_tunnel": True, "deliver_to": DEST},  # only this machine reaches it
+    {"no_tunnel": True, "host": "::1", "deliver_to": DEST},
+    {"public_url": "https://in.example.com", "deliver_to": DEST, "write_key": ["w"]},  # only the key's calls
+    {"public_url": "https://in.example.com"},  # delivered to its own partner side: nothing leaves
+])
+def test_a_tracking_api_on_this_machine_or_with_a_write_key_starts(tmp_path, flags):
+    inspector = make_inspector(Settings.of(data_dir=str(tmp_path), port=0, **flags))
+    try:
+        assert inspector.receiver.app[TRACKING].options.deliver_to == flags.get("deliver_to")
+    finally:
+        inspector.close()
 
 
 def _summary(**fields) -> Summary:

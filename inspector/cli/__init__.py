@@ -37,7 +37,7 @@ __all__ = ["COMMANDS", "line_of", "main"]
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(dash_queries(sys.argv[1:] if argv is None else argv))
     try:
-        settings = Settings(args, load(args.config, explicit=args.config is not None))
+        settings = Settings.read(args, load(args.config, explicit=args.config is not None))
         return quiet_on_broken_pipe(lambda: COMMANDS[args.command](args, settings))
     except (ConfigError, UsageError) as err:
         warn(str(err))

@@ -7,17 +7,16 @@ the same thing wherever the inspector runs.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..core import values
 from ..core.hub import Hub, TunnelState
-from ..core.policy import Forward, Policy, parse_reply, parse_rule
+from ..core.policy import Forward, Policy
 from ..core.store import History
-from ..local_segment.options import options_from
+from ..local_segment.options import TrackingOptions
 from ..receiver import Receiver
-from .common import RuntimeFailure, UsageError, load_history, value_of
+from .common import RuntimeFailure, UsageError, load_history
 from .settings import Settings
 
 
@@ -36,35 +35,32 @@ class Inspector:
 
 def make_policy(settings: Settings) -> Policy:
     """How the inspector answers: --respond, --delay, --rule, --api-key, --forward."""
-    try:
-        default = parse_reply(str(settings["respond"]), float(settings["delay"]))
-        rules = [parse_rule(text) for text in settings["rule"]]
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    keys = frozenset(settings["api-key"])
-    url = settings["forward"]
-    mirror = bool(settings["mirror"])
-    if mirror and not url:
-        raise UsageError("--mirror: give the endpoint with --forward URL")
-    forward = Forward(value_of("--forward", values.url, url), mirror) if url else None
-    return Policy(default=default, rules=rules, api_keys=keys, forward=forward,
-                  shared_secret=settings["shared-secret"])
+    forward = Forward(settings.forward, settings.mirror) if settings.forward else None
+    return Policy(default=replace(settings.respond, delay=settings.delay),
+                  rules=[replace(rule) for rule in settings.rules],  # the UIs turn them on and off
+                  api_keys=frozenset(settings.api_keys), forward=forward, shared_secret=settings.shared_secret)
+
+
+def tracking_options(settings: Settings) -> TrackingOptions:
+    """How local Segment plays its part: --write-key, --dedupe-window, --deliver-to and the rest."""
+    first_key = settings.api_keys[0] if settings.api_keys else "segment"
+    return TrackingOptions(write_keys=settings.write_keys, dedupe_window=settings.dedupe_window,
+                           destination=settings.destination_name, deliver_to=settings.deliver_to,
+                           api_key=settings.deliver_api_key or first_key, settings=settings.delivery_settings,
+                           time_scale=settings.time_scale, shared_secret=settings.shared_secret)
 
 
 def _ssl_context(settings: Settings, directory: Path) -> Any:
     """The receiver's TLS context: --cert/--key, or with --tls our own certificate; else None."""
-    cert, key = settings["cert"], settings["key"]
-    if bool(cert) != bool(key):
-        raise UsageError("--cert and --key go together: give both, or --tls for a generated certificate")
-    if not cert and not settings["tls"]:
+    if settings.cert is None and not settings.tls:
         return None
     from ..tls import CertificateError, ensure_certificate, server_context
 
-    try:
-        if cert:
-            return server_context(Path(cert).expanduser(), Path(key).expanduser())
-    except CertificateError as err:
-        raise UsageError(str(err)) from None
+    if settings.cert is not None and settings.key is not None:  # Settings has both or neither
+        try:
+            return server_context(settings.cert, settings.key)
+        except CertificateError as err:
+            raise UsageError(str(err)) from None
     try:
         return server_context(*ensure_certificate(directory))
     except CertificateError as err:
@@ -73,45 +69,46 @@ def _ssl_context(settings: Settings, directory: Path) -> Any:
 
 def _reachable(settings: Settings, hub: Hub, receiver: Receiver, directory: Path) -> Any:
     """The receiver as Segment reaches it: through the user's --public-url, or an ngrok tunnel."""
-    public_url = settings["public-url"]
-    if public_url:
-        hub.set_tunnel(TunnelState("external", public_url=public_url))
+    if settings.public_url:
+        hub.set_tunnel(TunnelState("external", public_url=settings.public_url))
         return receiver
-    if settings["no-tunnel"]:
+    if settings.no_tunnel:
         hub.set_tunnel(TunnelState("off", note="no tunnel (--no-tunnel): Segment cannot reach this URL"))
         return receiver
     from ..tunnel import Tunnel, TunnelledReceiver, find_authtoken, find_ngrok, ngrok_config_paths
 
-    explicit = settings["ngrok-path"]
-    token = find_authtoken(os.environ, settings["ngrok-authtoken"], ngrok_config_paths())
+    explicit = settings.ngrok_path
+    token = find_authtoken(os.environ, settings.ngrok_authtoken, ngrok_config_paths())
     tunnel = Tunnel(hub, ngrok_path=find_ngrok(explicit), authtoken=token, config_dir=directory / "ngrok",
-                    domain=settings["ngrok-domain"], region=settings["region"],
-                    explicit_path=bool(explicit))
+                    domain=settings.ngrok_domain, region=settings.region, explicit_path=bool(explicit))
     return TunnelledReceiver(receiver, tunnel)
+
+
+def _closed_when_exposed(settings: Settings) -> None:
+    """Refuse an open Tracking API that delivers elsewhere once strangers can reach it: it would
+    carry their events to the user's endpoint with the user's --deliver-api-key."""
+    reason = settings.exposed
+    if reason and settings.deliver_to and not settings.write_keys:
+        raise UsageError(
+            f"--deliver-to without --write-key while the inspector is reachable from outside ({reason}): "
+            "anyone who finds its URL could make local Segment deliver to your endpoint carrying "
+            "--deliver-api-key. Give --write-key KEY so only your sources' calls are delivered, "
+            "or keep the inspector on this machine (--no-tunnel, no --public-url, a loopback --host)")
 
 
 def make_inspector(settings: Settings) -> Inspector:
     """The history, hub and receiver that `serve` and the TUI run; close() it when done."""
+    _closed_when_exposed(settings)
     policy = make_policy(settings)
-    max_body = value_of("--max-body", values.size, settings["max-body"])
-    rate_limit = settings["rate-limit"]
-    if rate_limit is not None and not rate_limit >= 0:
-        raise UsageError("--rate-limit: must be 0 (no limit) or more requests a second")
-    if settings["public-url"]:
-        value_of("--public-url", values.url, settings["public-url"])
     directory = settings.data_dir
     ssl_context = _ssl_context(settings, directory)
-    retention = {"keep_bytes": value_of("--keep", values.size, settings["keep"]), "keep_days": settings["keep-days"]}
     try:
-        history = load_history(directory, **retention)
+        history = load_history(directory, keep_bytes=settings.keep, keep_days=settings.keep_days)
         history.start_session()
     except OSError as err:
         raise RuntimeFailure(f"cannot use the data directory {directory}: {err}") from None
-    hub = Hub(history, policy, hold_timeout=float(settings["hold-timeout"]))
-    try:
-        tracking = options_from(lambda name, default=None: settings[name] or default)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    receiver = Receiver(hub, host=settings["host"], port=settings["port"], max_body=max_body,
-                        ssl_context=ssl_context, tracking=tracking, rate_limit=rate_limit)
+    hub = Hub(history, policy, hold_timeout=settings.hold_timeout)
+    receiver = Receiver(hub, host=settings.host, port=settings.port, max_body=settings.max_body,
+                        ssl_context=ssl_context, tracking=tracking_options(settings), rate_limit=settings.rate_limit,
+                        trusted_proxies=settings.trusted_proxies)
     return Inspector(history, hub, _reachable(settings, hub, receiver, directory), directory)

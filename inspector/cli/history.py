@@ -23,11 +23,9 @@ MIN_PREFIX = 6  # History.get finds an exchange by a prefix of its id this long
 
 def history(args: argparse.Namespace, settings: Settings) -> int:
     search = query(" ".join(args.query))
-    limit = settings["limit"]
-    as_json = bool(settings["json"])
     store = load_history(settings.data_dir)
-    for summary in store.search(search, limit or None):
-        if as_json:
+    for summary in store.search(search, settings.limit or None):
+        if settings.json:
             exchange = store.get(summary.id)
             print(inert_json(with_urls(exchange.to_doc()) if exchange else {}))
         else:
@@ -45,7 +43,7 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
         print(f"segment-inspector: ambiguous: {many} exchanges start with {inert(args.id)!r}" if many > 1
               else f"segment-inspector: no exchange {inert(args.id)!r} in the history", file=sys.stderr)
         return EXIT_NOT_FOUND
-    if settings["json"]:
+    if settings.json:
         print(inert_json(with_urls(exchange.to_doc()), indent=True))
     else:
         _print_exchange(exchange, sys.stdout)
@@ -58,12 +56,10 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
 def matching(args: argparse.Namespace, settings: Settings, *, sources: bool = True) -> list[Exchange]:
     """The exchanges matching the query, oldest first; with --limit N, the newest N. Without
     `sources`, Tracking API calls only when the query names `kind:`."""
-    if args.limit < 0:
-        raise UsageError("--limit: must be 0 (all) or more")
     search = query(" ".join(args.query))
     search = search if sources else search.without_sources()
     store = load_history(settings.data_dir)
-    found = store.search(search, args.limit or None, newest_first=True)
+    found = store.search(search, settings.limit or None, newest_first=True)
     return [exchange for exchange in (store.get(s.id) for s in reversed(found)) if exchange is not None]
 
 
@@ -72,7 +68,7 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     from ..core.exporters import FORMATS, ExportOptions, export as export_exchanges
     from ..core.exporters.output import UnsafeName, write_export
 
-    base_url = value_of("--url", values.url, args.url or settings["public-url"] or settings.local_url)
+    base_url = value_of("--url", values.url, args.url) if args.url else settings.public_url or settings.local_url
     options = ExportOptions(base_url=base_url, redact=args.redact, pretty=args.pretty)
     exchanges = matching(args, settings, sources=False)  # an SDK's event is exported once, by its delivery
     if not exchanges:

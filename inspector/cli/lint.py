@@ -18,7 +18,7 @@ from .settings import Settings
 
 def lint(args: argparse.Namespace, settings: Settings) -> int:
     """Lint every event of every file; exit 1 if any has an error-severity finding."""
-    as_json = bool(settings["json"])
+    as_json = settings.json
     now = time.time()
     counts = dict.fromkeys(SEVERITIES, 0)
     events = 0

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from .. import __version__
-from .settings import OPTIONS, Settings
+from .settings import OPTIONS, SECRET_ENV, Settings
 
 
 def receiving_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -66,7 +66,7 @@ def make_parser() -> argparse.ArgumentParser:
                         help="file or directory to write (default: the format's name in the current "
                              "directory); - for stdout")
     export.add_argument("--url", help="where curl and HAR send the requests (default: --public-url, "
-                                      f"else the local URL, {Settings().local_url})")
+                                      f"else the local URL, {Settings.of().local_url})")
     export.add_argument("--redact", action="store_true",
                         help="replace API keys, emails and IPs with stable placeholders")
     export.add_argument("--pretty", action="store_true", help="json: re-indent bodies that are JSON")
@@ -97,7 +97,7 @@ def make_parser() -> argparse.ArgumentParser:
     send.add_argument("--to", required=True, metavar="URL", help="the endpoint to send to")
     send.add_argument("--api-key", dest="send_key", default="segment", metavar="KEY",
                       help="the API key sent in Authorization: Basic (default: segment)")
-    send.add_argument("--settings", metavar="JSON",
+    send.add_argument("--settings", default=argparse.SUPPRESS, metavar="JSON",
                       help="a JSON object sent base64-encoded as X-Segment-Settings")
     send.add_argument("--from", dest="from_files", action="extend", nargs="+", metavar="FILE",
                       help="send the events of JSON, JSON Lines or exported files, {{placeholders}} filled "
@@ -110,11 +110,12 @@ def make_parser() -> argparse.ArgumentParser:
                       help="wait this long for each answer, as Segment does (default 5s)")
     send.add_argument("--retries", type=int, default=0, metavar="N",
                       help="retry what Segment retries up to N times, with randomized exponential backoff")
-    send.add_argument("--time-scale", type=float, default=1.0, metavar="F",
+    send.add_argument("--time-scale", type=float, default=argparse.SUPPRESS, metavar="F",
                       help="multiply every backoff wait by F (0.01: a 1 s wait takes 10 ms)")
     send.add_argument("--seed", type=int, help="seed the generated events and the backoff")
-    send.add_argument("--shared-secret", dest="send_secret", metavar="SECRET",
-                      help="sign each body as Segment's Webhooks destination does (X-Signature, HMAC-SHA1)")
+    send.add_argument("--shared-secret", default=argparse.SUPPRESS, metavar="SECRET",
+                      help="sign each body as Segment's Webhooks destination does (X-Signature, HMAC-SHA1); "
+                           f"default: {SECRET_ENV}, else the config file's shared-secret")
     send.add_argument("--json", action="store_true", default=None, help="the report as one JSON document")
     return parser
 

@@ -13,7 +13,7 @@ from .settings import Settings
 def review(args: argparse.Namespace, settings: Settings) -> int:
     from ..review.command import run
 
-    return run(args, settings.data_dir, bool(settings["json"]))
+    return run(args, settings.data_dir, settings.json)
 
 
 def delivery(args: argparse.Namespace, settings: Settings) -> int:
@@ -21,5 +21,5 @@ def delivery(args: argparse.Namespace, settings: Settings) -> int:
 
     store = load_history(settings.data_dir)
     report = summarize(store, query(" ".join(args.query) or DEFAULT_WINDOW))
-    print(inert_json(report.to_doc()) if settings["json"] else "\n".join(text(report)))
+    print(inert_json(report.to_doc()) if settings.json else "\n".join(text(report)))
     return EXIT_OK

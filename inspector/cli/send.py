@@ -39,7 +39,7 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
 
     url = value_of("--to", values.url, args.to)
     timeout = value_of("--timeout", values.duration, args.timeout)
-    as_json = bool(settings["json"])
+    as_json = settings.json
     exchanges = matching(args, settings)
     if not exchanges:
         print("segment-inspector: no exchange matches: nothing replayed", file=sys.stderr)
@@ -132,7 +132,6 @@ def send(args: argparse.Namespace, settings: Settings) -> int:
     import random
 
     from ..core.generate import stream
-    from ..delivery import settings_header
     from ..send import SendOptions, progress_line, send as send_events
 
     url = value_of("--to", values.url, args.to)
@@ -142,27 +141,22 @@ def send(args: argparse.Namespace, settings: Settings) -> int:
                              ("--retries", args.retries, 0)):
         if value is not None and value < low:
             raise UsageError(f"{flag}: must be {low} or more")
-    for flag, value in (("--rate", args.rate), ("--time-scale", args.time_scale)):
-        if value is not None and value <= 0:
-            raise UsageError(f"{flag}: must be more than 0")
+    if args.rate is not None and not 0 < args.rate < float("inf"):
+        raise UsageError("--rate: must be more than 0")
     if args.count is not None and seconds is not None:
         raise UsageError("--count and --duration: give one or the other")
-    try:
-        encoded = None if args.settings is None else settings_header(args.settings)
-    except ValueError as err:
-        raise UsageError(f"--settings: {err}") from None
     rng = random.Random(args.seed)
     events, refill = _send_events(args, rng)
     if not events:
         raise UsageError("nothing to send: the files hold no events")
     deadline = time.monotonic() + seconds if seconds else None
     source = stream(events, rng, count=args.count, deadline=deadline, refill=refill)
-    as_json = bool(settings["json"])
+    as_json = settings.json
     progress = progress_line(args.count or (None if deadline else len(events)), seconds) \
         if sys.stderr.isatty() else None
-    options = SendOptions(url, api_key=args.send_key, settings=encoded, concurrency=args.concurrency,
-                          rate=args.rate, timeout=timeout, retries=args.retries,
-                          time_scale=args.time_scale, seed=args.seed, shared_secret=args.send_secret)
+    options = SendOptions(url, api_key=args.send_key, settings=settings.delivery_settings,
+                          concurrency=args.concurrency, rate=args.rate, timeout=timeout, retries=args.retries,
+                          time_scale=settings.time_scale, seed=args.seed, shared_secret=settings.shared_secret)
     report = asyncio.run(send_events(source, options, progress))
     if progress is not None:
         print(file=sys.stderr)

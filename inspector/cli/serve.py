@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import signal
 import sys
-from pathlib import Path
 
 from .. import __version__
 from ..core.checks import with_urls
@@ -15,13 +14,13 @@ from ..core.text import inert, inert_json
 from .common import EXIT_FAILURE, EXIT_OK
 from .factory import make_inspector
 from .lines import line_of
-from .settings import ConfigError, Settings, default_path, remember
+from .settings import ConfigError, Settings, remember
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     inspector = make_inspector(settings)
     hub, receiver = inspector.hub, inspector.receiver
-    as_json = bool(settings["json"])
+    as_json = settings.json
 
     lines: list[str] = []
 
@@ -81,13 +80,12 @@ def tui(args: argparse.Namespace, settings: Settings) -> int:
     from ..tui.keys import KeymapError
 
     try:
-        keymap = checked_keymap(settings["keys"] or {})
+        keymap = checked_keymap(settings.keys or {})
     except KeymapError as err:
         raise ConfigError(str(err)) from None
     inspector = make_inspector(settings)
-    config = settings.config.path or args.config or default_path()
-    app = InspectorApp(inspector.hub, receiver=inspector.receiver, keymap=keymap, theme=settings["theme"],
-                       remember_theme=lambda theme: remember(Path(config), "theme", theme))
+    app = InspectorApp(inspector.hub, receiver=inspector.receiver, keymap=keymap, theme=settings.theme,
+                       remember_theme=lambda theme: remember(settings.config_path, "theme", theme))
     try:
         app.run()
     finally:

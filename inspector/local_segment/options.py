@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from ..core import values
-from ..delivery import settings_header
 from .pipeline import DEDUPE_WINDOW
 
 # Segment retried "nine times over the course of four hours" (segment.md §3.4, older wording).
@@ -36,28 +32,3 @@ class TrackingOptions:
     queued_events: int = QUEUED_EVENTS
     queued_bytes: int = QUEUED_BYTES
 
-
-def options_from(setting: Callable[..., Any]) -> TrackingOptions:
-    """TrackingOptions from `setting(name, default)` (flags, then the config file); ValueError
-    names the flag that is wrong."""
-    deliver_to = setting("deliver-to")
-    if deliver_to is not None and not str(deliver_to).lower().startswith(("http://", "https://")):
-        raise ValueError(f"--deliver-to: {str(deliver_to)[:80]!r} is not an http:// or https:// URL")
-    try:
-        window = values.duration(setting("dedupe-window", DEDUPE_WINDOW))
-    except ValueError as err:
-        raise ValueError(f"--dedupe-window: {err}") from None
-    scale = float(setting("time-scale", 1.0))
-    if scale <= 0:
-        raise ValueError("--time-scale: must be more than 0")
-    settings = setting("settings")
-    try:
-        header = None if settings is None else settings_header(settings)
-    except ValueError as err:
-        raise ValueError(f"--settings: {err}") from None
-    api_keys = setting("api-key", []) or []
-    return TrackingOptions(
-        write_keys=frozenset(setting("write-key", []) or []), dedupe_window=window,
-        destination=setting("destination-name") or DESTINATION, deliver_to=deliver_to,
-        api_key=setting("deliver-api-key") or (api_keys[0] if api_keys else "segment"), settings=header,
-        time_scale=scale, shared_secret=setting("shared-secret"))

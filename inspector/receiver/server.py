@@ -30,7 +30,7 @@ class Receiver:
     def __init__(self, hub: Hub, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  max_body: int = DEFAULT_MAX_BODY, ssl_context: ssl.SSLContext | None = None,
                  rate_limit: float | None = None, max_connections: int | None = None,
-                 tracking: TrackingOptions | None = None) -> None:
+                 tracking: TrackingOptions | None = None, trusted_proxies: int = 1) -> None:
         self.hub = hub
         self.host = host
         self.port = port
@@ -38,7 +38,8 @@ class Receiver:
         self.guard = Guard(hub, cap=max_connections)
         exposed = host not in ("127.0.0.1", "::1", "localhost")
         self.app = make_app(hub, max_body=max_body, guard=self.guard,
-                            rate_limit=RateLimit(rate_limit, exposed=exposed), tracking=tracking)
+                            rate_limit=RateLimit(rate_limit, exposed=exposed, proxies=trusted_proxies),
+                            tracking=tracking)
         self._runner: web.AppRunner | None = None
         self._server: asyncio.Server | None = None
         self.url = ""

@@ -181,11 +181,23 @@ def test_bad_serve_flags_exit_2(tmp_path, flags, words):
     assert words in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_exposed_tracking_api_delivering_elsewhere_without_a_write_key_is_refused(tmp_path):
+    result = run("serve", "--port", "0", "--deliver-to", "http://127.0.0.1:9/in", data_dir=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--deliver-to without --write-key" in result.stderr and "a tunnel will be opened" in result.stderr
+    assert "--write-key KEY" in result.stderr and "--no-tunnel" in result.stderr
+    assert "receiving on" not in result.stdout
+
+
 @pytest.mark.parametrize("text, words", [
     ('port = 9000\nrespond = "500"\nhost = \n', "line 3"),
     ('port = 9000\n\nfavourite-colour = "red"\n', "line 3: unknown setting 'favourite-colour'"),
     ('api-key = ["a"]\nport = "high"\n', "line 2: port must be an integer"),
     ('rule = [1, 2]\n', "line 1: rule must be a list of strings"),
+    ('port = 9000\nhold-timeout = "soon"\n', "line 2: hold-timeout: not a duration: 'soon'"),
+    ('forward = "ftp://x"\n', "line 1: forward: 'ftp://x' is not an http:// or https:// URL"),
+    ('max-body = "lots"\n', "line 1: max-body: not a size: 'lots'"),
+    ('port = 70000\n', "line 1: port: must be from 0 to 65535"),
 ])
 def test_invalid_config_file_is_an_error_naming_the_line(tmp_path, text, words):
     config = tmp_path / "config.toml"

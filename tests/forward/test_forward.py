@@ -297,9 +297,9 @@ def test_forward_comes_from_flags_and_config(tmp_path):
     from inspector.cli.settings import Config, Settings
 
     config = Config(None, {"forward": "http://localhost:3000/s", "mirror": True})
-    assert make_policy(Settings(argparse.Namespace(), config)).forward == Forward("http://localhost:3000/s", True)
+    assert make_policy(Settings.read(argparse.Namespace(), config)).forward == Forward("http://localhost:3000/s", True)
     args = argparse.Namespace(forward="http://127.0.0.1:9/x", mirror=None)
-    assert make_policy(Settings(args, Config(None, {}))).forward == Forward("http://127.0.0.1:9/x")
+    assert make_policy(Settings.read(args, Config(None, {}))).forward == Forward("http://127.0.0.1:9/x")
 
 
 async def test_an_absolute_form_target_is_forwarded_to_the_endpoint_with_its_path_only(forwarding, endpoint):

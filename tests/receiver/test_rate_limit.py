@@ -100,7 +100,7 @@ def test_the_client_is_the_peer_unless_a_tunnel_brings_it_from_loopback(tmp_path
 def test_rate_limit_comes_from_the_flag_else_the_config_file(tmp_path):
     def limit_of(argv: list[str], config: dict | None = None) -> float | None:
         args = make_parser().parse_args([*argv, "--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
-        inspector = make_inspector(Settings(args, Config(None, config or {})))
+        inspector = make_inspector(Settings.read(args, Config(None, config or {})))
         try:
             return inspector.receiver.app[LIMIT].rate
         finally:
@@ -115,8 +115,8 @@ def test_rate_limit_comes_from_the_flag_else_the_config_file(tmp_path):
 
 
 async def test_rate_limit_zero_turns_it_off_even_with_a_public_url(tmp_path):
-    settings = Settings(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com",
-                                           rate_limit=0.0))
+    settings = Settings.read(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com",
+                                                rate_limit=0.0))
     inspector = make_inspector(settings)
     try:
         assert inspector.receiver.app[LIMIT].current(inspector.hub) == 0
@@ -125,9 +125,41 @@ async def test_rate_limit_zero_turns_it_off_even_with_a_public_url(tmp_path):
     finally:
         await inspector.receiver.stop()
         inspector.close()
-    settings = Settings(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com"))
+    settings = Settings.read(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com"))
     inspector = make_inspector(settings)
     try:
         assert inspector.receiver.app[LIMIT].current(inspector.hub) == DEFAULT_RATE
     finally:
         inspector.close()
+
+
+@pytest.mark.parametrize("proxies, expected", [(1, [200, 200, 429]), (2, [200, 429, 200])])
+async def test_trusted_proxies_name_the_hop_that_is_the_client(tmp_path, proxies, expected):
+    """Behind a load balancer and the --public-url's proxy, the client is two hops from the end."""
+    settings = Settings.of(data_dir=str(tmp_path), port=0, public_url="https://in.example.com", rate_limit=SLOW,
+                           trusted_proxies=proxies)
+    inspector = make_inspector(settings)
+    try:
+        url = await inspector.receiver.start()
+        found = await statuses(url, ["198.51.100.1, 203.0.113.7, 10.0.0.2", "198.51.100.2, 203.0.113.7, 10.0.0.3",
+                                     "198.51.100.3, 203.0.113.8, 10.0.0.2"])
+        assert found == expected
+    finally:
+        await inspector.receiver.stop()
+        inspector.close()
+
+
+def test_trusted_proxies_come_from_the_flag_else_the_config_file(tmp_path):
+    def proxies_of(argv: list[str], config: dict | None = None) -> int:
+        args = make_parser().parse_args([*argv, "--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
+        inspector = make_inspector(Settings.read(args, Config(None, config or {}), {}))
+        try:
+            return inspector.receiver.app[LIMIT].proxies
+        finally:
+            inspector.close()
+
+    assert proxies_of([]) == 1  # ngrok's agent, or the --public-url's proxy
+    assert proxies_of([], {"trusted-proxies": 2}) == 2
+    assert proxies_of(["--trusted-proxies", "3"], {"trusted-proxies": 2}) == 3
+    with pytest.raises(UsageError, match="--trusted-proxies: must be 1 or more"):
+        proxies_of(["--trusted-proxies", "0"])

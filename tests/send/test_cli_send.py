@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import sys
 
@@ -66,6 +68,19 @@ async def test_failures_exit_1_with_the_event(inspector) -> None:
     assert code == 1
     assert "0 delivered, 3 failed" in out and "400 (dropped) after 1 attempt" in out
     assert "Missing email address" in out and '"messageId"' in out
+
+
+async def test_send_signs_with_the_shared_secret_from_the_environment(inspector, monkeypatch) -> None:
+    """As serve does: the variable keeps the secret out of `ps`; the flag still wins over it."""
+    monkeypatch.setenv("SEGMENT_INSPECTOR_SHARED_SECRET", "from-env")
+    code, out, err = await run("--to", inspector.url, "--count", "2", "--seed", "4")
+    assert code == 0, out + err
+    code, out, err = await run("--to", inspector.url, "--count", "1", "--seed", "5", "--shared-secret", "flag")
+    assert code == 0, out + err
+    exchanges = [inspector.hub.get(s.id) for s in inspector.hub.search(None, newest_first=False)]
+    signed = [(e.header("X-Signature"), e.body) for e in exchanges]
+    assert signed == [(hmac.new(secret.encode(), body, hashlib.sha1).hexdigest(), body)
+                      for secret, (_, body) in zip(["from-env", "from-env", "flag"], signed, strict=True)]
 
 
 async def test_durations_take_units(inspector) -> None:

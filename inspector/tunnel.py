@@ -40,14 +40,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .core.hub import Hub, TunnelState, TunnelStatus
 from .core.text import inert
-
-if TYPE_CHECKING:
-    from .receiver import Receiver
 
 DOWNLOAD_URL = "https://ngrok.com/download"
 ENDPOINT_NAME = "segment-inspector"
@@ -472,33 +469,3 @@ class Tunnel:
         if isinstance(err, OSError):
             return f"cannot run {self.ngrok_path}: {err.strerror or err}"
         return f"ngrok failed: {type(err).__name__}: {err}"
-
-
-class TunnelledReceiver:
-    """The receiver with its tunnel: the tunnel opens once the receiver listens, and
-    closes before it stops. It stands in for the Receiver wherever one is expected."""
-
-    def __init__(self, receiver: Receiver, tunnel: Tunnel) -> None:
-        self.receiver = receiver
-        self.tunnel = tunnel
-
-    @property
-    def host(self) -> str:
-        return self.receiver.host
-
-    @property
-    def port(self) -> int:
-        return self.receiver.port
-
-    @property
-    def url(self) -> str:
-        return self.receiver.url
-
-    async def start(self) -> str:
-        url = await self.receiver.start()
-        self.tunnel.open(upstream_url(self.receiver.host, url))
-        return url
-
-    async def stop(self) -> None:
-        await self.tunnel.close()
-        await self.receiver.stop()

@@ -19,6 +19,7 @@ import pytest
 
 from inspector.cli.factory import make_inspector
 from inspector.cli.settings import Settings
+from inspector.control.server import ControlServer
 from inspector.core.hub import Hub
 from inspector.core.store import History
 from inspector.review.runner import TEMPLATES
@@ -59,6 +60,7 @@ class Inspector:
     history: History
     url: str
     session: aiohttp.ClientSession
+    control: ControlServer | None = None  # the control API, on a port of its own
 
     async def post(self, body: bytes | str, headers: dict[str, str] | None = None,
                    path: str = "/", method: str = "POST") -> tuple[int, dict, bytes]:
@@ -72,15 +74,15 @@ class Inspector:
 async def running(data_dir: Path, **flags: object) -> AsyncIterator[Inspector]:
     """The inspector `serve` runs with these flags (`max_body=1000`, `forward=URL`), its
     history in `data_dir`, on a free port, without a tunnel."""
-    flags = {"port": 0, "no_tunnel": True, "hold_timeout": 5.0, **flags}
+    flags = {"port": 0, "control_port": 0, "no_tunnel": True, "hold_timeout": 5.0, **flags}
     built = make_inspector(Settings.of(data_dir=str(data_dir), **flags))
     try:
-        url = await built.receiver.start()
+        url = await built.listeners.start()
         try:
             async with aiohttp.ClientSession() as session:
-                yield Inspector(built.hub, built.history, url, session)
+                yield Inspector(built.hub, built.history, url, session, built.listeners.control)
         finally:
-            await built.receiver.stop()
+            await built.listeners.stop()
     finally:
         built.close()
 

@@ -11,22 +11,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..control.server import DEFAULT_PORT as CONTROL_PORT, ControlServer
 from ..core.hub import Hub, TunnelState
 from ..core.policy import Forward, Policy
 from ..core.store import History
+from ..listeners import Listeners
 from ..local_segment.options import TrackingOptions
 from ..receiver import Receiver
+from ..tunnel import Tunnel, find_authtoken, find_ngrok, ngrok_config_paths
 from .common import RuntimeFailure, UsageError, load_history
 from .settings import Settings
 
 
 @dataclass
 class Inspector:
-    """A running inspector's parts; `receiver` is tunnelled unless the settings say otherwise."""
+    """A running inspector's parts; `listeners`: the receiver, its tunnel, the control API."""
 
     history: History
     hub: Hub
-    receiver: Receiver
+    listeners: Listeners
     directory: Path
 
     def close(self) -> None:
@@ -67,21 +70,29 @@ def _ssl_context(settings: Settings, directory: Path) -> Any:
         raise RuntimeFailure(str(err)) from None
 
 
-def _reachable(settings: Settings, hub: Hub, receiver: Receiver, directory: Path) -> Any:
-    """The receiver as Segment reaches it: through the user's --public-url, or an ngrok tunnel."""
+def _tunnel(settings: Settings, hub: Hub, directory: Path) -> Tunnel | None:
+    """How Segment reaches the receiver: through the user's --public-url, or an ngrok tunnel."""
     if settings.public_url:
         hub.set_tunnel(TunnelState("external", public_url=settings.public_url))
-        return receiver
+        return None
     if settings.no_tunnel:
         hub.set_tunnel(TunnelState("off", note="no tunnel (--no-tunnel): Segment cannot reach this URL"))
-        return receiver
-    from ..tunnel import Tunnel, TunnelledReceiver, find_authtoken, find_ngrok, ngrok_config_paths
-
+        return None
     explicit = settings.ngrok_path
     token = find_authtoken(os.environ, settings.ngrok_authtoken, ngrok_config_paths())
-    tunnel = Tunnel(hub, ngrok_path=find_ngrok(explicit), authtoken=token, config_dir=directory / "ngrok",
-                    domain=settings.ngrok_domain, region=settings.region, explicit_path=bool(explicit))
-    return TunnelledReceiver(receiver, tunnel)
+    return Tunnel(hub, ngrok_path=find_ngrok(explicit), authtoken=token, config_dir=directory / "ngrok",
+                  domain=settings.ngrok_domain, region=settings.region, explicit_path=bool(explicit))
+
+
+def _control(settings: Settings, hub: Hub, directory: Path, ssl_context: Any) -> ControlServer | None:
+    """The control API, on its own port; over TLS whenever the receiver is."""
+    if settings.no_control:
+        return None
+    port = CONTROL_PORT if settings.control_port is None else settings.control_port
+    try:
+        return ControlServer(hub, directory, settings.control_host, port, ssl_context)
+    except OSError as err:
+        raise RuntimeFailure(f"cannot keep the control token in {directory}: {err.strerror or err}") from None
 
 
 def _closed_when_exposed(settings: Settings) -> None:
@@ -111,4 +122,6 @@ def make_inspector(settings: Settings) -> Inspector:
     receiver = Receiver(hub, host=settings.host, port=settings.port, max_body=settings.max_body,
                         ssl_context=ssl_context, tracking=tracking_options(settings), rate_limit=settings.rate_limit,
                         trusted_proxies=settings.trusted_proxies)
-    return Inspector(history, hub, _reachable(settings, hub, receiver, directory), directory)
+    listeners = Listeners(receiver, _tunnel(settings, hub, directory), _control(settings, hub, directory, ssl_context),
+                          control_required=settings.control_port is not None)
+    return Inspector(history, hub, listeners, directory)

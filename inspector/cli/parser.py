@@ -85,7 +85,7 @@ def make_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", default=None, help="one JSON result per request")
     data_dir(replay)
 
-    from ..review.command import add_parser as add_review
+    from .review import add_parser as add_review
 
     add_review(commands)
     delivery = commands.add_parser("delivery", help="Event Delivery: delivered, retried, dropped, errors, latency")

@@ -19,7 +19,7 @@ from .settings import ConfigError, Settings, remember
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     inspector = make_inspector(settings)
-    hub, receiver = inspector.hub, inspector.receiver
+    hub, receiver = inspector.hub, inspector.listeners
     as_json = settings.json
 
     lines: list[str] = []
@@ -59,6 +59,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"segment-inspector {__version__} receiving on {inert(url)}  "
               f"(answer: {inert(hub.answering())}; history: {inspector.directory}; Ctrl-C stops)",
               file=sys.stderr if as_json else sys.stdout, flush=True)
+        for note in receiver.notes:
+            print(f"segment-inspector: {inert(note)}", file=sys.stderr, flush=True)
+        if receiver.control_url:
+            print(f"segment-inspector: control API on {receiver.control_url}; a teammate's TUI attaches with: "
+                  f"{inert(receiver.attach_command())}", file=sys.stderr, flush=True)
         show_tunnel()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -84,7 +89,7 @@ def tui(args: argparse.Namespace, settings: Settings) -> int:
     except KeymapError as err:
         raise ConfigError(str(err)) from None
     inspector = make_inspector(settings)
-    app = InspectorApp(inspector.hub, receiver=inspector.receiver, keymap=keymap, theme=settings.theme,
+    app = InspectorApp(inspector.hub, receiver=inspector.listeners, keymap=keymap, theme=settings.theme,
                        remember_theme=lambda theme: remember(settings.config_path, "theme", theme))
     try:
         app.run()

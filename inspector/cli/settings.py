@@ -29,6 +29,7 @@ from typing import Any
 
 import platformdirs
 
+from ..control.server import DEFAULT_PORT as CONTROL_PORT
 from ..core import DEFAULT_HOST, DEFAULT_PORT, values
 from ..core.policy import Reply, Rule, parse_reply, parse_rule
 from ..local_segment.options import DESTINATION
@@ -193,6 +194,14 @@ _TABLE = (
     Option("shared-secret", (str,), None, "verify X-Signature as a Webhooks destination's receiver: a wrong "
            "or missing one gets 401; local Segment signs its deliveries with it. The flag shows in `ps`: prefer "
            f"{SECRET_ENV} or the config file", {"metavar": "SECRET"}, env=SECRET_ENV),
+    Option("control-port", (int,), None, f"the control API's port, for attached TUIs, agents and scripts (default "
+           f"{CONTROL_PORT}, or none if it is taken; 0 picks a free one)", {"type": int, "metavar": "PORT"},
+           read=_port),
+    Option("control-host", (str,), DEFAULT_HOST, "the control API's address (default 127.0.0.1; another needs "
+           "TLS, --tls or --cert, or --control-insecure)", {"metavar": "HOST"}),
+    Option("no-control", (bool,), False, "no control API", {"action": "store_true"}, read=bool),
+    Option("control-insecure", (bool,), False, "allow the control API on a host beyond loopback without TLS",
+           {"action": "store_true"}, read=bool),
     Option("json", (bool,), False, read=bool),
     Option("limit", (int,), 100, read=_count),
     Option("keys", (dict,), None, read=dict),
@@ -338,6 +347,10 @@ class Settings:
     delivery_settings: str | None  # X-Segment-Settings, already base64
     time_scale: float
     shared_secret: str | None = field(repr=False)  # secrets stay out of tracebacks and logs
+    control_port: int | None  # None: the default port, and none when it is taken
+    control_host: str
+    no_control: bool
+    control_insecure: bool
     json: bool
     limit: int
     keys: dict[str, Any] | None
@@ -370,6 +383,11 @@ class Settings:
             raise UsageError("--mirror: give the endpoint with --forward URL")
         if (given["cert"] is None) != (given["key"] is None):
             raise UsageError("--cert and --key go together: give both, or --tls for a generated certificate")
+        if not (given["no_control"] or _loopback(given["control_host"]) or given["tls"] or given["cert"]
+                or given["control_insecure"]):
+            raise UsageError(f"--control-host {given['control_host']}: beyond this machine the control API needs TLS "
+                             "(--tls, or --cert and --key) so its token never crosses the network in the clear; "
+                             "--control-insecure allows it anyway")
         if given["data_dir"] is None:
             given["data_dir"] = default_data_dir()
         return cls(**given, config_path=config.path or default_path())

@@ -31,8 +31,8 @@ from ..core.model import Exchange, Summary
 from ..core.policy import Forward, Reply, Rule, reason
 from ..core.query import Query, parse
 from ..core.text import inert
+from ..listeners import Listeners
 from ..local_segment.trace import jump_target
-from ..receiver import Receiver
 from ..replay import replay_exchanges
 from .commands import InspectorCommands
 from .keys import keymap
@@ -123,7 +123,7 @@ class InspectorApp(App[None]):
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, hub: Hub, *, receiver: Receiver | None = None, local_url: str = "",
+    def __init__(self, hub: Hub, *, receiver: Listeners | None = None, local_url: str = "",
                  keymap: dict[str, str] | None = None, clock: Callable[[], float] = time.time,
                  theme: str | None = None, remember_theme: Callable[[str], None] | None = None) -> None:
         super().__init__()

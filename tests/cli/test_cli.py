@@ -33,8 +33,8 @@ class Serve:
 
     def __init__(self, data_dir: Path, *flags: str) -> None:
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "inspector", "serve", "--no-tunnel", "--port", "0", "--data-dir", str(data_dir),
-             *flags],
+            [PYTHON, "-m", "inspector", "serve", "--no-tunnel", "--port", "0", "--control-port", "0",
+             "--data-dir", str(data_dir), *flags],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         assert "receiving on" in line, line + self.process.stderr.read()
@@ -82,8 +82,8 @@ def test_serve_prints_a_line_per_exchange_stops_cleanly_and_history_survives(tmp
 
 def test_serve_json_lines_and_the_url_on_stderr(tmp_path):
     process = subprocess.Popen(
-        [PYTHON, "-m", "inspector", "serve", "--no-tunnel", "--port", "0", "--json", "--data-dir",
-         str(tmp_path)],
+        [PYTHON, "-m", "inspector", "serve", "--no-tunnel", "--port", "0", "--control-port", "0", "--json",
+         "--data-dir", str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = process.stderr.readline()
     url = line.split("receiving on ")[1].split()[0]
@@ -210,7 +210,7 @@ def test_invalid_config_file_is_an_error_naming_the_line(tmp_path, text, words):
 def test_config_file_sets_defaults_and_flags_win(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'respond = "503:down for maintenance"\ndata-dir = "{tmp_path / "data"}"\n')
-    server_args = ["--config", str(config), "serve", "--no-tunnel", "--port", "0"]
+    server_args = ["--config", str(config), "serve", "--no-tunnel", "--port", "0", "--control-port", "0"]
     process = subprocess.Popen([PYTHON, "-m", "inspector", *server_args], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     url = process.stdout.readline().split("receiving on ")[1].split()[0]

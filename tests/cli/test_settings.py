@@ -164,7 +164,7 @@ async def test_the_factory_builds_a_receiving_inspector(tmp_path):
     inspector = make_inspector(Settings.of(data_dir=str(tmp_path), port=0, no_tunnel=True,
                                            rule=["event:Purchase => 400"]))
     try:
-        url = await inspector.receiver.start()
+        url = await inspector.listeners.start()
         async with aiohttp.ClientSession() as session:
             body = orjson.dumps(make_event(event="Purchase"))
             async with session.post(url, data=body, headers=SEGMENT_HEADERS) as response:
@@ -173,7 +173,7 @@ async def test_the_factory_builds_a_receiving_inspector(tmp_path):
         [summary] = inspector.history.search(None)
         assert (naming.kind(summary), naming.title(summary)) == ("track", "Purchase")
     finally:
-        await inspector.receiver.stop()
+        await inspector.listeners.stop()
         inspector.close()
     assert len(History(tmp_path).load()) == 1  # kept where --data-dir said
 
@@ -205,7 +205,7 @@ DEST = "https://dest.example.com/in"
 def test_a_tracking_api_on_this_machine_or_with_a_write_key_starts(tmp_path, flags):
     inspector = make_inspector(Settings.of(data_dir=str(tmp_path), port=0, **flags))
     try:
-        assert inspector.receiver.app[TRACKING].options.deliver_to == flags.get("deliver_to")
+        assert inspector.listeners.receiver.app[TRACKING].options.deliver_to == flags.get("deliver_to")
     finally:
         inspector.close()
 

@@ -44,14 +44,9 @@ class Control:
 
 @pytest.fixture
 async def control(tmp_path) -> AsyncIterator[Control]:
-    async with running(tmp_path / "data") as inspector:
-        server = ControlServer(inspector.hub, tmp_path / "data", port=0)
-        await server.start()
-        try:
-            async with aiohttp.ClientSession() as session:
-                yield Control(inspector, server, session)
-        finally:
-            await server.stop()
+    async with running(tmp_path / "data") as inspector, aiohttp.ClientSession() as session:
+        assert inspector.control is not None
+        yield Control(inspector, inspector.control, session)
 
 
 async def test_the_token_file_is_the_users_alone_and_every_call_needs_it(control, tmp_path):

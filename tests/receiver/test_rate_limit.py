@@ -102,7 +102,7 @@ def test_rate_limit_comes_from_the_flag_else_the_config_file(tmp_path):
         args = make_parser().parse_args([*argv, "--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
         inspector = make_inspector(Settings.read(args, Config(None, config or {})))
         try:
-            return inspector.receiver.app[LIMIT].rate
+            return inspector.listeners.receiver.app[LIMIT].rate
         finally:
             inspector.close()
 
@@ -119,16 +119,16 @@ async def test_rate_limit_zero_turns_it_off_even_with_a_public_url(tmp_path):
                                                 rate_limit=0.0))
     inspector = make_inspector(settings)
     try:
-        assert inspector.receiver.app[LIMIT].current(inspector.hub) == 0
-        url = await inspector.receiver.start()
+        assert inspector.listeners.receiver.app[LIMIT].current(inspector.hub) == 0
+        url = await inspector.listeners.start()
         assert await statuses(url, [None] * 3) == [200] * 3
     finally:
-        await inspector.receiver.stop()
+        await inspector.listeners.stop()
         inspector.close()
     settings = Settings.read(argparse.Namespace(data_dir=str(tmp_path), port=0, public_url="https://in.example.com"))
     inspector = make_inspector(settings)
     try:
-        assert inspector.receiver.app[LIMIT].current(inspector.hub) == DEFAULT_RATE
+        assert inspector.listeners.receiver.app[LIMIT].current(inspector.hub) == DEFAULT_RATE
     finally:
         inspector.close()
 
@@ -140,12 +140,12 @@ async def test_trusted_proxies_name_the_hop_that_is_the_client(tmp_path, proxies
                            trusted_proxies=proxies)
     inspector = make_inspector(settings)
     try:
-        url = await inspector.receiver.start()
+        url = await inspector.listeners.start()
         found = await statuses(url, ["198.51.100.1, 203.0.113.7, 10.0.0.2", "198.51.100.2, 203.0.113.7, 10.0.0.3",
                                      "198.51.100.3, 203.0.113.8, 10.0.0.2"])
         assert found == expected
     finally:
-        await inspector.receiver.stop()
+        await inspector.listeners.stop()
         inspector.close()
 
 
@@ -154,7 +154,7 @@ def test_trusted_proxies_come_from_the_flag_else_the_config_file(tmp_path):
         args = make_parser().parse_args([*argv, "--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
         inspector = make_inspector(Settings.read(args, Config(None, config or {}), {}))
         try:
-            return inspector.receiver.app[LIMIT].proxies
+            return inspector.listeners.receiver.app[LIMIT].proxies
         finally:
             inspector.close()
 

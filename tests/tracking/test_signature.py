@@ -122,7 +122,7 @@ def test_the_shared_secret_from_the_flag_the_environment_or_the_config_file(tmp_
         args = make_parser().parse_args([*argv, "--data-dir", str(tmp_path), "--no-tunnel", "--port", "0"])
         inspector = make_inspector(Settings.read(args, Config(None, config or {})))
         try:
-            return inspector.hub.policy.shared_secret, inspector.receiver.app[TRACKING].options.shared_secret
+            return inspector.hub.policy.shared_secret, inspector.listeners.receiver.app[TRACKING].options.shared_secret
         finally:
             inspector.close()
 

@@ -34,8 +34,8 @@ from ..waiting import pilot_until
 async def running(tmp_path: Path, size: tuple[int, int] = (160, 45), app_options: dict | None = None,
                   **flags: object) -> AsyncIterator[tuple[InspectorApp, object, Client]]:
     """The TUI as `segment-inspector` runs it with these flags, on a free port, no tunnel."""
-    inspector = make_inspector(Settings.of(data_dir=str(tmp_path), port=0, no_tunnel=True, **flags))
-    app = InspectorApp(inspector.hub, receiver=inspector.receiver, **(app_options or {}))
+    inspector = make_inspector(Settings.of(data_dir=str(tmp_path), port=0, control_port=0, no_tunnel=True, **flags))
+    app = InspectorApp(inspector.hub, receiver=inspector.listeners, **(app_options or {}))
     try:
         async with app.run_test(size=size) as pilot:
             async with aiohttp.ClientSession() as session:

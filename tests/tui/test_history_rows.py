@@ -8,6 +8,7 @@ from inspector.core.history.blocks import Block
 from inspector.core.hub import Hub
 from inspector.core.policy import Policy
 from inspector.core.store import History
+from inspector.listeners import Listeners
 from inspector.receiver import Receiver
 from inspector.tui.app import InspectorApp
 from inspector.tui.widgets.exchange_list import ExchangeList
@@ -32,7 +33,7 @@ async def test_a_long_history_is_listed_without_a_summary_per_exchange(tmp_path,
     history = History(tmp_path).load()
     history.start_session()
     hub = Hub(history, Policy())
-    app = InspectorApp(hub, receiver=Receiver(hub, port=0))
+    app = InspectorApp(hub, receiver=Listeners(Receiver(hub, port=0)))
     async with app.run_test(size=(160, 45)) as pilot:
         exchanges = app.query_one(ExchangeList)
         await pilot_until(pilot, lambda: exchanges.row_count == SIZE, what="the whole history listed")

@@ -7,10 +7,11 @@ import signal
 
 import pytest
 
+from inspector.listeners import Listeners
 from inspector.receiver import Receiver
 from inspector.tui.app import InspectorApp
 from inspector.tui.widgets.header import InspectorHeader
-from inspector.tunnel import Timing, Tunnel, TunnelledReceiver
+from inspector.tunnel import Timing, Tunnel
 
 from ..waiting import pilot_until, until
 from .conftest import FAST, alive, status
@@ -29,7 +30,7 @@ async def test_the_header_shows_the_live_url_and_says_when_the_tunnel_is_down(ag
     # "down" lasts as long as the pause before reconnecting: long enough for the header to show it
     timing = Timing(start=3.0, call=1.0, poll=0.2, first_retry=1.5)
     tunnel = Tunnel(hub, ngrok_path=agent.path, authtoken="tok", config_dir=tmp_path / "ngrok", timing=timing)
-    app = InspectorApp(hub, receiver=TunnelledReceiver(Receiver(hub, port=0), tunnel))
+    app = InspectorApp(hub, receiver=Listeners(Receiver(hub, port=0), tunnel))
     async with app.run_test(size=(200, 30)) as pilot:
         await until(lambda: status(hub) == "up")
         first = hub.tunnel.public_url
@@ -49,7 +50,7 @@ async def test_the_header_shows_the_live_url_and_says_when_the_tunnel_is_down(ag
 
 async def test_the_header_says_what_is_missing(hub, tmp_path):
     tunnel = Tunnel(hub, ngrok_path=None, authtoken="tok", config_dir=tmp_path / "ngrok", timing=FAST)
-    app = InspectorApp(hub, receiver=TunnelledReceiver(Receiver(hub, port=0), tunnel))
+    app = InspectorApp(hub, receiver=Listeners(Receiver(hub, port=0), tunnel))
     async with app.run_test(size=(200, 30)) as pilot:
         await until(lambda: status(hub) == "unavailable")
         await pilot_until(pilot, lambda: "public no tunnel: ngrok not found; install it "

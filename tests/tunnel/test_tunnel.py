@@ -207,11 +207,12 @@ async def test_the_retry_delay_doubles_up_to_its_limit(agent, hub, states, make_
 
 
 async def test_the_agent_is_stopped_when_the_receiver_stops(agent, hub, tmp_path):
+    from inspector.listeners import Listeners
     from inspector.receiver import Receiver
-    from inspector.tunnel import Tunnel, TunnelledReceiver
+    from inspector.tunnel import Tunnel
 
     tunnel = Tunnel(hub, ngrok_path=agent.path, authtoken="tok", config_dir=tmp_path / "ngrok", timing=FAST)
-    receiver = TunnelledReceiver(Receiver(hub, port=0), tunnel)
+    receiver = Listeners(Receiver(hub, port=0), tunnel)
     url = await receiver.start()
     await until(lambda: status(hub) == "up")
     port = url.rsplit(":", 1)[1].strip("/")

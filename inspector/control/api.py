@@ -37,6 +37,7 @@ HUB = web.AppKey("hub", Hub)
 FEED = web.AppKey("feed", Feed)
 TOKEN = web.AppKey("token", str)
 FAILED = web.AppKey("failed", dict)
+ROWS = web.AppKey("rows", dict)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -178,12 +179,38 @@ async def status(request: web.Request) -> web.Response:
 # -- what was received ------------------------------------------------------------------------
 
 
-async def exchanges(request: web.Request) -> web.Response:
-    """Newest first, a page at a time: `next` is the `before` of the next page."""
+async def rows_of(request: web.Request, text: str) -> Any:
+    """The rows a query finds now; a viewer paging through them asks again and again, so the
+    last few are reused until the history or the held requests change."""
     hub = request.app[HUB]
-    query = query_of(request.query.get("q", ""))
+    cache: dict[str, tuple[tuple[int, int], Any]] = request.app[ROWS]
+    mark = (hub.stored(), len(hub.held()))
+    known = cache.get(text)
+    if known is not None and known[0] == mark:
+        return known[1]
+    rows = await asyncio.to_thread(hub.rows, query_of(text))
+    if len(cache) >= 8:
+        cache.pop(next(iter(cache)))
+    cache[text] = (mark, rows)
+    return rows
+
+
+async def exchanges(request: web.Request) -> web.Response:
+    """Newest first, a page at a time: `next` is the `before` of the next page. Or in arrival
+    order from `offset` (or the page of `at`, an id), as a list that scrolls reads them."""
     limit = number(request, "limit", PAGE, 1, MOST)
-    rows = await asyncio.to_thread(hub.rows, query)
+    rows = await rows_of(request, request.query.get("q", ""))
+    at = request.query.get("at")
+    if at is not None or "offset" in request.query:
+        if at is not None:
+            found = rows.position(at)
+            if found is None:
+                return ok({"exchanges": [], "total": len(rows), "offset": None})
+            offset = found - found % limit
+        else:
+            offset = number(request, "offset", 0, 0, 10**12)
+        return ok({"exchanges": [summary.to_doc() for summary in rows[offset:offset + limit]],
+                   "total": len(rows), "offset": offset})
     before = request.query.get("before")
     end = len(rows)
     if before:
@@ -427,6 +454,7 @@ def make_app(hub: Hub, token: str) -> web.Application:
     app[HUB] = hub
     app[TOKEN] = token
     app[FAILED] = {}
+    app[ROWS] = {}
     add = app.router.add_route
     add("GET", "/api/status", status)
     add("GET", "/api/exchanges", exchanges)

@@ -92,6 +92,13 @@ async def test_status_exchanges_pages_and_one_exchange_in_the_stored_format(cont
         if before is None:
             break
     assert seen == [f"E{n}" for n in reversed(range(25))]  # newest first, no gap, no repeat
+    status, page = await control.call("GET", "/api/exchanges?offset=20&limit=10")  # in arrival order
+    assert page["offset"] == 20 and [row["names"] for row in page["exchanges"]] == [[f"E{n}"] for n in range(20, 25)]
+    some = page["exchanges"][2]["id"]
+    status, page = await control.call("GET", f"/api/exchanges?at={some}&limit=10")
+    assert page["offset"] == 20 and page["exchanges"][2]["id"] == some
+    status, page = await control.call("GET", "/api/exchanges?at=01NOSUCHEXCHANGE0000000000&q=event:E1")
+    assert page == {"exchanges": [], "total": 1, "offset": None}
     status, page = await control.call("GET", "/api/exchanges?q=event:E3%20OR%20event:E4")
     assert [row["names"] for row in page["exchanges"]] == [["E4"], ["E3"]]
     one = page["exchanges"][0]["id"]

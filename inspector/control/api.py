@@ -232,6 +232,12 @@ async def exchange(request: web.Request) -> web.Response:
     return ok({**found.to_doc(), "heldNow": hub.held_exchange(found.id) is not None})
 
 
+async def deliveries(request: web.Request) -> web.Response:
+    """A Tracking API call's deliveries (local Segment's), oldest first."""
+    found = await asyncio.to_thread(request.app[HUB].deliveries, request.match_info["id"])
+    return ok({"deliveries": [item.to_doc() for item in found]})
+
+
 async def exported(request: web.Request) -> web.Response:
     """The matching exchanges (oldest first) in one format, as a download."""
     hub = request.app[HUB]
@@ -459,6 +465,7 @@ def make_app(hub: Hub, token: str) -> web.Application:
     add("GET", "/api/status", status)
     add("GET", "/api/exchanges", exchanges)
     add("GET", "/api/exchanges/{id}", exchange)
+    add("GET", "/api/exchanges/{id}/deliveries", deliveries)
     add("GET", "/api/export", exported)
     add("GET", "/api/delivery", delivery)
     add("PUT", "/api/default", set_default)

@@ -103,13 +103,29 @@ class DeliveryReport:
     latencies: list[float] = field(default_factory=list)  # seconds, sorted
     interval: int = INTERVALS[0]
     bars: list[Bar] = field(default_factory=list)
+    sent: dict[int, float | None] = field(default_factory=dict)  # percentiles as another inspector sent them
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
     def percentile(self, p: float) -> float | None:
+        if self.sent:
+            return self.sent.get(int(p))
         return percentile(self.latencies, p)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any], now: float | None = None) -> DeliveryReport:
+        """A report as `to_doc` wrote it (the control API's), for a viewer attached to it."""
+        report = cls(doc["query"], time.time() if now is None else now,
+                     {outcome: int(doc[outcome]) for outcome in OUTCOMES}, int(doc["unanswered"]),
+                     [Group(g["status"], g["error"], g["message"], g["outcome"], list(g["ids"]))
+                      for g in doc["errors"]],
+                     interval=int(doc["interval"]),
+                     bars=[Bar(bar["start"], bar["delivered"], bar["failed"]) for bar in doc["timeline"]])
+        report.sent = {int(key[1:]): None if value is None else value / 1000
+                       for key, value in doc["latency_ms"].items()}
+        return report
 
     def to_doc(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, **self.counts, "unanswered": self.unanswered,

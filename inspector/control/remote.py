@@ -23,7 +23,7 @@ from typing import Any, TypeVar, overload
 
 from ..core.event_delivery import DeliveryReport
 from ..core.hub import Notice, Subscriber, TunnelState
-from ..core.model import Exchange, Summary
+from ..core.model import ChosenBy, Exchange, Summary
 from ..core.policy import Forward, Hold, Policy, Reply, Rule, parse_rule
 from ..core.query import Query, parse
 from .client import ControlClient, ControlError, Unreachable
@@ -376,7 +376,7 @@ class RemoteHub:
         self._send(self.client.resolve(exchange_id, {"forward": url or True}))
         return True
 
-    def release_all(self, reply: Reply | None = None, chosen_by: str = "hold released") -> int:
+    def release_all(self, reply: Reply | None = None, chosen_by: ChosenBy = "hold released") -> int:
         if reply is None:
             reply = (self.policy.hold.fallback if self.policy.hold else None) or self.policy.default
         ids = list(self._held)

@@ -1,10 +1,9 @@
 """The TUI: watch Segment's requests arrive and answer them from the keyboard.
 
 The app owns the receiver (started on its own event loop in on_mount, stopped in
-on_unmount) and talks to the core only through the hub. The first hub notice after a
-quiet spell wakes the app at once, so a single request shows without delay; notices
-that follow within THROTTLE are merged, so a burst costs the screen one update, not
-one per request.
+on_unmount) and talks to the core only through the hub. It mediates: widgets get
+attributes and calls, and their messages come up to it. Its keys are in `keys`, the
+batching of what the hub says in `notices`, the palette in `commands`.
 """
 
 from __future__ import annotations
@@ -12,69 +11,56 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from typing import Any
 
 from textual import events, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.notifications import Notification, Notify
+from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Input, TextArea
 
-from ..core.exporters import DEFAULT_BASE_URL, ExportOptions, export
+from ..core.exporters import DEFAULT_BASE_URL
 from ..core.exporters.curl import curl_command
-from ..core.exporters.output import write_export
 from ..core.hub import Hub, Notice
 from ..core.model import Exchange, Summary
-from ..core.policy import Forward, Reply, Rule, reason
-from ..core.query import Query, parse
+from ..core.policy import Forward, Reply, Rule
+from ..core.query import Query
 from ..core.text import inert
 from ..listeners import Listeners
 from ..local_segment.trace import jump_target
 from ..replay import replay_exchanges
 from .commands import InspectorCommands
-from .keys import keymap
+from .keys import (
+    APP_BINDINGS,
+    checked_keymap as checked_keymap,  # the command line checks [keys] before it starts the app
+    help_sections,
+)
+from .notices import Batches, Tally
 from .screens import Dialog
 from .screens.confirm import ConfirmScreen
 from .screens.delivery import DeliveryScreen
-from .screens.export import ExportChoice, ExportScreen
+from .screens.export import ExportChoice, ExportScreen, write_choice
 from .screens.forward import OFF, ForwardScreen
 from .screens.help import HelpScreen
 from .screens.hold import HoldChoice, HoldScreen
 from .screens.replay import ReplayChoice, ReplayResultScreen, ReplayScreen
 from .screens.response import ResponseScreen
 from .screens.review import ReviewChoice, ReviewRunScreen, ReviewScreen
+from .screens.rule import like
 from .screens.rules import RulesScreen
 from .screens.tester import EventTesterScreen
-from .widgets.detail.body import BodyView
-from .widgets.detail.findings import FindingsView
 from .widgets.detail.pane import DetailPane
-from .widgets.exchange_list import LEGEND, WAITING, ExchangeList
+from .widgets.exchange_columns import LEGEND
+from .widgets.exchange_list import WAITING, ExchangeList
 from .widgets.header import HeaderState, InspectorHeader
 from .widgets.list_header import ListHeader
 from .widgets.search_bar import SearchBar
 
-# One key per status Segment documents. Shown in help; remappable by binding id.
-ANSWER_KEYS = {"2": 200, "3": 202, "4": 400, "5": 401, "6": 403, "7": 429, "0": 500, "9": 501, "8": 503}
-THROTTLE = 0.25
-"""After applying notices, the app waits this long before applying the next ones."""
 # How often, at most, the header re-reads the history's size on disk (it lists its files).
 DISK_EVERY = 10.0
 WIDE = 140
-
-
-def _answer_bindings() -> list[Binding]:
-    shown = {200, 500}
-    return [Binding(key, f"answer({status})", f"{status}", show=status in shown,
-                    id=f"answer.{status}", tooltip=f"answer {status} {reason(status)}")
-            for key, status in ANSWER_KEYS.items()]
-
-
-def quoted(value: str) -> str:
-    """A value as the query language reads it, quoted with \\ and \" escaped."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class InspectorApp(App[None]):
@@ -84,44 +70,7 @@ class InspectorApp(App[None]):
     # Narrower than this, the list sits above the detail pane instead of beside it.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
-    BINDINGS = [
-        *_answer_bindings(),
-        Binding("r", "custom_answer", "Answer…", id="answer.custom"),
-        Binding("A", "release_all", "Answer all held", show=False, id="answer.all_held"),
-        Binding("h", "toggle_hold", "Hold", id="hold.toggle"),
-        Binding("H", "hold_matching", "Hold matching…", show=False, id="hold.matching"),
-        Binding("R", "rules", "Rules", show=False, id="rules.open"),
-        Binding("f", "forward", "Forward…", show=False, id="forward.set",
-                tooltip="forward requests to your endpoint (or mirror them); empty URL stops"),
-        Binding("F", "forward_held", "Forward held", show=False, id="forward.held",
-                tooltip="answer the selected held request with what your endpoint answers"),
-        Binding("x", "rule_from_selected", "Rule from this", show=False, id="rules.from_selected"),
-        Binding("slash", "search", "Search", id="search.focus"),
-        Binding("c", "copy_body", "Copy body", show=False, id="copy.body"),
-        Binding("C", "copy_curl", "Copy curl", show=False, id="copy.curl"),
-        Binding("y", "copy_url", "Copy URL", show=False, id="copy.url"),
-        Binding("i", "copy_id", "Copy id", show=False, id="copy.id",
-                tooltip="copy the selected exchange's id, for segment-inspector show ID"),
-        Binding("e", "export", "Export", show=False, id="export.open",
-                tooltip="export the selected, marked (m) or filtered exchanges as test fixtures"),
-        Binding("p", "replay", "Replay", show=False, id="replay.selected",
-                tooltip="send the selected request again to a URL and compare the answers"),
-        Binding("t", "tester", "Tester", show=False, id="tester.open",
-                tooltip="send one event, as Segment would, to our receiver or any URL"),
-        Binding("z", "maximize", "Maximize", id="pane.maximize",
-                tooltip="show only the focused pane (list or detail); z again shows both"),
-        Binding("right_square_bracket", "next_tab(1)", "Next tab", show=False, id="detail.next_tab",
-                tooltip="show the detail pane's next tab (Body, Headers, Auth, Findings, …)"),
-        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False,
-                id="detail.previous_tab", tooltip="show the detail pane's previous tab"),
-        *[Binding(b.key, "toggle_raw", b.description, show=False, id=b.id, tooltip=b.tooltip)
-          for b in BodyView.BINDINGS if isinstance(b, Binding)],  # from the list too, with the body view's key and id
-        Binding("g", "jump", "Go to source/delivery", show=False, id="pipeline.jump"),
-        Binding("D", "delivery", "Delivery", show=False, id="delivery.open",
-                tooltip="Event Delivery: delivered, retried, dropped, errors by message, latency"),
-        Binding("question_mark,f1", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
-    ]
+    BINDINGS = APP_BINDINGS
 
     def __init__(self, hub: Hub, *, receiver: Listeners | None = None, local_url: str = "",
                  keymap: dict[str, str] | None = None, clock: Callable[[], float] = time.time,
@@ -139,18 +88,13 @@ class InspectorApp(App[None]):
         self.history_trouble: str | None = None
         self.history_disk = 0
         self._weighed = 0.0
-        self.received = 0
-        self.with_errors = 0
+        self.tally = Tally()
         self.notes: tuple[str, ...] = ()
         self.replay_url = ""
         self.tester_target: tuple[str, str] | None = None
-        self._pending: list[Notice] = []
-        self._waking = False  # a wake-up is posted or the throttle runs: notices just queue
+        self.notices = Batches(self, self._apply_notices)
         self._unsubscribe: Callable[[], None] | None = None
         self._said: Notification | None = None
-
-    class NoticesPending(Message):
-        """The hub said something while the app was quiet: apply it now."""
 
     def compose(self) -> ComposeResult:
         yield InspectorHeader(id="header")
@@ -172,7 +116,8 @@ class InspectorApp(App[None]):
             self.notify(f"no theme {self.chosen_theme!r} (config file): ctrl+p, Change theme, lists them",
                         severity="warning", markup=False)
         self.theme_changed_signal.subscribe(self, self._keep_theme)
-        self._unsubscribe = self.hub.subscribe(self._queue)
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+        self._unsubscribe = self.hub.subscribe(self.notices.put)
         exchanges = self.query_one(ExchangeList)
         exchanges.set_rows(self.hub.rows())
         exchanges.focus()
@@ -208,48 +153,14 @@ class InspectorApp(App[None]):
 
     # -- applying what the hub says ---------------------------------------------------
 
-    def _queue(self, notice: Notice) -> None:
-        """Called by the hub, on this app's event loop. An arrival shows once it is held
-        or recorded: waking for it would only start the throttle before those come."""
-        if notice.kind == "arrived":
-            return
-        self._pending.append(notice)
-        if not self._waking:
-            self._waking = self.post_message(self.NoticesPending())
-
-    def on_inspector_app_notices_pending(self) -> None:
-        self._apply_notices()
-        self.set_timer(THROTTLE, self._end_throttle)
-
-    def _end_throttle(self) -> None:
-        """Apply what came during the throttle, and throttle again; else go quiet."""
-        if self._pending:
-            self._apply_notices()
-            self.set_timer(THROTTLE, self._end_throttle)
-        else:
-            self._waking = False
-
-    def _apply_notices(self) -> None:
+    def _apply_notices(self, notices: list[Notice]) -> None:
         if not self.query(ExchangeList):
             return  # closing: the main screen is gone
-        notices, self._pending = self._pending, []
-        changed: dict[str, Summary] = {}
-        for notice in notices:
-            exchange = notice.exchange
-            if notice.kind == "history":
-                self._history_said()
-            if exchange is None:
-                continue
-            if notice.kind == "recorded" and notice.summary is not None:
-                self.received += 1
-                if "error" in notice.summary.severities:
-                    self.with_errors += 1
-                changed[exchange.id] = notice.summary
-            elif notice.kind == "held":
-                changed[exchange.id] = exchange.summary()
+        if any(notice.kind == "history" for notice in notices):
+            self._history_said()
+        summaries = self.tally.take(notices)
         exchanges = self.query_one(ExchangeList)
-        if changed:
-            summaries = list(changed.values())
+        if summaries:
             if self.filter is not None:
                 summaries = [s for s in summaries if self.filter.matches(s)]
             # The list says when the selected row arrived or was replaced: the detail follows that.
@@ -273,10 +184,10 @@ class InspectorApp(App[None]):
             self._unnotify(self._said)
         self._said = None
 
-    def push_screen(self, screen, *args, **kwargs):
+    def _screen_changed(self, screen: Screen[Any]) -> None:
         """A screen opens over nothing of ours: the last toast would cover its fields."""
-        self.hush()
-        return super().push_screen(screen, *args, **kwargs)
+        if screen is not self.screen_stack[0]:
+            self.hush()
 
     def _history_said(self) -> None:
         """Say once that requests are answered 503 (the history cannot keep them), and once
@@ -309,8 +220,8 @@ class InspectorApp(App[None]):
         why = {"tunnel_note": tunnel.note} if tunnel is not None and tunnel.note else {}
         self.query_one(InspectorHeader).show(HeaderState(
             local_url=self.local_url, public_url=public, **why, answer=inert(self.hub.answering()),
-            rules=sum(rule.enabled for rule in self.hub.rules), hold=hold_text, received=self.received,
-            held=len(self.hub.held()), errors=self.with_errors, history=self.hub.stored(),
+            rules=sum(rule.enabled for rule in self.hub.rules), hold=hold_text, received=self.tally.received,
+            held=len(self.hub.held()), errors=self.tally.with_errors, history=self.hub.stored(),
             disk=self.history_disk, filter=self.filter.text if self.filter is not None else "",
             searching=self.searching, notes=self.notes + ((self.history_trouble,) if self.history_trouble else ())))
 
@@ -427,13 +338,10 @@ class InspectorApp(App[None]):
 
     def action_rule_from_selected(self) -> None:
         selected = self.query_one(ExchangeList).selected
-        if selected is None or not selected.types:
+        query = like(selected) if selected is not None else None
+        if query is None:
             self.notify("select a request with an event first", severity="warning", markup=False)
             return
-        terms = [f"type:{quoted(selected.types[0])}"] if selected.types[0] else []
-        if selected.names and selected.names[0]:
-            terms.append(f"event:{quoted(selected.names[0])}")
-        query = parse(" ".join(terms))
 
         def chosen(reply: Reply | None) -> None:
             if reply is not None:
@@ -513,17 +421,12 @@ class InspectorApp(App[None]):
         else:
             ids = [summary.id for summary in self.hub.search(self.filter, newest_first=False)]
         found = [exchange for exchange in map(self.hub.get, ids) if exchange is not None]
-        url = self.hub.receiving_url() or DEFAULT_BASE_URL
-        result = export(found, choice.format, ExportOptions(base_url=url, redact=choice.redact))
         try:
-            paths = write_export(result, Path(choice.path), force=choice.force)
+            said, keys = write_choice(choice, found, self.hub.receiving_url() or DEFAULT_BASE_URL)
         except (OSError, ValueError) as err:
             self.call_from_thread(self.notify, f"export failed: {err}", severity="error", markup=False)
             return
-        where = paths[0] if len(paths) == 1 else Path(choice.path)
-        skipped = f"; {len(result.skipped)} left out" if result.skipped else ""
-        self.call_from_thread(self.notify, f"exported {result.count} as {choice.format} to {where}{skipped}",
-                              markup=False)
+        self.call_from_thread(self.notify, said, severity="warning" if keys else "information", markup=False)
 
     def action_replay(self) -> None:
         exchange = self._exchange(self.query_one(ExchangeList).selected)
@@ -588,38 +491,4 @@ class InspectorApp(App[None]):
         self.push_screen(ConfirmScreen(question, "Quit"), answered)
 
     def action_help(self) -> None:
-        sections = []
-        for title, bindings in key_groups():
-            rows = []
-            for binding in bindings:
-                keys = self.keymap.get(binding.id or "", binding.key)
-                shown = ", ".join(self.get_key_display(Binding(key, "")) for key in keys.split(","))
-                rows.append((shown, binding.tooltip or binding.description or binding.action, binding.id or ""))
-            sections.append((title, rows))
-        self.push_screen(HelpScreen(sections, LEGEND))
-
-
-def key_groups() -> list[tuple[str, list[Binding]]]:
-    """Every key, by where it works: for the help screen and for checking `[keys]`."""
-    def bindings(items) -> list[Binding]:
-        return [item for item in items if isinstance(item, Binding)]
-
-    main = [b for b in bindings(InspectorApp.BINDINGS) if b.id != "body.toggle_raw"]
-    return [
-        ("Main screen (tab / shift+tab move the focus: search, list, detail tabs, the open tab)", main),
-        ("Exchange list", bindings(ExchangeList.BINDINGS)),
-        ("Search box", bindings(SearchBar.BINDINGS)),
-        ("Detail pane (left/right on the tabs; enter on a finding shows it in the body)",
-         bindings([*BodyView.BINDINGS, *FindingsView.BINDINGS])),
-        ("Rules screen", bindings(RulesScreen.BINDINGS)),
-        ("Answer dialog (r)", bindings(ResponseScreen.BINDINGS)),
-        ("Event tester", bindings(EventTesterScreen.BINDINGS)),
-        ("Dialogs (enter submits, space toggles a checkbox)", bindings(Dialog.BINDINGS)),
-        ("Help", bindings(HelpScreen.BINDINGS)),
-    ]
-
-
-def checked_keymap(table: dict) -> dict[str, str]:
-    """The config file's `[keys]`, in either TOML form, checked: unknown ids and clashes are errors."""
-    groups = [group for _, group in key_groups()]
-    return keymap(table, [[binding for group in groups[:4] for binding in group], *groups[4:]])
+        self.push_screen(HelpScreen(help_sections(self.keymap, self.get_key_display), LEGEND))

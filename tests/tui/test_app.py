@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import json
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 import orjson
-from textual.widgets import TabbedContent
+import pytest
+from rich.text import Text
+from textual.timer import Timer
+from textual.widgets import Static, TabbedContent
 
 from inspector.cli.factory import make_inspector
 from inspector.cli.settings import Settings
@@ -20,10 +25,12 @@ from inspector.core.policy import Policy, parse_reply
 from inspector.core.store import History
 from inspector.receiver import Receiver
 from inspector.tui.app import InspectorApp
+from inspector.tui.screens.export import ExportScreen
 from inspector.tui.widgets.detail.findings import FindingsView
 from inspector.tui.widgets.detail.pane import AUTH_TAB, BODY_TAB, FINDINGS_TAB, HEADERS_TAB, RESPONSE_TAB, DetailPane
 from inspector.tui.widgets.exchange_list import ExchangeList
 from inspector.tui.widgets.header import InspectorHeader
+from inspector.tui.widgets.search_bar import SearchBar
 
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event
@@ -166,9 +173,15 @@ async def test_search_filters_the_whole_history_and_shows_errors_in_place(tmp_pa
         # Signed Out came second: once it shows, Order Completed would show too if it matched
         await pilot_until(pilot, lambda: "Signed Out" in list_text(app))
         assert "Order Completed" not in list_text(app)
+        # A query that does not parse is pointed at under the input; the last good one stays in force.
         await pilot.press(*" (unclosed", "enter")
-        await pilot.pause()
-        assert "expected ')'" in screen_text(app) or "unclosed" in screen_text(app)
+        bar = app.query_one(SearchBar)
+        await pilot_until(pilot, lambda: bar.has_class("-invalid"), what="the search bar shows the error")
+        pointer = bar.query_one("#search-error", Static).content
+        assert isinstance(pointer, Text) and pointer.plain == " " * len("event:Signed* (unclosed") + "^ expected ')'"
+        assert "^ expected ')'" in screen_text(app)
+        assert app.filter is not None and app.filter.text == "event:Signed*"
+        assert "Signed Out" in list_text(app) and "Order Completed" not in list_text(app)
 
 
 async def test_rule_from_selected_answers_requests_like_it(tmp_path):
@@ -252,6 +265,32 @@ async def test_export_marked_exchanges_from_the_tui(tmp_path):
         assert sorted(event["event"] for event in events) == ["Order Completed", "Purchase"]
 
 
+@pytest.mark.parametrize("redact", [False, True])
+async def test_an_export_holding_api_keys_says_so_in_its_toast(tmp_path, redact):
+    async with running(tmp_path / "data") as (app, pilot, client):
+        await client.post(make_event(event="Order Completed"))  # with Segment's Basic auth: the API key
+        await pilot_until(pilot, lambda: app.query_one(ExchangeList).row_count == 1)
+        await pilot.press("e")
+        await pilot_until(pilot, lambda: isinstance(app.screen, ExportScreen), what="the export dialog")
+        app.screen.query_one("#format").value = "har"  # it keeps each request's headers
+        out = tmp_path / "fixtures.har"
+        app.screen.query_one("#path").value = str(out)
+        app.screen.query_one("#redact").value = redact
+        await pilot.click("#ok")
+        await pilot_until(pilot, lambda: any("exported 1" in n.message for n in app._notifications),
+                          what="the export's toast")
+        [toast] = [n for n in app._notifications if "exported 1" in n.message]
+        key = SEGMENT_HEADERS["Authorization"].split()[1]  # Basic credentials, as they would be sent again
+        if redact:
+            assert "API keys" not in toast.message and toast.severity == "information"
+            assert key not in out.read_text()
+        else:
+            assert toast.message.endswith(
+                ": it holds API keys in the clear, so only you can read it; Redact replaces them")
+            assert toast.severity == "warning" and key in out.read_text()
+            assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
 async def test_replay_the_selected_request_and_compare_the_answers(tmp_path):
     target_history = History(tmp_path / "target").load()
     target = Receiver(Hub(target_history, Policy(default=parse_reply("503:busy"))), port=0)
@@ -277,11 +316,16 @@ async def test_replay_the_selected_request_and_compare_the_answers(tmp_path):
 
 
 def notice_timers(app: InspectorApp) -> list:
-    """The running timers, on the app or any screen, that call back into the app itself."""
+    """The running timers, on the app or any screen, that call back into the app or its notice batches."""
+    def target(timer: Timer) -> object:
+        callback = timer._callback
+        if isinstance(callback, functools.partial):  # set_timer wraps it: partial(call_next, callback)
+            callback = callback.args[0]
+        return getattr(callback, "__self__", None)
+
     owners = [app, *app.screen_stack]
     return [timer for owner in owners for timer in owner._timers
-            if timer._task is not None and not timer._task.done()
-            and getattr(timer._callback, "__self__", None) is app]
+            if timer._task is not None and not timer._task.done() and target(timer) in (app, app.notices)]
 
 
 async def test_a_single_request_shows_without_a_polling_timer(tmp_path):

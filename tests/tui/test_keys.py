@@ -8,8 +8,8 @@ import tomllib
 import pytest
 from rich.console import Console
 
-from inspector.tui.app import InspectorApp, checked_keymap, key_groups
-from inspector.tui.keys import KeymapError
+from inspector.tui.app import InspectorApp
+from inspector.tui.keys import KeymapError, checked_keymap, key_groups
 
 
 def keys(toml: str) -> dict[str, str]:

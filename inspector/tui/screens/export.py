@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Select, Static
 
-from ...core.exporters import FORMATS
+from ...core.exporters import FORMATS, ExportOptions, export
+from ...core.exporters.output import write_export
+from ...core.model import Exchange
 from . import Dialog
 
 SCOPES = ("selected", "marked", "filtered")
@@ -22,6 +26,21 @@ class ExportChoice:
     path: str
     redact: bool
     force: bool
+
+
+KEYS_NOTE = "it holds API keys in the clear, so only you can read it; Redact replaces them"
+
+
+def write_choice(choice: ExportChoice, exchanges: Sequence[Exchange], base_url: str) -> tuple[str, bool]:
+    """Export and write what was chosen; returns what to tell the user, and whether the
+    files hold API keys in the clear (written for the user alone), which the user must hear.
+    Raises OSError or ValueError when the files cannot be written."""
+    result = export(exchanges, choice.format, ExportOptions(base_url=base_url, redact=choice.redact))
+    paths = write_export(result, Path(choice.path), force=choice.force)
+    where = paths[0] if len(paths) == 1 else Path(choice.path)
+    skipped = f"; {len(result.skipped)} left out" if result.skipped else ""
+    said = f"exported {result.count} as {choice.format} to {where}{skipped}"
+    return (f"{said}: {KEYS_NOTE}", True) if result.keys else (said, False)
 
 
 class ExportScreen(Dialog[ExportChoice]):

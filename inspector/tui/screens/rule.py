@@ -7,8 +7,25 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from ...core.model import Summary
 from ...core.policy import Rule, parse_rule
+from ...core.query import Query, parse
 from . import Dialog
+
+
+def quoted(value: str) -> str:
+    """A value as the query language reads it, quoted with \\ and \" escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def like(summary: Summary) -> Query | None:
+    """The query for requests like this one: its type and its event; None without an event."""
+    if not summary.types:
+        return None
+    terms = [f"type:{quoted(summary.types[0])}"] if summary.types[0] else []
+    if summary.names and summary.names[0]:
+        terms.append(f"event:{quoted(summary.names[0])}")
+    return parse(" ".join(terms))
 
 
 class RuleScreen(Dialog[Rule]):

@@ -11,25 +11,16 @@ never move it, because the person at the keyboard is reading what it points at; 
 newer arrivals are out of view is counted for the column header ("3 new ↑"), and `n`
 goes back to the newest and follows again.
 
-Column widths depend on the width only, never on the data: the event column takes what
-is spare; the user column, then the findings column, go before the event name is cut.
-
-Every field shown comes from an untrusted request, so lines are built from `Segment`s
-holding `inert()` text: nothing is parsed as markup and no escape sequence reaches the
-terminal.
+The rows are kept by `exchange_rows`, drawn by `exchange_columns`.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
@@ -40,142 +31,13 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
-from inspector.core import naming
-from inspector.core.model import Summary, segment_outcome
-from inspector.core.text import inert
+from inspector.core.model import Summary
+
+from . import exchange_columns
+from .exchange_columns import fit, row_segments
+from .exchange_rows import Listing
 
 WAITING = "Waiting for requests…"
-OUTCOME_WORD = {"delivered": "ok", "retried": "retry", "dropped": "drop"}
-
-_TIME, _ANSWER, _TYPE, _MARKS = 8, 9, 9, 3
-_USER, _USER_MAX, _FINDINGS = 20, 36, 8
-_EVENT_WANTED, _EVENT_MIN, _EVENT_MAX = 24, 16, 40
-_BASE = _TIME + _ANSWER + _TYPE + _MARKS + 4  # and one space after each of the first four
-_GAP = Segment(" ")
-
-_STATUS_STYLES = {
-    2: Style(color="green"),
-    3: Style(color="cyan"),
-    4: Style(color="yellow"),
-    5: Style(color="red"),
-}
-_HELD_STYLE = Style(color="magenta", bold=True)
-_WAITING_STYLE = Style(dim=True)
-_OUTCOME_STYLES = {"ok": Style(dim=True), "retry": Style(color="yellow"), "drop": Style(color="red")}
-_SEVERITY_MARKS = (
-    ("error", "E", Style(color="red")),
-    ("warning", "W", Style(color="yellow")),
-    ("info", "I", Style(dim=True)),
-)
-_MARK_STYLE = Style(color="magenta")
-
-LEGEND = (
-    ("time", "when the request arrived (local time)"),
-    ("answer", "the status we answered, then what Segment does with it: ok (delivered), "
-               "retry (it sends again), drop (it gives up)"),
-    ("HELD 23s", "held: answer it with a digit or r; the default answer goes in 23 s"),
-    ("...", "not answered yet"),
-    ("type", "the call: track, identify, page, screen, group, alias, delete; batch(N) for N events"),
-    ("event", "the event name; for other calls what identifies them; METHOD /path for a request "
-              "with no event"),
-    ("user", "userId, else anonymousId (hidden first when the list is narrow)"),
-    ("findings", "2E 1W 3I: errors, warnings and notes found (hidden next)"),
-    ("●", "marked with m, for export"),
-    ("↻2", "Segment's 2nd redelivery of a messageId seen before"),
-    ("3 new ↑", "arrivals out of view since you moved the cursor; n jumps to the newest"),
-)
-"""What each column and symbol means, for the help screen and the README."""
-
-
-def _fit(text: str, width: int) -> str:
-    """Untrusted text made inert and cut or padded to exactly `width` cells."""
-    if width <= 0:
-        return ""
-    text = inert(text).replace("\t", " ")
-    if cell_len(text) > width:
-        text = set_cell_size(text, width - 1) + "…"
-    return set_cell_size(text, width)
-
-
-@functools.lru_cache(maxsize=64)
-def columns(width: int) -> tuple[int, int, int]:
-    """Widths of the event, user and findings columns (0: not shown) in this many cells."""
-    spare = max(0, width - _BASE)
-    findings = _FINDINGS if spare - _FINDINGS - 1 >= _EVENT_MIN else 0
-    spare -= findings + (1 if findings else 0)
-    user = 0
-    if spare - _USER - 1 >= _EVENT_WANTED:
-        user = min(_USER_MAX, max(_USER, spare - 1 - _EVENT_MAX))
-        spare -= user + 1
-    return spare, user, findings
-
-
-@functools.lru_cache(maxsize=1024)
-def _clock(second: int) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(second))
-
-class _Listing:
-    """The list's rows, oldest first: a search's result, then arrivals since (a known id
-    replaces its row in place). The result is any sequence of summaries; one with
-    `position` and `id_at` (the history's `Rows`) is not copied, nor summarised whole:
-    its replaced rows (a held request, answered since) are kept beside it."""
-
-    def __init__(self, found: Iterable[Summary] = ()) -> None:
-        rows: Any = found
-        if not hasattr(found, "position"):
-            rows = list(found)
-            self._found_index: dict[str, int] | None = {summary.id: i for i, summary in enumerate(rows)}
-        else:
-            self._found_index = None
-        self._found: Any = rows
-        self._replaced: dict[int, Summary] = {}
-        self._base = len(rows)
-        self._arrivals: list[Summary] = []
-        self._arrival_index: dict[str, int] = {}
-
-    def __len__(self) -> int:
-        return self._base + len(self._arrivals)
-
-    def __bool__(self) -> bool:
-        return len(self) > 0
-
-    def __getitem__(self, row: int) -> Summary:
-        if row < 0:
-            row += len(self)
-        if row >= self._base:
-            return self._arrivals[row - self._base]
-        replaced = self._replaced.get(row)
-        return replaced if replaced is not None else self._found[row]
-
-    def id_at(self, row: int) -> str:
-        if row < 0:
-            row += len(self)
-        if row >= self._base:
-            return self._arrivals[row - self._base].id
-        return self._found[row].id if self._found_index is not None else self._found.id_at(row)
-
-    def position(self, exchange_id: str | None) -> int | None:
-        if exchange_id is None:
-            return None
-        found = self._arrival_index.get(exchange_id)
-        if found is not None:
-            return self._base + found
-        if self._found_index is not None:
-            return self._found_index.get(exchange_id)
-        return self._found.position(exchange_id)
-
-    def put(self, summary: Summary) -> bool:
-        """Add an arrival, or replace its row: True if it was added."""
-        row = self.position(summary.id)
-        if row is None:
-            self._arrival_index[summary.id] = len(self._arrivals)
-            self._arrivals.append(summary)
-            return True
-        if row >= self._base:
-            self._arrivals[row - self._base] = summary
-        else:
-            self._replaced[row] = summary
-        return False
 
 
 class ExchangeList(ScrollView, can_focus=True):
@@ -262,7 +124,7 @@ class ExchangeList(ScrollView, can_focus=True):
                  clock: Callable[[], float] = time.time, name: str | None = None,
                  id: str | None = None, classes: str | None = None, disabled: bool = False) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._rows = _Listing()
+        self._rows = Listing()
         self._selected_id: str | None = None
         self._deadlines: dict[str, float] = {}
         self.marked: set[str] = set()
@@ -303,7 +165,7 @@ class ExchangeList(ScrollView, can_focus=True):
 
     def set_rows(self, summaries: Iterable[Summary]) -> None:
         """Show these exchanges instead (given in arrival order), keeping the selection if it is among them."""
-        self._rows = _Listing(summaries)
+        self._rows = Listing(summaries)
         self.virtual_size = Size(0, len(self._rows))
         previous = self._selected_id
         if self.following and self._rows:
@@ -549,7 +411,7 @@ class ExchangeList(ScrollView, can_focus=True):
             if y != 0:
                 return Strip.blank(width, base)
             hint = self.get_component_rich_style("exchange-list--hint")
-            return Strip([Segment(_fit(self.empty_text, width), hint)], width)
+            return Strip([Segment(fit(self.empty_text, width), hint)], width)
         line = self.scroll_offset.y + y
         if line >= len(self._rows):
             return Strip.blank(width, base)
@@ -560,67 +422,11 @@ class ExchangeList(ScrollView, can_focus=True):
             style = self.get_component_rich_style("exchange-list--error")
         else:
             style = base
-        return Strip(self._row_segments(summary, width)).crop_extend(0, width, None).apply_style(style)
-
-    def _row_segments(self, summary: Summary, width: int) -> list[Segment]:
-        """One exchange as segments of plain, inert text, column by column."""
-        event_width, user_width, findings_width = columns(width)
-        kind, what, user = naming.kind(summary), naming.title(summary), naming.person(summary)
-        marks = ("●" if summary.id in self.marked else "") + (
-            f"↻{summary.redelivery}" if summary.redelivery else "")
-        segments = [
-            Segment(_clock(int(summary.time))), _GAP,
-            *self._answer(summary), _GAP,
-            Segment(_fit(kind, _TYPE)), _GAP,
-            Segment(_fit(what, event_width)), _GAP,
-        ]
-        if user_width:
-            segments += [Segment(_fit(user, user_width)), _GAP]
-        if findings_width:
-            segments += [*self._finding_counts(summary), _GAP]
-        segments.append(Segment(_fit(marks, _MARKS), _MARK_STYLE))
-        return segments
+        deadline = self._deadlines.get(summary.id)
+        held_for = max(0, math.ceil(deadline - self._clock())) if deadline is not None else None
+        segments = row_segments(summary, width, marked=summary.id in self.marked, held_for=held_for)
+        return Strip(segments).crop_extend(0, width, None).apply_style(style)
 
     def header_strip(self, width: int) -> Strip:
         """The column names for rows `width` cells wide, and how many arrivals are out of view."""
-        event_width, user_width, findings_width = columns(width)
-        names = [("time", _TIME), ("answer", _ANSWER), ("type", _TYPE), ("event", event_width),
-                 ("user", user_width), ("findings", findings_width)]
-        text = " ".join(_fit(name, size) for name, size in names if size)
-        unseen = self.unseen
-        if unseen:
-            note = f" {unseen:,} new {'↑' if self.newest_first else '↓'} n "
-            strip = Strip([Segment(_fit(text, max(0, width - cell_len(note)))),
-                           Segment(note, Style(reverse=True, bold=True))])
-        else:
-            strip = Strip([Segment(_fit(text, width))])
-        return strip.crop_extend(0, width, None)
-
-    def _answer(self, summary: Summary) -> list[Segment]:
-        """`200 ok`: our status and what Segment does then; `HELD 23s` while held."""
-        if summary.status is not None:
-            outcome = OUTCOME_WORD[segment_outcome(summary.status)]
-            return [Segment(_fit(str(summary.status), 3), _STATUS_STYLES.get(summary.status // 100)),
-                    _GAP, Segment(_fit(outcome, _ANSWER - 4), _OUTCOME_STYLES.get(outcome))]
-        deadline = self._deadlines.get(summary.id)
-        if deadline is not None:
-            return [Segment(_fit(f"HELD {max(0, math.ceil(deadline - self._clock()))}s", _ANSWER), _HELD_STYLE)]
-        if summary.held:
-            return [Segment(_fit("HELD", _ANSWER), _HELD_STYLE)]
-        return [Segment(_fit("...", _ANSWER), _WAITING_STYLE)]
-
-    @staticmethod
-    def _finding_counts(summary: Summary) -> list[Segment]:
-        """`2E 1W 3I`, each count in its severity's color, padded to the column."""
-        segments: list[Segment] = []
-        used = 0
-        for severity, letter, style in _SEVERITY_MARKS:
-            count = summary.severities.count(severity)
-            if count:
-                text = f"{count}{letter}" if not segments else f" {count}{letter}"
-                segments.append(Segment(text, style))
-                used += len(text)
-        if used > _FINDINGS:
-            return [Segment(_fit("".join(s.text for s in segments), _FINDINGS), _SEVERITY_MARKS[0][2])]
-        segments.append(Segment(" " * (_FINDINGS - used)))
-        return segments
+        return exchange_columns.header_strip(width, self.unseen, self.newest_first)

@@ -25,11 +25,12 @@ from .lint import lint
 from .parser import make_parser
 from .review import delivery, review
 from .send import replay, send
-from .serve import serve, tui
+from .serve import attach, serve, tui
 from .settings import ConfigError, Settings, load
 
 COMMANDS = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint,
-            "export": export, "replay": replay, "send": send, "review": review, "delivery": delivery}
+            "export": export, "replay": replay, "send": send, "review": review, "delivery": delivery,
+            "attach": attach}
 
 __all__ = ["COMMANDS", "line_of", "main"]
 

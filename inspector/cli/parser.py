@@ -117,5 +117,14 @@ def make_parser() -> argparse.ArgumentParser:
                       help="sign each body as Segment's Webhooks destination does (X-Signature, HMAC-SHA1); "
                            f"default: {SECRET_ENV}, else the config file's shared-secret")
     send.add_argument("--json", action="store_true", default=None, help="the report as one JSON document")
+
+    attach = commands.add_parser("attach", help="open the TUI on a running inspector, through its control API")
+    attach.add_argument("url", nargs="?", metavar="URL", help="its control URL (default http://127.0.0.1:8687)")
+    attach.add_argument("--token-file", metavar="PATH",
+                        help="the control token (default: SEGMENT_INSPECTOR_TOKEN, else the data directory's "
+                             "control-token)")
+    attach.add_argument("--name", help="who you are to the others: every answer you choose says so "
+                                       "(default user@host)")
+    data_dir(attach)
     return parser
 

@@ -95,4 +95,41 @@ def tui(args: argparse.Namespace, settings: Settings) -> int:
         app.run()
     finally:
         inspector.close()
-    return EXIT_OK
+    return app.return_code or EXIT_OK
+
+
+def attach(args: argparse.Namespace, settings: Settings) -> int:
+    """The TUI on another inspector, through its control API: one history, answered together."""
+    import getpass
+    import socket
+
+    from ..control.client import DEFAULT_URL, ControlClient, ControlError, find_token
+    from ..control.remote import RemoteHub
+    from ..core import values
+    from ..tui.app import InspectorApp, checked_keymap
+    from ..tui.keys import KeymapError
+    from .common import RuntimeFailure, UsageError, value_of
+
+    url = value_of("URL", values.url, args.url or DEFAULT_URL)
+    try:
+        token = find_token(args.token_file, settings.data_dir)
+    except (OSError, ValueError) as err:
+        raise UsageError(f"no control token ({inert(str(err))}): give --token-file PATH, the file serve names "
+                         "at start, or set SEGMENT_INSPECTOR_TOKEN") from None
+    try:
+        keymap = checked_keymap(settings.keys or {})
+    except KeymapError as err:
+        raise ConfigError(str(err)) from None
+    name = args.name or f"{getpass.getuser()}@{socket.gethostname()}"
+    hub = RemoteHub(ControlClient(url, token, name=inert(name)[:80]), settings.data_dir)
+    try:
+        hub.connect()
+    except ControlError as err:
+        hub.close()
+        raise RuntimeFailure(f"cannot attach to {inert(url)}: {inert(str(err))}") from None
+    app = InspectorApp(hub, keymap=keymap, theme=settings.theme, local_url=hub.local_url)
+    try:
+        app.run()
+    finally:
+        hub.close()
+    return app.return_code or EXIT_OK

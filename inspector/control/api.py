@@ -379,12 +379,17 @@ async def resolve(request: web.Request) -> web.Response:
         url = None if forward is True else _url(forward)
         if hub.held_exchange(exchange_id) is not None and url is None and hub.forward is None:
             raise BadCall("forward: there is no forward URL: give one")
-        done = hub.resolve_forward(exchange_id, url)
+        done = hub.resolve_forward(exchange_id, url, by=viewer(request))
     else:
-        done = hub.resolve(exchange_id, reply_of(doc))
+        done = hub.resolve(exchange_id, reply_of(doc), by=viewer(request))
     if not done:
         return error(409, already(hub, exchange_id))
     return ok({"resolved": exchange_id})
+
+
+def viewer(request: web.Request) -> str:
+    """Who calls, as they named themselves (`attach --name`), else their address."""
+    return inert(request.headers.get(VIEWER, "") or request.remote or "a viewer")[:80]
 
 
 def already(hub: Hub, exchange_id: str) -> str:
@@ -394,7 +399,8 @@ def already(hub: Hub, exchange_id: str) -> str:
         return f"no exchange {inert(exchange_id)!r} is held"
     if kept.answer is None:
         return f"{kept.id} is not held"
-    return f"{kept.id} is no longer held: answered {kept.answer.status} ({kept.answer.chosen_by})"
+    detail = f", {kept.answer.detail}" if kept.answer.detail.startswith("by ") else ""
+    return f"{kept.id} is no longer held: answered {kept.answer.status} ({kept.answer.chosen_by}{detail})"
 
 
 def _url(text: str) -> str:
@@ -432,11 +438,10 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
         raise BadCall(f"after: the id of the last notice seen, not {inert(after_text or '')!r}") from None
     socket = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
     await socket.prepare(request)
-    viewer = feed.join(inert(request.headers.get(VIEWER, "") or request.remote or "viewer")[:80],
-                       after, request.query.get("run"))
+    watching = feed.join(viewer(request), after, request.query.get("run"))
 
     async def send() -> None:
-        while (item := await viewer.queue.get()) is not None:
+        while (item := await watching.queue.get()) is not None:
             await socket.send_bytes(item)
         await socket.close()
 
@@ -446,7 +451,7 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
             if message.type == WSMsgType.ERROR:
                 break
     finally:
-        feed.leave(viewer)
+        feed.leave(watching)
         sending.cancel()
         try:
             await sending

@@ -257,6 +257,10 @@ class RemoteHub:
 
     # -- what the TUI calls ------------------------------------------------------------
 
+    @property
+    def attached(self) -> str:
+        return self.client.url + ("" if self.connection == "connected" else f" ({self.connection})")
+
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         try:
             self._ui_loop = asyncio.get_running_loop()

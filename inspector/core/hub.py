@@ -67,6 +67,17 @@ Forwarder = Callable[[Exchange, str], Awaitable[Destination]]
 """Send an exchange's request to a URL and say what came back; it never raises for a
 network failure, it returns a Destination with `error` set."""
 
+def person() -> str:
+    """user@host: who is at this inspector, as every answer a person chooses records it."""
+    import getpass
+    import socket
+
+    try:
+        return f"{getpass.getuser()}@{socket.gethostname()}"
+    except (OSError, KeyError):
+        return "someone"
+
+
 # Forwarded answers remembered by messageId, to compare a redelivery's answer with the first.
 REMEMBERED_ANSWERS = 100_000
 
@@ -76,6 +87,7 @@ class _Held:
     exchange: Exchange
     future: asyncio.Future[tuple[Reply | Forward, ChosenBy]]
     deadline: float
+    by: str = ""  # who answered it
 
 
 class Hub:
@@ -88,6 +100,7 @@ class Hub:
         self.clock = clock
         self.forwarder = forwarder
         self.limits = limits  # how fast the endpoint must answer, for judging it
+        self.person = person()  # who answers a held request from this inspector's own UI
         self._answers: dict[str, tuple[str, Destination]] = {}
         self._subscribers: list[Subscriber] = []
         self._held: dict[str, _Held] = {}
@@ -103,6 +116,11 @@ class Hub:
             self._notify("history")
 
         history.warn = warn
+
+    @property
+    def attached(self) -> str:
+        """The local hub is no other inspector's (see HubAPI)."""
+        return ""
 
     # -- subscribing -------------------------------------------------------------
 
@@ -177,12 +195,14 @@ class Hub:
             return await self._forwarded_answer(exchange, decision.detail, "forward")
         chosen_by: ChosenBy | ByRule
         if decision.reply is None:
-            choice, chosen_by = await self._hold(exchange)
+            choice, chosen_by, by = await self._hold(exchange)
             if isinstance(choice, Forward):
                 if mirror is not None:
                     mirror.cancel()
-                return await self._forwarded_answer(exchange, choice.url, chosen_by)
-            reply, detail = choice, ""
+                forwarded = await self._forwarded_answer(exchange, choice.url, chosen_by)
+                forwarded.detail += f" (by {by})" if by else ""
+                return forwarded
+            reply, detail = choice, f"by {by}" if by else ""
         else:
             reply, chosen_by, detail = decision.reply, decision.chosen_by, decision.detail
         if reply.delay:
@@ -229,17 +249,19 @@ class Hub:
         exchange.answer = answer
         return exchange.answer
 
-    async def _hold(self, exchange: Exchange) -> tuple[Reply | Forward, ChosenBy]:
+    async def _hold(self, exchange: Exchange) -> tuple[Reply | Forward, ChosenBy, str]:
+        """What a person chose for a held exchange, how, and who (if someone did)."""
         hold = self.policy.hold or Hold(timeout=self.hold_timeout)
         future: asyncio.Future[tuple[Reply | Forward, ChosenBy]] = asyncio.get_running_loop().create_future()
-        self._held[exchange.id] = _Held(exchange, future, self.clock() + hold.timeout)
+        held = self._held[exchange.id] = _Held(exchange, future, self.clock() + hold.timeout)
         exchange.held = True
-        self._notify("held", exchange)
+        self._notify("held", exchange, exchange.summary())
         try:
-            return await asyncio.wait_for(asyncio.shield(future), hold.timeout)
+            choice, chosen_by = await asyncio.wait_for(asyncio.shield(future), hold.timeout)
+            return choice, chosen_by, held.by
         except TimeoutError:
             forward = self.policy.forward if self.policy.forwarding and exchange.kind != "source" else None
-            return hold.fallback or forward or self.policy.default, "hold timeout"
+            return hold.fallback or forward or self.policy.default, "hold timeout", ""
         finally:
             self._held.pop(exchange.id, None)
             self._notify("released", exchange)
@@ -338,21 +360,24 @@ class Hub:
         """Held exchanges, oldest first, with the time at which each falls back."""
         return [(held.exchange, held.deadline) for held in self._held.values()]
 
-    def resolve(self, exchange_id: str, reply: Reply) -> bool:
-        """Answer a held exchange; False if it is no longer held."""
+    def resolve(self, exchange_id: str, reply: Reply, by: str | None = None) -> bool:
+        """Answer a held exchange, as `by` (a viewer's name; default: this inspector's person);
+        False if it is no longer held."""
         held = self._held.get(exchange_id)
         if held is None or held.future.done():
             return False
+        held.by = by or self.person
         held.future.set_result((reply, "hold"))
         return True
 
-    def resolve_forward(self, exchange_id: str, url: str | None = None) -> bool:
+    def resolve_forward(self, exchange_id: str, url: str | None = None, by: str | None = None) -> bool:
         """Answer a held exchange with what the endpoint at `url` (default: the policy's
         forward URL) answers to it; False if it is no longer held or there is no URL."""
         url = url or (self.policy.forward.url if self.policy.forward else None)
         held = self._held.get(exchange_id)
         if url is None or held is None or held.future.done() or held.exchange.kind == "source":
             return False  # an SDK's call is not a partner request: local Segment delivers its events
+        held.by = by or self.person
         held.future.set_result((Forward(url), "hold: forward"))
         return True
 

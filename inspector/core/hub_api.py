@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from .event_delivery import DeliveryReport
 from .hub import Subscriber, TunnelState
@@ -19,6 +19,7 @@ from .policy import Forward, Hold, Reply, Rule
 from .query import Query
 
 
+@runtime_checkable
 class Found(Protocol):
     """A search's result, oldest first, that finds its own rows without copying them."""
 
@@ -33,6 +34,11 @@ class HubAPI(Protocol):
     public_urls: list[str]
     local_url: str
     tunnel: TunnelState | None
+
+    @property
+    def attached(self) -> str:
+        """"" for this machine's inspector; the other one's URL (and "reconnecting: why") when attached."""
+        ...
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]: ...
     def record(self, exchange: Exchange) -> None: ...

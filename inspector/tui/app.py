@@ -23,7 +23,8 @@ from textual.widgets import Footer, Input, TextArea
 
 from ..core.exporters import DEFAULT_BASE_URL
 from ..core.exporters.curl import curl_command
-from ..core.hub import Hub, Notice
+from ..core.hub import Notice
+from ..core.hub_api import HubAPI
 from ..core.model import Exchange, Summary
 from ..core.policy import Forward, Reply, Rule
 from ..core.query import Query
@@ -72,7 +73,7 @@ class InspectorApp(App[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = APP_BINDINGS
 
-    def __init__(self, hub: Hub, *, receiver: Listeners | None = None, local_url: str = "",
+    def __init__(self, hub: HubAPI, *, receiver: Listeners | None = None, local_url: str = "",
                  keymap: dict[str, str] | None = None, clock: Callable[[], float] = time.time,
                  theme: str | None = None, remember_theme: Callable[[str], None] | None = None) -> None:
         super().__init__()
@@ -124,10 +125,12 @@ class InspectorApp(App[None]):
         if self.receiver is not None:
             try:
                 self.local_url = await self.receiver.start()
-            except OSError as err:
-                self.notes = (f"cannot listen on {self.receiver.host}:{self.receiver.port}: "
-                              f"{err.strerror or err}",)
-                self.notify(self.notes[0], severity="error", markup=False, timeout=30)
+            except OSError as err:  # as serve does: say why and stop, exit code 3
+                self.exit(return_code=3, message=f"segment-inspector: cannot listen on {self.receiver.host}:"
+                                                 f"{self.receiver.port}: {err.strerror or err}")
+                return
+            for note in self.receiver.notes:
+                self.notify(inert(note), severity="warning", markup=False, timeout=30)
         if self.local_url:
             self.hub.set_local_url(self.local_url)
         for problem in self.hub.problems:
@@ -212,14 +215,16 @@ class InspectorApp(App[None]):
             hold_text = "off"
         else:
             hold_text = "on" + (f" for {hold.query.text}" if hold.query is not None else "")
-            if hold.count is not None:
-                hold_text += f" (next {hold.count})"
+            if hold.count is not None:  # H N: the next N are held, then new requests are answered again
+                hold_text = f"{hold_text} (next {hold.count})" if hold.count > 0 \
+                    else "off (the ones asked for were held)"
         public = self.hub.public_urls[0] if self.hub.public_urls else None
         # Without a public URL the header says why (no tunnel, or the tunnel's own state).
         tunnel = self.hub.tunnel
         why = {"tunnel_note": tunnel.note} if tunnel is not None and tunnel.note else {}
         self.query_one(InspectorHeader).show(HeaderState(
-            local_url=self.local_url, public_url=public, **why, answer=inert(self.hub.answering()),
+            local_url=self.local_url or self.hub.local_url, attached=self.hub.attached, public_url=public, **why,
+            answer=inert(self.hub.answering()),
             rules=sum(rule.enabled for rule in self.hub.rules), hold=hold_text, received=self.tally.received,
             held=len(self.hub.held()), errors=self.tally.with_errors, history=self.hub.stored(),
             disk=self.history_disk, filter=self.filter.text if self.filter is not None else "",
@@ -234,10 +239,25 @@ class InspectorApp(App[None]):
             screen.take_key(event)
 
     def _exchange(self, summary: Summary | None) -> Exchange | None:
-        return self.hub.get(summary.id) if summary is not None else None
+        """The exchange of a row: the one the detail shows if it is that one, else read."""
+        if summary is None:
+            return None
+        shown = self.query_one(DetailPane).exchange
+        return shown if shown is not None and shown.id == summary.id else self.hub.get(summary.id)
 
     def on_exchange_list_selected(self, message: ExchangeList.Selected) -> None:
-        self.query_one(DetailPane).show(self._exchange(message.summary))
+        self._load_detail(message.summary)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _load_detail(self, summary: Summary | None) -> None:
+        """Off the event loop: an exchange's body may be megabytes on disk, or on another inspector."""
+        exchange = self.hub.get(summary.id) if summary is not None else None
+        self.call_from_thread(self._show_detail, summary, exchange)
+
+    def _show_detail(self, summary: Summary | None, exchange: Exchange | None) -> None:
+        selected = self.query_one(ExchangeList).selected
+        if (selected.id if selected else None) == (summary.id if summary else None):  # not moved on meanwhile
+            self.query_one(DetailPane).show(exchange)
 
     # -- search -----------------------------------------------------------------------
 
@@ -400,6 +420,17 @@ class InspectorApp(App[None]):
         if url:
             self._copy(url, url)
 
+    def attach_command(self) -> str:
+        """How a teammate's TUI attaches to this inspector; "" without a control API."""
+        return self.receiver.attach_command() if self.receiver is not None else ""
+
+    def action_copy_attach(self) -> None:
+        command = self.attach_command()
+        if command:
+            self._copy(command, command)
+        else:
+            self.say("no control API here (--no-control, its port taken, or this TUI is attached itself)")
+
     def action_export(self) -> None:
         exchanges = self.query_one(ExchangeList)
         counts = {"selected": int(exchanges.selected is not None), "marked": len(exchanges.marked),
@@ -491,4 +522,5 @@ class InspectorApp(App[None]):
         self.push_screen(ConfirmScreen(question, "Quit"), answered)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_sections(self.keymap, self.get_key_display), LEGEND))
+        self.push_screen(HelpScreen(help_sections(self.keymap, self.get_key_display), LEGEND,
+                                    attach=self.attach_command()))

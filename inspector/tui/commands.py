@@ -23,6 +23,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("copy: body", "copy_body", "copy the selected request's body"),
     ("copy: as curl", "copy_curl", "copy a curl command that sends the selected request again"),
     ("copy: receiving URL", "copy_url", "copy the URL to paste into Segment"),
+    ("copy: attach command", "copy_attach", "copy the command that attaches a teammate's TUI to this inspector"),
     ("export: selected, marked or filtered…", "export", "write json, jsonl, pytest, curl or har fixtures"),
     ("replay: the selected request to a URL…", "replay", "send it again and compare the answers"),
     ("send: event tester…", "tester", "send one event as Segment would and read the answer"),

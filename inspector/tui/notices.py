@@ -66,14 +66,14 @@ class Tally:
         """Count what was recorded; returns the rows to add or replace, one per exchange."""
         changed: dict[str, Summary] = {}
         for notice in notices:
-            exchange = notice.exchange
-            if exchange is None:
+            summary = notice.summary
+            if summary is None:
                 continue
-            if notice.kind == "recorded" and notice.summary is not None:
+            if notice.kind == "recorded":
                 self.received += 1
-                if "error" in notice.summary.severities:
+                if "error" in summary.severities:
                     self.with_errors += 1
-                changed[exchange.id] = notice.summary
+                changed[summary.id] = summary
             elif notice.kind == "held":
-                changed[exchange.id] = exchange.summary()
+                changed[summary.id] = summary
         return list(changed.values())

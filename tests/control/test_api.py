@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from inspector.control import feed as feed_module
+from inspector.control.api import VIEWER
 from inspector.control.server import ControlServer
 from inspector.core.model import Summary
 
@@ -32,7 +33,7 @@ class Control:
         return self.server.url
 
     def headers(self, token: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.server.token if token is None else token}"}
+        return {"Authorization": f"Bearer {self.server.token if token is None else token}", VIEWER: "ana@laptop"}
 
     async def call(self, method: str, path: str, doc: object = None, *, token: str | None = None,
                    data: bytes | None = None) -> tuple[int, object]:
@@ -173,7 +174,9 @@ async def test_a_held_request_is_answered_through_the_api_once(control):
     answered, headers, body = await posting
     assert answered == 429 and headers["Retry-After"] == "7" and orjson.loads(body) == {"message": "later"}
     status, doc = await control.call("POST", f"/api/held/{exchange_id}", {"status": 200})
-    assert status == 409 and "answered 429 (hold)" in doc["message"]
+    assert status == 409 and "answered 429 (hold, by ana@laptop)" in doc["message"]
+    status, full = await control.call("GET", f"/api/exchanges/{exchange_id}")
+    assert full["response"]["detail"] == "by ana@laptop"  # kept: who answered it
 
 
 async def test_export_and_event_delivery(control):

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ...core.event_delivery import BARS, DEFAULT_WINDOW, OUTCOMES, DeliveryReport, interval_text, ms, sparkline
-from ...core.hub import Hub
+from ...core.hub_api import HubAPI
 from ...core.query import Query, QueryError, parse
 from ...core.text import inert
 
@@ -69,7 +69,7 @@ class DeliveryScreen(ModalScreen[str | None]):
         Binding("ctrl+r", "refresh", "Refresh", id="delivery.refresh"),
     ]
 
-    def __init__(self, hub: Hub, window: str = DEFAULT_WINDOW, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, hub: HubAPI, window: str = DEFAULT_WINDOW, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.hub = hub
         self.window = window

@@ -16,16 +16,19 @@ Row = tuple[str, str, str]  # key, what it does, binding id
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help.close")]
 
-    def __init__(self, sections: list[tuple[str, list[Row]]], legend: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(self, sections: list[tuple[str, list[Row]]], legend: tuple[tuple[str, str], ...] = (),
+                 attach: str = "") -> None:
         super().__init__()
         self.sections = sections
         self.legend = legend
+        self.attach = attach  # the command that attaches a teammate's TUI here
 
     def compose(self) -> ComposeResult:
         intro = Text.assemble(
             ("segment-inspector", "bold"), " receives what Segment sends, checks it and answers it.\n",
             "Digits set the answer to new requests; on a held request they answer that request.\n",
-            "Remap a key in config.toml:  [keys]  answer.500 = \"f5\"  (or \"answer.500\" = \"f5\")")
+            "Remap a key in config.toml:  [keys]  answer.500 = \"f5\"  (or \"answer.500\" = \"f5\")",
+            *(("\nA teammate's TUI attaches with:  ", (self.attach, "bold")) if self.attach else ()))
         with VerticalScroll(id="dialog"):
             yield Static(intro, markup=False)
             for title, rows in self.sections:

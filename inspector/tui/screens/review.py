@@ -21,7 +21,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static, Tab
 
 from ...core import values
 from ...core.history.files import write_atomic
-from ...core.hub import Hub
+from ...core.hub_api import HubAPI
 from ...core.model import Exchange
 from ...core.store import HistoryUnavailable
 from ...core.text import inert
@@ -94,7 +94,7 @@ class ReviewRunScreen(ModalScreen[None]):
         Binding("ctrl+s", "save", "Save report", id="review.save", priority=True),
     ]
 
-    def __init__(self, hub: Hub, choice: ReviewChoice) -> None:
+    def __init__(self, hub: HubAPI, choice: ReviewChoice) -> None:
         super().__init__()
         self.hub = hub
         self.choice = choice

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ListItem, ListView, Static
 
-from ...core.hub import Hub
+from ...core.hub_api import HubAPI
 from ...core.policy import Rule
 from ...core.text import inert
 from .rule import RuleScreen
@@ -30,7 +30,7 @@ class RulesScreen(ModalScreen[None]):
         Binding("J", "move(1)", "Move down", id="rules.down"),
     ]
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: HubAPI) -> None:
         super().__init__()
         self.hub = hub
         self.removed: list[tuple[int, Rule]] = []  # for u, the last removed last

@@ -33,6 +33,7 @@ from textual.widget import Widget
 
 from inspector.core.model import Summary
 
+from ...core.hub_api import Found
 from . import exchange_columns
 from .exchange_columns import fit, row_segments
 from .exchange_rows import Listing
@@ -163,7 +164,7 @@ class ExchangeList(ScrollView, can_focus=True):
         """How many exchanges the list holds."""
         return len(self._rows)
 
-    def set_rows(self, summaries: Iterable[Summary]) -> None:
+    def set_rows(self, summaries: Iterable[Summary] | Found) -> None:
         """Show these exchanges instead (given in arrival order), keeping the selection if it is among them."""
         self._rows = Listing(summaries)
         self.virtual_size = Size(0, len(self._rows))

@@ -8,19 +8,9 @@ costs time proportional to the batch.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
 
+from inspector.core.hub_api import Found
 from inspector.core.model import Summary
-
-
-@runtime_checkable
-class Found(Protocol):
-    """A search's result that finds its own rows (the history's `Rows`)."""
-
-    def __len__(self) -> int: ...
-    def __getitem__(self, row: int) -> Summary: ...
-    def id_at(self, row: int) -> str: ...
-    def position(self, exchange_id: str) -> int | None: ...
 
 
 class Listing:

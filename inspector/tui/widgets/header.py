@@ -16,6 +16,7 @@ class HeaderState:
     """Everything the header shows; the app builds a new one when anything changes."""
 
     local_url: str = ""
+    attached: str = ""  # the other inspector this TUI is attached to, and how the connection is
     public_url: str | None = None
     tunnel_note: str = "no tunnel: Segment cannot reach this URL"
     answer: str = "200"
@@ -79,7 +80,12 @@ class InspectorHeader(Widget):
         s = self.state
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("segment-inspector ", style="bold")
-        text.append("local ", style="dim")
+        if s.attached:
+            text.append("attached ", style="dim")
+            text.append(one_line(s.attached), style="bold yellow" if "reconnecting" in s.attached else "bold")
+            text.append("  receiving ", style="dim")
+        else:
+            text.append("local ", style="dim")
         text.append(inert(s.local_url or "starting…"), style="bold")
         text.append("  public ", style="dim")
         if s.public_url:

@@ -56,6 +56,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"segment-inspector: cannot listen on {receiver.host}:{receiver.port}: "
                   f"{err.strerror or err}", file=sys.stderr)
             return EXIT_FAILURE
+        hub.set_local_url(url)
         print(f"segment-inspector {__version__} receiving on {inert(url)}  "
               f"(answer: {inert(hub.answering())}; history: {inspector.directory}; Ctrl-C stops)",
               file=sys.stderr if as_json else sys.stdout, flush=True)

@@ -161,6 +161,8 @@ class InspectorApp(App[None]):
             return  # closing: the main screen is gone
         if any(notice.kind == "history" for notice in notices):
             self._history_said()
+        if self.hub.attached and any(notice.kind == "urls" for notice in notices):
+            self._search(self.filter)  # the inspector attached to restarted, or more was missed than it keeps
         summaries = self.tally.take(notices)
         exchanges = self.query_one(ExchangeList)
         if summaries:

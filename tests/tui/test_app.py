@@ -83,8 +83,9 @@ async def test_posted_events_appear_and_selection_fills_the_tabs(tmp_path):
         header = app.query_one(InspectorHeader).state
         assert header.received == 3 and header.errors == 0  # Purchase is a vendor name: a warning
         await pilot.press("home")
-        await pilot.pause()
-        shown = app.query_one(DetailPane).exchange
+        detail = app.query_one(DetailPane)
+        await pilot_until(pilot, lambda: detail.exchange is not None, what="the detail read, off the loop")
+        shown = detail.exchange
         assert shown is not None and shown.events[0].event == "Purchase"
         assert '"Purchase"' in screen_text(app)  # the body tab shows the JSON
         app.query_one(DetailPane).query_one(TabbedContent).active = FINDINGS_TAB

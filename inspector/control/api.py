@@ -442,7 +442,8 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
 
     async def send() -> None:
         while (item := await watching.queue.get()) is not None:
-            await socket.send_bytes(item)
+            await socket.send_bytes(item[0])
+            watching.sent(item[1])
         await socket.close()
 
     sending = asyncio.create_task(send())

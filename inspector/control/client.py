@@ -161,7 +161,8 @@ class ControlClient:
             async with self.session.ws_connect(self.url + "/api/stream" + query, heartbeat=20.0) as socket:
                 async for message in socket:
                     if message.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
-                        yield orjson.loads(message.data)
+                        for line in message.data.splitlines():  # the notices of one turn, a line each
+                            yield orjson.loads(line)
         except aiohttp.WSServerHandshakeError as err:
             raise ControlError(err.status, err.message) from None
         except aiohttp.ClientError as err:

@@ -165,9 +165,12 @@ class InspectorApp(App[None]):
             self._search(self.filter)  # the inspector attached to restarted, or more was missed than it keeps
         summaries = self.tally.take(notices)
         exchanges = self.query_one(ExchangeList)
+        if summaries and self.filter is not None and self.filter.free_text and self.hub.attached:
+            self._search(self.filter)  # words in bodies: the server searches them
+            summaries = []
         if summaries:
             if self.filter is not None:
-                summaries = [s for s in summaries if self.filter.matches(s)]
+                summaries = [s for s in summaries if self._matches(self.filter, s, notices)]
             # The list says when the selected row arrived or was replaced: the detail follows that.
             exchanges.add(summaries)
         exchanges.set_held({exchange.id: deadline for exchange, deadline in self.hub.held()})
@@ -175,6 +178,15 @@ class InspectorApp(App[None]):
             if time.monotonic() - self._weighed >= DISK_EVERY:
                 self._weigh_history()
             self._show_header()
+
+    @staticmethod
+    def _matches(query: Query, summary: Summary, notices: list[Notice]) -> bool:
+        """The filter as the history's search applies it: words are looked for in the body too,
+        which an arrival's summary does not carry, its exchange does."""
+        if not query.free_text:
+            return query.matches(summary)
+        exchange = next((n.exchange for n in notices if n.exchange is not None and n.exchange.id == summary.id), None)
+        return query.matches(exchange.summary() if exchange is not None else summary)
 
     def say(self, text: str) -> None:
         """Tell what a key just did in one toast, replaced by the next: pressing answer keys

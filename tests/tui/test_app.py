@@ -341,6 +341,18 @@ async def test_a_single_request_shows_without_a_polling_timer(tmp_path):
         assert timers_when_recorded == [[]]
 
 
+async def test_a_free_text_search_shows_the_arrivals_whose_body_has_the_words(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        await pilot.press("slash", *"zebrafish", "enter")
+        await pilot_until(pilot, lambda: not app.searching, what="the search done")
+        await client.post(make_event(event="Plain"))
+        await client.post(make_event(event="Aquarium", properties={"note": "zebrafish tank"}))
+        await client.post(make_event(event="Plainer"))
+        await pilot_until(pilot, lambda: app.query_one(InspectorHeader).state.received == 3, what="all three in")
+        await pilot_until(pilot, lambda: "Aquarium" in list_text(app), what="the arrival that matches shows")
+        assert "Plain" not in list_text(app)
+
+
 async def test_a_held_request_answered_after_a_search_shows_its_answer(tmp_path):
     async with running(tmp_path) as (app, pilot, client):
         await pilot.press("h")

@@ -71,3 +71,25 @@ async def test_a_review_runs_from_the_palette_and_opens_its_failures(tmp_path: P
     sent = [kept.get(summary.id) for summary in kept.search(None)]
     assert {e.kind for e in sent} == {"review"} and {e.session for e in sent} == {screen.report.session}
     assert all(e.peer.startswith(f"review {screen.report.id}: ") for e in sent)
+
+
+async def test_a_review_that_cannot_run_says_why_on_its_screen(tmp_path: Path, monkeypatch) -> None:
+    from inspector.review import runner
+
+    monkeypatch.setattr(runner, "TEMPLATES", tmp_path / "gone")  # the package changed under the running app
+    history = History(tmp_path / "data").load()
+    history.start_session()
+    app = InspectorApp(Hub(history, Policy()))
+    try:
+        async with serving() as url, app.run_test(size=(160, 45)) as pilot:
+            await app.run_action("review")
+            await pilot_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.query("#url"))
+            app.screen.query_one("#url", Input).value = url
+            app.screen.query_one("#key", Input).value = KEY
+            app.screen.submit()
+            await pilot_until(pilot, lambda: isinstance(app.screen, ReviewRunScreen), what="the run screen opens")
+            progress = app.screen.query_one("#progress", Static)
+            await pilot_until(pilot, lambda: "the review stopped: FileNotFoundError" in str(progress.render()),
+                              what="the error on the screen, not starting…")
+    finally:
+        history.close()

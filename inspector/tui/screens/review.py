@@ -118,8 +118,14 @@ class ReviewRunScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="review", exit_on_error=False)
     async def run_review(self) -> None:
-        options = ReviewOptions(self.choice.url, self.choice.api_key, self.choice.unsupported)
-        report = await review(options, keep=self.keep, on_check=self.add_check, on_progress=self.progress)
+        try:
+            options = ReviewOptions(self.choice.url, self.choice.api_key, self.choice.unsupported)
+            report = await review(options, keep=self.keep, on_check=self.add_check, on_progress=self.progress)
+        except Exception as err:  # whatever stops it is said here, not left at "starting…"
+            self.query_one("#progress", Static).update(
+                Text(inert(f"the review stopped: {type(err).__name__}: {err}"), style="bold red"))
+            self.notify(inert(f"the review stopped: {err}"), severity="error", markup=False, timeout=30)
+            return
         report.session = self.hub.session
         self.report = report
         style = "bold red" if report.exit_code else "bold green"

@@ -365,3 +365,35 @@ async def test_a_held_request_answered_after_a_search_shows_its_answer(tmp_path)
         assert (await asyncio.wait_for(waiting, 5))[0] == 501
         await pilot_until(pilot, lambda: "501" in list_text(app) and "HELD" not in list_text(app),
                           what="the answered row replaces the held one")
+
+
+async def test_the_column_names_stay_over_their_columns_once_the_scrollbar_shows(tmp_path):
+    from inspector.tui.widgets.list_header import ListHeader
+
+    async with running(tmp_path, size=(100, 30)) as (app, pilot, client):
+        exchanges = app.query_one(ExchangeList)
+        header = app.query_one(ListHeader)
+
+        def aligned(name: str) -> bool:
+            row = next((line for line in list_text(app).splitlines() if name in line), None)
+            return row is not None and header.render_line(0).text.index("event") == row.index(name)
+
+        await client.post(make_event(event="First Event"))
+        await pilot_until(pilot, lambda: aligned("First Event"))
+        assert not exchanges.show_vertical_scrollbar and exchanges.following
+        # The terminal shows the header as last painted: it must be painted again once the
+        # scrollbar narrows the rows, even while the list follows arrivals (no other repaint then).
+        painted_with_scrollbar = []
+        refresh = header.refresh
+
+        def recorded(*args, **kwargs):
+            painted_with_scrollbar.append(exchanges.show_vertical_scrollbar)
+            return refresh(*args, **kwargs)
+
+        header.refresh = recorded
+        for n in range(40):  # more than the list shows: the scrollbar comes with them
+            await client.post(make_event(event=f"More {n}"))
+        await pilot_until(pilot, lambda: exchanges.show_vertical_scrollbar and "More 39" in list_text(app),
+                          what="the scrollbar shows")
+        await pilot_until(pilot, lambda: any(painted_with_scrollbar), what="the header painted again")
+        assert aligned("More 39")

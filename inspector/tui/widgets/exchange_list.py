@@ -428,6 +428,11 @@ class ExchangeList(ScrollView, can_focus=True):
         segments = row_segments(summary, width, marked=summary.id in self.marked, held_for=held_for)
         return Strip(segments).crop_extend(0, width, None).apply_style(style)
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        """The scrollbar takes its columns from the rows: the names above them move with them."""
+        if self.header is not None:
+            self.header.refresh()
+
     def header_strip(self, width: int) -> Strip:
         """The column names for rows `width` cells wide, and how many arrivals are out of view."""
         return exchange_columns.header_strip(width, self.unseen, self.newest_first)

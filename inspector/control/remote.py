@@ -23,6 +23,7 @@ from typing import Any, TypeVar, overload
 
 from ..core.event_delivery import DeliveryReport
 from ..core.hub import Notice, Subscriber, TunnelState
+from ..core.marks import Marks
 from ..core.model import ChosenBy, Exchange, Summary
 from ..core.policy import Forward, Hold, Policy, Reply, Rule, parse_rule
 from ..core.query import Query, parse
@@ -125,6 +126,7 @@ class RemoteHub:
         self.client = client
         self.clock = clock
         self._data_dir = data_dir  # where the viewer writes what it exports
+        self.marks = Marks(data_dir)  # the viewer's own
         self.policy = Policy()
         self.public_urls: list[str] = []
         self.local_url = ""

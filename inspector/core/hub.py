@@ -23,6 +23,7 @@ import orjson
 from .checks.answers import Limits, judge, redelivery_finding
 from .event_delivery import DeliveryReport, summarize
 from .history.rows import Rows
+from .marks import Marks
 from .model import Answer, ByRule, ChosenBy, Destination, Exchange, Summary, endpoint_answer
 from .policy import Forward, Hold, Policy, Reply, Rule
 from .query import Query
@@ -101,6 +102,7 @@ class Hub:
         self.forwarder = forwarder
         self.limits = limits  # how fast the endpoint must answer, for judging it
         self.person = person()  # who answers a held request from this inspector's own UI
+        self.marks = Marks(history.directory)
         self._answers: dict[str, tuple[str, Destination]] = {}
         self._subscribers: list[Subscriber] = []
         self._held: dict[str, _Held] = {}

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from .event_delivery import DeliveryReport
 from .hub import Subscriber, TunnelState
+from .marks import Marks
 from .model import ChosenBy, Exchange, Summary
 from .policy import Forward, Hold, Reply, Rule
 from .query import Query
@@ -34,6 +35,7 @@ class HubAPI(Protocol):
     public_urls: list[str]
     local_url: str
     tunnel: TunnelState | None
+    marks: Marks  # what the person at this UI marked: theirs, kept where they run
 
     @property
     def attached(self) -> str:

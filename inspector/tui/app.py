@@ -120,6 +120,7 @@ class InspectorApp(App[None]):
         self.screen_change_signal.subscribe(self, self._screen_changed)
         self._unsubscribe = self.hub.subscribe(self.notices.put)
         exchanges = self.query_one(ExchangeList)
+        exchanges.marked = self.hub.marks
         exchanges.set_rows(self.hub.rows())
         exchanges.focus()
         if self.receiver is not None:
@@ -462,7 +463,7 @@ class InspectorApp(App[None]):
         if choice.scope == "selected":
             ids = [exchanges.selected.id] if exchanges.selected else []
         elif choice.scope == "marked":
-            ids = sorted(exchanges.marked)
+            ids = list(exchanges.marked)
         else:
             ids = [summary.id for summary in self.hub.search(self.filter, newest_first=False)]
         found = [exchange for exchange in map(self.hub.get, ids) if exchange is not None]

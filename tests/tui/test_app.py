@@ -397,3 +397,23 @@ async def test_the_column_names_stay_over_their_columns_once_the_scrollbar_shows
                           what="the scrollbar shows")
         await pilot_until(pilot, lambda: any(painted_with_scrollbar), what="the header painted again")
         assert aligned("More 39")
+
+
+async def test_marks_outlive_a_restart(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        await client.post(make_event(event="Keep Me"))
+        await client.post(make_event(event="Not Me"))
+        await pilot_until(pilot, lambda: "Not Me" in list_text(app) and "Keep Me" in list_text(app))
+        exchanges = app.query_one(ExchangeList)
+        await pilot.press("end")  # newest first: the oldest, Keep Me, is last
+        await pilot_until(pilot, lambda: exchanges.selected is not None and exchanges.selected.names == ("Keep Me",))
+        await pilot.press("m")
+        marked = exchanges.selected.id
+        assert list(exchanges.marked) == [marked]
+    assert stat.S_IMODE((tmp_path / "marks.json").stat().st_mode) == 0o600
+    async with running(tmp_path) as (app, pilot, _):
+        exchanges = app.query_one(ExchangeList)
+        await pilot_until(pilot, lambda: "Keep Me" in list_text(app))
+        assert list(exchanges.marked) == [marked]
+        shown = next(line for line in list_text(app).splitlines() if "Keep Me" in line)
+        assert "●" in shown and "●" not in next(line for line in list_text(app).splitlines() if "Not Me" in line)

@@ -31,6 +31,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from inspector.core.marks import Marks
 from inspector.core.model import Summary
 
 from ...core.hub_api import Found
@@ -128,7 +129,7 @@ class ExchangeList(ScrollView, can_focus=True):
         self._rows = Listing()
         self._selected_id: str | None = None
         self._deadlines: dict[str, float] = {}
-        self.marked: set[str] = set()
+        self.marked = Marks(None)  # the app gives the hub's, kept across restarts
         self._countdown: Timer | None = None
         self._clock = clock
         self.following = True
@@ -356,7 +357,10 @@ class ExchangeList(ScrollView, can_focus=True):
 
     def action_toggle_mark(self) -> None:
         if self._selected_id is not None:
-            self.marked ^= {self._selected_id}
+            try:
+                self.marked.toggle(self._selected_id)
+            except OSError as err:
+                self.notify(f"the mark is not kept: {err.strerror or err}", severity="error", markup=False)
             self.refresh()
 
     def action_toggle_order(self) -> None:

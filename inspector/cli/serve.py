@@ -107,6 +107,7 @@ def attach(args: argparse.Namespace, settings: Settings) -> int:
     from ..control.client import DEFAULT_URL, ControlClient, ControlError, find_token
     from ..control.remote import RemoteHub
     from ..core import values
+    from ..core.hub_api import HubUnavailable
     from ..tui.app import InspectorApp, checked_keymap
     from ..tui.keys import KeymapError
     from .common import RuntimeFailure, UsageError, value_of
@@ -125,7 +126,7 @@ def attach(args: argparse.Namespace, settings: Settings) -> int:
     hub = RemoteHub(ControlClient(url, token, name=inert(name)[:80]), settings.data_dir)
     try:
         hub.connect()
-    except ControlError as err:
+    except (ControlError, HubUnavailable) as err:
         hub.close()
         raise RuntimeFailure(f"cannot attach to {inert(url)}: {inert(str(err))}") from None
     app = InspectorApp(hub, keymap=keymap, theme=settings.theme, local_url=hub.local_url)

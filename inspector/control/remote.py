@@ -23,6 +23,7 @@ from typing import Any, TypeVar, overload
 
 from ..core.event_delivery import DeliveryReport
 from ..core.hub import Notice, Subscriber, TunnelState
+from ..core.hub_api import HubUnavailable
 from ..core.marks import Marks
 from ..core.model import ChosenBy, Exchange, Summary
 from ..core.policy import Forward, Hold, Policy, Reply, Rule, parse_rule
@@ -33,6 +34,11 @@ T = TypeVar("T")
 PAGE = 200  # rows a list fetches at a time
 CACHED = 256  # exchanges kept, for the detail pane's back and forth
 RETRY = 1.0  # seconds between reconnections
+
+
+# A row of a page that could not be read: the list draws it, nothing selects it for long.
+AWAY = Summary("", 0.0, "", "", None, (), (), (), (), (), None, (), (), 0, False,
+               label="(the inspector attached to is away: this row comes back with it)")
 
 
 class RemoteRows(Sequence[Summary]):
@@ -52,8 +58,11 @@ class RemoteRows(Sequence[Summary]):
     def _page(self, number: int) -> list[Summary]:
         page = self._pages.get(number)
         if page is None:
-            doc = self._hub.wait(self._hub.client.call(
-                "GET", f"/api/exchanges?q={_quote(self._query)}&offset={number * PAGE}&limit={PAGE}"))
+            try:
+                doc = self._hub.wait(self._hub.client.call(
+                    "GET", f"/api/exchanges?q={_quote(self._query)}&offset={number * PAGE}&limit={PAGE}"))
+            except HubUnavailable:  # drawn while the server is away: rows that say so, asked for again later
+                return [AWAY] * min(PAGE, self._total - number * PAGE)
             page = self._pages[number] = [Summary.from_doc(item) for item in doc["exchanges"]]
         return page
 
@@ -150,7 +159,10 @@ class RemoteHub:
         """Run a call on the network thread and wait for its answer (never from that thread)."""
         if threading.current_thread() is self._thread:
             raise RuntimeError("RemoteHub.wait on its own thread")
-        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
+        try:
+            return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
+        except Unreachable as err:
+            raise HubUnavailable(str(err)) from None
 
     def connect(self) -> None:
         """Read the server's state (Unreachable or ControlError if it cannot be), then follow it."""

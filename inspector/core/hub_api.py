@@ -20,6 +20,11 @@ from .policy import Forward, Hold, Reply, Rule
 from .query import Query
 
 
+class HubUnavailable(Exception):
+    """A read the hub cannot answer now: the inspector attached to is away (restarting, or
+    the network down). The UI says so and keeps what it shows."""
+
+
 @runtime_checkable
 class Found(Protocol):
     """A search's result, oldest first, that finds its own rows without copying them."""

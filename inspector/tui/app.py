@@ -24,7 +24,7 @@ from textual.widgets import Footer, Input, TextArea
 from ..core.exporters import DEFAULT_BASE_URL
 from ..core.exporters.curl import curl_command
 from ..core.hub import Notice
-from ..core.hub_api import HubAPI
+from ..core.hub_api import HubAPI, HubUnavailable
 from ..core.model import Exchange, Summary
 from ..core.policy import Forward, Reply, Rule
 from ..core.query import Query
@@ -258,7 +258,13 @@ class InspectorApp(App[None]):
         if summary is None:
             return None
         shown = self.query_one(DetailPane).exchange
-        return shown if shown is not None and shown.id == summary.id else self.hub.get(summary.id)
+        if shown is not None and shown.id == summary.id:
+            return shown
+        try:
+            return self.hub.get(summary.id)
+        except HubUnavailable as err:
+            self._unavailable(err)
+            return None
 
     def on_exchange_list_selected(self, message: ExchangeList.Selected) -> None:
         self._load_detail(message.summary)
@@ -266,7 +272,11 @@ class InspectorApp(App[None]):
     @work(thread=True, exclusive=True, group="detail")
     def _load_detail(self, summary: Summary | None) -> None:
         """Off the event loop: an exchange's body may be megabytes on disk, or on another inspector."""
-        exchange = self.hub.get(summary.id) if summary is not None else None
+        try:
+            exchange = self.hub.get(summary.id) if summary is not None and summary.id else None
+        except HubUnavailable as err:
+            self.call_from_thread(self._unavailable, err)
+            return
         self.call_from_thread(self._show_detail, summary, exchange)
 
     def _show_detail(self, summary: Summary | None, exchange: Exchange | None) -> None:
@@ -287,8 +297,17 @@ class InspectorApp(App[None]):
     @work(thread=True, exclusive=True, group="search")
     def _search(self, query: Query | None) -> None:
         """Off the event loop: free text reads the history's files."""
-        found = self.hub.rows(query)
+        try:
+            found = self.hub.rows(query)
+        except HubUnavailable as err:
+            self.call_from_thread(self._unavailable, err)
+            return
         self.call_from_thread(self._searched, query, found)
+
+    def _unavailable(self, err: HubUnavailable) -> None:
+        self.searching = False
+        self.notify(inert(f"not now: {err}"), severity="warning", markup=False)
+        self._show_header()
 
     def _searched(self, query: Query | None, found: Sequence[Summary]) -> None:
         if query is not self.filter:

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ...core.event_delivery import BARS, DEFAULT_WINDOW, OUTCOMES, DeliveryReport, interval_text, ms, sparkline
-from ...core.hub_api import HubAPI
+from ...core.hub_api import HubAPI, HubUnavailable
 from ...core.query import Query, QueryError, parse
 from ...core.text import inert
 
@@ -118,7 +118,12 @@ class DeliveryScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="delivery")
     def _count(self, query: Query) -> None:
         """Read the window's exchanges off the UI thread: a long window holds many."""
-        report = self.hub.delivery(query, self.clock())
+        try:
+            report = self.hub.delivery(query, self.clock())
+        except HubUnavailable as err:
+            self.app.call_from_thread(self.query_one("#totals", Static).update,
+                                      Text(inert(f"not now: {err}"), style="bold red"))
+            return
         self.app.call_from_thread(self._show, report)
 
     def _show(self, report: DeliveryReport) -> None:
@@ -149,7 +154,11 @@ class DeliveryScreen(ModalScreen[str | None]):
         table = self.query_one("#group-exchanges", DataTable)
         table.clear()
         for exchange_id in group.ids[:GROUP_ROWS_SHOWN]:
-            exchange = self.hub.get(exchange_id)
+            try:
+                exchange = self.hub.get(exchange_id)
+            except HubUnavailable as err:
+                self.notify(inert(f"not now: {err}"), severity="warning", markup=False)
+                break
             if exchange is None:
                 continue
             first = exchange.events[0] if exchange.events else None

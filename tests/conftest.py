@@ -19,8 +19,8 @@ import pytest
 
 from inspector.cli.factory import make_inspector
 from inspector.cli.settings import Settings
+from inspector.core.history import History
 from inspector.core.hub import Hub
-from inspector.core.store import History
 from inspector.review.runner import TEMPLATES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core import values
+from ..core.history import History
 from ..core.hub import Hub, TunnelState
 from ..core.policy import Forward, Policy, parse_reply, parse_rule
-from ..core.store import History
 from ..local_segment.options import options_from
 from ..receiver import Receiver
 from .common import RuntimeFailure, UsageError, load_history, value_of

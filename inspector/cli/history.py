@@ -10,6 +10,7 @@ from typing import TextIO
 
 from ..core import values
 from ..core.checks import finding_lines, with_urls
+from ..core.history.format import encode
 from ..core.intake import parse_body
 from ..core.model import OUTCOME_TEXT, Exchange, segment_outcome
 from ..core.text import inert, inert_json
@@ -27,7 +28,7 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     for summary in store.search(search, limit or None):
         if as_json:
             exchange = store.get(summary.id)
-            print(inert_json(with_urls(exchange.to_doc()) if exchange else {}))
+            print(inert_json(with_urls(encode(exchange)) if exchange else {}))
         else:
             print(line_of(summary))
     return EXIT_OK
@@ -42,7 +43,7 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
               else f"segment-inspector: no exchange {inert(args.id)!r} in the history", file=sys.stderr)
         return EXIT_NOT_FOUND
     if settings["json"]:
-        print(inert_json(with_urls(exchange.to_doc()), indent=True))
+        print(inert_json(with_urls(encode(exchange)), indent=True))
     else:
         _print_exchange(exchange, sys.stdout)
         deliveries = [d for d in (store.get(s.id) for s in store.deliveries(exchange.id)) if d is not None]

@@ -14,8 +14,8 @@ from pathlib import Path
 from ..cli.common import RuntimeFailure, UsageError, value_of
 from ..core import values
 from ..core.files import UnreadableError
+from ..core.history import History, HistoryUnavailable
 from ..core.history.files import write_atomic
-from ..core.store import History, HistoryUnavailable
 from ..core.text import inert, inert_json
 from .report import check_row, markdown, text
 from .runner import CALL_TYPES, Check, ReviewOptions, review, templates_of

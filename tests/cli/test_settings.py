@@ -12,8 +12,8 @@ from inspector.cli.factory import make_inspector
 from inspector.cli.parser import make_parser
 from inspector.cli.settings import OPTIONS, Config, ConfigError, Settings, load, remember
 from inspector.core import DEFAULT_PORT, naming
+from inspector.core.history import History
 from inspector.core.model import Summary
-from inspector.core.store import History
 
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from inspector.cli import main
 from inspector.core.exporters import export
+from inspector.core.history import History
 from inspector.core.query import parse
-from inspector.core.store import History
 
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event, make_exchange

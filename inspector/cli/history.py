@@ -38,8 +38,9 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
     store = load_history(settings.data_dir)
     exchange = store.get(args.id)
     if exchange is None:
-        many = store.starting(args.id)
+        many, damaged = store.starting(args.id), store.unreadable(args.id)
         print(f"segment-inspector: ambiguous: {many} exchanges start with {inert(args.id)!r}" if many > 1
+              else f"segment-inspector: {inert(damaged)}" if damaged
               else f"segment-inspector: no exchange {inert(args.id)!r} in the history", file=sys.stderr)
         return EXIT_NOT_FOUND
     if settings["json"]:

@@ -37,7 +37,7 @@ from inspector.core.event_delivery import aggregate, summarize
 from inspector.core.history import History
 from inspector.core.history.blocks import Block
 from inspector.core.history.files import make_dir, write_atomic
-from inspector.core.history.format import encode, list_entry, list_file, shard_file_of, summary_file
+from inspector.core.history.format import LIST_FILE, encode, list_entry, list_file, shard_file_of, summary_file
 from inspector.core.history.summaries import SHARD_SIZE
 from inspector.core.query import parse
 

@@ -90,7 +90,14 @@ def summary(facet: Facet, exchange_id: str, time: float, people: str, text: str 
 
 
 class Block:
-    """The summaries of one shard, oldest first. Open while its shard is, frozen after."""
+    """The summaries of one shard, oldest first. Open while its shard is, frozen after.
+
+    Threads: the adding thread appends to the open block and freezes it; search and warm-up
+    threads read any block meanwhile (an append grows each column before `count`, and
+    `row_people` reads `people` once, so a freeze between two reads is harmless); a listed
+    block's columns are filled once, under the history's lock. The writer never changes a
+    frozen block: it replaces it in the history's list with the one it built.
+    """
 
     __slots__ = (
         "count",

@@ -151,7 +151,8 @@ class Shards(Search):
         if self.keep_bytes is not None and self.session:
             if total > self.keep_bytes:
                 total -= self._trim_running(total - self.keep_bytes + self.keep_bytes // SLACK)
-            self._budget = self.keep_bytes - total
+            # Still past it (the open journal alone may be): the next pass after another tenth.
+            self._budget = max(self.keep_bytes - total, self.keep_bytes // SLACK)
 
     def _trim_running(self, wanted: int) -> int:
         """Free `wanted` bytes of the running session: its oldest bodies, then its oldest closed

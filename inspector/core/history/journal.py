@@ -90,17 +90,18 @@ class Journal(Shards):
         """Keep an exchange: in its journal before this returns, or HistoryUnavailable is raised.
         Called by the event loop, and by reader threads for big bodies."""
         if not self.session:
-            self.start_session()
+            with self._adding:
+                if not self.session:
+                    self.start_session()
         exchange.session = self.session
         doc, line, big = stored(exchange)
+        written = 0
+        if big:  # outside the lock: a big body's write must not hold the loop's small ones up
+            try:
+                written = bodies.write(self.root / self.session, big)
+            except OSError as err:
+                raise self._unavailable(err.strerror or str(err)) from err
         with self._adding:
-            if big:
-                try:
-                    written = bodies.write(self.root / self.session, big)
-                except OSError as err:
-                    raise self._unavailable(err.strerror or str(err)) from err
-            else:
-                written = 0
             if self._open is not None and self._open.count >= self.shard_size:
                 self._retire_open()
             if self._open is None:

@@ -50,6 +50,7 @@ class Summaries:
         self.warn = warn or _warn_nowhere
         self.session = ""
         self.problems: list[str] = []
+        self._naming = threading.Lock()  # `problems` and `_damaged`: any thread that reads may add
         self.facets = Facets()  # every thread adds facets: it has its own lock
         # The blocks list: replaced whole under `_lock` (loop, writer, retention), never changed in
         # place, so readers iterate a snapshot without a lock. `_lock` also guards filling a
@@ -93,9 +94,12 @@ class Summaries:
         self.parallel_shards = PARALLEL_SHARDS
 
     def _problem(self, text: str) -> None:
-        if text not in self.problems:
+        """Name a damaged file once; any reading thread may find one."""
+        with self._naming:
+            if text in self.problems:
+                return
             self.problems.append(text)
-            self.warn(text)
+        self.warn(text)
 
     # -- loading: shard lists only ---------------------------------------------------
 
@@ -181,9 +185,11 @@ class Summaries:
 
     def _damage(self, session: str, number: int, text: str) -> None:
         """A shard file that cannot be read: named once, and remembered for `unreadable`."""
-        if (session, number) not in self._damaged:
+        with self._naming:
+            if (session, number) in self._damaged:
+                return
             self._damaged[(session, number)] = text
-            self._problem(text)
+        self._problem(text)
 
     def _block_of(self, docs: Iterable[dict[str, Any]]) -> Block:
         block = Block("", 0)

@@ -34,10 +34,12 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from inspector.core.event_delivery import aggregate, summarize
+from inspector.core.history import History
 from inspector.core.history.blocks import Block
 from inspector.core.history.files import make_dir, write_atomic
+from inspector.core.history.format import LIST_FILE, encode, list_entry, list_file, shard_file_of, summary_file
+from inspector.core.history.summaries import SHARD_SIZE
 from inspector.core.query import parse
-from inspector.core.store import LIST_FILE, LIST_TABLE, SHARD_SIZE, SUMMARY_TABLE, TABLE, History
 
 SESSION_SIZE = 100_000
 QUERIES = ['type:track', 'event:"Nothing Matches"', '"some rare text"', 'status>=400 has:errors since:1h',
@@ -96,13 +98,13 @@ def build(directory: Path, size: int) -> None:
                 docs.append(document(rng, number, start + number * 0.01, session))
                 number += 1
             base = directory / "history" / session / f"{shard:05d}"
-            write_atomic(base.with_suffix(".json"),
-                         orjson.dumps({TABLE: {str(i): d for i, d in enumerate(docs, 1)}}))
+            data = shard_file_of(docs)
+            write_atomic(base.with_suffix(".json"), data)
             block: Block = history._block_of(docs)
             block.number = shard
-            write_atomic(Path(f"{base}.sum.json"), orjson.dumps({SUMMARY_TABLE: {"1": block.to_doc(history.facets)}}))
-            entries[str(shard + 1)] = block.entry()
-        write_atomic(directory / "history" / session / LIST_FILE, orjson.dumps({LIST_TABLE: entries}))
+            write_atomic(Path(f"{base}.sum.json"), summary_file(block, history.facets))
+            entries[shard] = list_entry(block, len(data))
+        write_atomic(directory / "history" / session / LIST_FILE, list_file(entries))
 
 
 def rss_mb(pid: int | str = "self") -> float:
@@ -175,7 +177,7 @@ def in_process(directory: Path) -> None:
 
     def one_get_each() -> None:  # the baseline: a get() per match, each reading its shard
         found = (history.get(s.id) for s in history.search(window.without_sources()))
-        aggregate((e.to_doc() for e in found if e is not None), DELIVERY_QUERY)
+        aggregate((encode(e) for e in found if e is not None), DELIVERY_QUERY)
 
     baseline = median_ms(one_get_each, 1)
     print(f"  delivery {DELIVERY_QUERY} in process: {ours:.0f} ms; a get() per match {baseline:.0f} ms; "

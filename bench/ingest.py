@@ -78,10 +78,10 @@ def rss_mb(pid: int | str = "self") -> float:
 
 def populate(directory: Path, count: int, seed: int = 1) -> dict[str, Any]:
     """Fill `directory` with `count` realistic exchanges through History.add, then close."""
+    from inspector.core.history import History
     from inspector.core.intake import received
     from inspector.core.model import Answer
     from inspector.core.policy import Reply
-    from inspector.core.store import History
 
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -131,8 +131,8 @@ def populate(directory: Path, count: int, seed: int = 1) -> dict[str, Any]:
 
 def measure(directory: Path, repeats: int) -> dict[str, Any]:
     """Time History.load and searches over the history in `directory`; read RSS."""
+    from inspector.core.history import History
     from inspector.core.query import parse
-    from inspector.core.store import History
 
     before = rss_mb()
     started = time.perf_counter()
@@ -158,7 +158,7 @@ def measure(directory: Path, repeats: int) -> dict[str, Any]:
 
 
 def count(directory: Path) -> dict[str, Any]:
-    from inspector.core.store import History
+    from inspector.core.history import History
 
     history = History(directory).load()
     statuses: dict[str, int] = {}

@@ -39,10 +39,11 @@ def run(count: int, history_size: int, gc_on: bool, rounds_out: list[str]) -> di
     from inspector.cli import line_of
     from inspector.core.checks import lint
     from inspector.core.headers import check_headers
+    from inspector.core.history import History
+    from inspector.core.history.format import stored
     from inspector.core.hub import Hub
     from inspector.core.intake import parse_body, received
     from inspector.core.policy import Policy
-    from inspector.core.store import History
 
     work = Path(tempfile.mkdtemp(prefix="inspector-pipeline-"))
     if history_size:
@@ -75,7 +76,7 @@ def run(count: int, history_size: int, gc_on: bool, rounds_out: list[str]) -> di
     if not gc_on:
         gc.disable()
     names = ("received", "  parse_body", "  check_headers", "  lint", "Hub.answer",
-             "Exchange.to_doc (in add)", "History.add", "notice + serve's line")
+             "format.stored (in add)", "History.add", "notice + serve's line")
     samples: dict[str, list[float]] = {name: [] for name in names}
     flush_time = [0.0, 0]
     real_flush = History.flush
@@ -105,7 +106,7 @@ def run(count: int, history_size: int, gc_on: bool, rounds_out: list[str]) -> di
             t4 = clock()
             drive(hub.answer(exchange))
             t5 = clock()
-            exchange.to_doc()
+            stored(exchange)
             t6 = clock()
             history.add(exchange)
             t7 = clock()
@@ -123,7 +124,7 @@ def run(count: int, history_size: int, gc_on: bool, rounds_out: list[str]) -> di
         out.close()
     result = {k: (sum(v) / count * 1e6, statistics.median(v) * 1e6) for k, v in samples.items()}
     result["GC passes (inside the steps above)"] = (gc_time[0] / count * 1e6, 0.0)
-    top = [k for k in names if not k.startswith("  ") and not k.startswith("Exchange.to_doc")]
+    top = [k for k in names if not k.startswith("  ") and not k.startswith("format.stored")]
     result["all steps, per exchange"] = (sum(result[k][0] for k in top), sum(result[k][1] for k in top))
     result["writer thread: History.flush"] = (flush_time[0] / count * 1e6, 0.0)
     rounds_out.append(f"gc {'on' if gc_on else 'off'}: {count:,} exchanges in {total:.1f} s "
@@ -144,7 +145,7 @@ def main() -> int:
     on = run(args.count, args.history, True, notes)
     off = run(args.count, args.history, False, notes)
     print(f"Per-exchange cost of the receiver's steps, µs (mean over {args.count:,}; history before: "
-          f"{args.history:,}); Exchange.to_doc is also inside History.add")
+          f"{args.history:,}); format.stored is also inside History.add")
     print("mean includes stalls (GC passes, waiting for the GIL the writer thread holds); median does not")
     print(f"{'step':<38} | {'GC on: mean':>11} | {'median':>6} | {'GC off: mean':>12} | {'median':>6}")
     for key in on:

@@ -59,7 +59,7 @@ def start_serve(data_dir: Path, log: Path, env: dict[str, str]) -> tuple[subproc
 
 
 def stored_message_ids(data_dir: Path) -> tuple[set[str], int]:
-    from inspector.core.store import History
+    from inspector.core.history import History
 
     history = History(data_dir).load()
     ids = {m for summary in history.search() for m in summary.messages}

@@ -28,7 +28,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inspector.core.store import History  # noqa: E402
+from inspector.core.history import History  # noqa: E402
 
 PYTHON = [sys.executable, "-m", "inspector"]
 

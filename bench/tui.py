@@ -106,7 +106,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
-    from inspector.core.store import History
+    from inspector.core.history import History
     from inspector.tui.app import InspectorApp
     from inspector.tui.widgets.exchange_list import ExchangeList
 

@@ -20,8 +20,8 @@ import pytest
 from inspector.cli.factory import make_inspector
 from inspector.cli.settings import Settings
 from inspector.control.server import ControlServer
+from inspector.core.history import History
 from inspector.core.hub import Hub
-from inspector.core.store import History
 from inspector.review.runner import TEMPLATES
 
 from .endpoint import Endpoint, serving

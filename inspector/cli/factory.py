@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..control.server import DEFAULT_PORT as CONTROL_PORT, ControlServer
+from ..core.history import History
 from ..core.hub import Hub, TunnelState
 from ..core.policy import Forward, Policy
-from ..core.store import History
 from ..listeners import Listeners
 from ..local_segment.options import TrackingOptions
 from ..receiver import Receiver

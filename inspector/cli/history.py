@@ -10,6 +10,7 @@ from typing import TextIO
 
 from ..core import values
 from ..core.checks import finding_lines, with_urls
+from ..core.history.format import encode
 from ..core.intake import parse_body
 from ..core.model import OUTCOME_TEXT, Exchange, segment_outcome
 from ..core.text import inert, inert_json
@@ -27,7 +28,7 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     for summary in store.search(search, settings.limit or None):
         if settings.json:
             exchange = store.get(summary.id)
-            print(inert_json(with_urls(exchange.to_doc()) if exchange else {}))
+            print(inert_json(with_urls(encode(exchange)) if exchange else {}))
         else:
             print(line_of(summary))
     return EXIT_OK
@@ -39,12 +40,13 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
     if exchange is None and len(args.id) < MIN_PREFIX:
         raise UsageError(f"an id prefix needs {MIN_PREFIX} or more characters: {inert(args.id)!r} has {len(args.id)}")
     if exchange is None:
-        many = store.starting(args.id)
+        many, damaged = store.starting(args.id), store.unreadable(args.id)
         print(f"segment-inspector: ambiguous: {many} exchanges start with {inert(args.id)!r}" if many > 1
+              else f"segment-inspector: {inert(damaged)}" if damaged
               else f"segment-inspector: no exchange {inert(args.id)!r} in the history", file=sys.stderr)
         return EXIT_NOT_FOUND
     if settings.json:
-        print(inert_json(with_urls(exchange.to_doc()), indent=True))
+        print(inert_json(with_urls(encode(exchange)), indent=True))
     else:
         _print_exchange(exchange, sys.stdout)
         deliveries = [d for d in (store.get(s.id) for s in store.deliveries(exchange.id)) if d is not None]

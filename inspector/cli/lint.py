@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..core.checks import finding_lines, lint as lint_body, with_urls
 from ..core.files import UnreadableError, read_events
+from ..core.history.format import event_doc, finding_doc
 from ..core.model import SEVERITIES, Event
 from ..core.templates import TOKEN, fill
 from ..core.text import inert, inert_json
@@ -49,8 +50,8 @@ def lint(args: argparse.Namespace, settings: Settings) -> int:
                 counts[f.severity] += 1
             view = Event.of(event)
             if as_json:
-                print(inert_json(with_urls({"source": where, **view.to_doc(),
-                                            "findings": [f.to_doc() for f in findings]})))
+                print(inert_json(with_urls({"source": where, **event_doc(view),
+                                            "findings": [finding_doc(f) for f in findings]})))
             elif findings:
                 title = " ".join(part for part in (view.type, view.event and repr(view.event)) if part)
                 print(inert(f"{where}  {title or 'event'}"))

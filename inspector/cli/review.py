@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..core import values
 from ..core.files import UnreadableError
+from ..core.history import History, HistoryUnavailable
 from ..core.history.files import write_atomic
-from ..core.store import History, HistoryUnavailable
 from ..core.text import inert, inert_json
 from ..review.report import check_row, markdown, text
 from ..review.runner import CALL_TYPES, Check, ReviewOptions, review as run_review, templates_of

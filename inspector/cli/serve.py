@@ -9,6 +9,7 @@ import sys
 
 from .. import __version__
 from ..core.checks import with_urls
+from ..core.history.format import encode
 from ..core.hub import Notice
 from ..core.text import inert, inert_json
 from .common import EXIT_FAILURE, EXIT_OK
@@ -35,7 +36,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             return
         if not lines:
             asyncio.get_running_loop().call_soon(write_lines)
-        lines.append((inert_json(with_urls(notice.exchange.to_doc())) if as_json else line_of(notice.summary)) + "\n")
+        lines.append((inert_json(with_urls(encode(notice.exchange))) if as_json else line_of(notice.summary)) + "\n")
 
     def show_tunnel(notice: Notice | None = None) -> None:
         """A line on stderr when the public URL changes or goes: stdout stays one line per exchange."""

@@ -1,7 +1,7 @@
 """The control API: the hub over JSON and HTTP, for scripts, CI and attached viewers.
 
 A thin adapter: every call is one hub method, every exchange is sent in the stored
-format (`Exchange.to_doc`), every row as `Summary.to_doc`. Documented call by call in
+format (`history.format.encode`), every row as `history.format.summary_doc`. Documented call by call in
 docs/api.md. Every call needs `Authorization: Bearer <token>` (see token.py); a
 client that keeps failing it is refused for a while. Errors are `{"message": ...}`.
 """
@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 from .. import __version__
 from ..core import values
 from ..core.exporters import FORMATS, ExportOptions, export
+from ..core.history.format import encode, summary_doc
 from ..core.hub import Hub
 from ..core.policy import Forward, Reply, parse_headers, parse_reply, parse_rule
 from ..core.query import QueryError, parse
@@ -209,7 +210,7 @@ async def exchanges(request: web.Request) -> web.Response:
             offset = found - found % limit
         else:
             offset = number(request, "offset", 0, 0, 10**12)
-        return ok({"exchanges": [summary.to_doc() for summary in rows[offset:offset + limit]],
+        return ok({"exchanges": [summary_doc(summary) for summary in rows[offset:offset + limit]],
                    "total": len(rows), "offset": offset})
     before = request.query.get("before")
     end = len(rows)
@@ -220,7 +221,7 @@ async def exchanges(request: web.Request) -> web.Response:
         end = found
     start = max(0, end - limit)
     page = rows[start:end][::-1]
-    return ok({"exchanges": [summary.to_doc() for summary in page], "total": len(rows),
+    return ok({"exchanges": [summary_doc(summary) for summary in page], "total": len(rows),
                "next": page[-1].id if start > 0 and page else None})
 
 
@@ -229,13 +230,13 @@ async def exchange(request: web.Request) -> web.Response:
     found = await asyncio.to_thread(hub.get, request.match_info["id"])
     if found is None:
         return error(404, f"no exchange {inert(request.match_info['id'])!r}")
-    return ok({**found.to_doc(), "heldNow": hub.held_exchange(found.id) is not None})
+    return ok({**encode(found), "heldNow": hub.held_exchange(found.id) is not None})
 
 
 async def deliveries(request: web.Request) -> web.Response:
     """A Tracking API call's deliveries (local Segment's), oldest first."""
     found = await asyncio.to_thread(request.app[HUB].deliveries, request.match_info["id"])
-    return ok({"deliveries": [item.to_doc() for item in found]})
+    return ok({"deliveries": [encode(item) for item in found]})
 
 
 async def exported(request: web.Request) -> web.Response:
@@ -363,7 +364,7 @@ async def stop_holding(request: web.Request) -> web.Response:
 
 async def held(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    return ok({"held": [{"exchange": item.to_doc(), "summary": item.summary().to_doc(), "deadline": deadline}
+    return ok({"held": [{"exchange": encode(item), "summary": summary_doc(item.summary()), "deadline": deadline}
                         for item, deadline in hub.held()]})
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from ..core.history.format import summary_doc
 from ..core.hub import Hub, Notice
 
 KEPT = 50_000
@@ -35,7 +36,7 @@ def notice_doc(hub: Hub, notice: Notice, state: Callable[[], dict[str, Any]]) ->
     doc: dict[str, Any] = {"kind": notice.kind}
     if notice.kind in EXCHANGE_NOTICES and notice.exchange is not None:
         summary = notice.summary or notice.exchange.summary()
-        doc.update(exchange=notice.exchange.id, summary=summary.to_doc())
+        doc.update(exchange=notice.exchange.id, summary=summary_doc(summary))
     else:
         doc["state"] = state()
     return doc

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from ..core.event_delivery import DeliveryReport
+from ..core.history.format import decode, summary_from
 from ..core.hub import Notice, Subscriber, TunnelState
 from ..core.hub_api import HubUnavailable
 from ..core.marks import Marks
@@ -49,7 +50,7 @@ class RemoteRows(Sequence[Summary]):
         self._total: int = first["total"]
         self._pages: dict[int, list[Summary]] = {}
         if first.get("offset") is not None:
-            self._pages[first["offset"] // PAGE] = [Summary.from_doc(doc) for doc in first["exchanges"]]
+            self._pages[first["offset"] // PAGE] = [summary_from(doc) for doc in first["exchanges"]]
         self._newest = self[self._total - 1].id if self._total else ""
 
     def __len__(self) -> int:
@@ -63,7 +64,7 @@ class RemoteRows(Sequence[Summary]):
                     "GET", f"/api/exchanges?q={_quote(self._query)}&offset={number * PAGE}&limit={PAGE}"))
             except HubUnavailable:  # drawn while the server is away: rows that say so, asked for again later
                 return [AWAY] * min(PAGE, self._total - number * PAGE)
-            page = self._pages[number] = [Summary.from_doc(item) for item in doc["exchanges"]]
+            page = self._pages[number] = [summary_from(item) for item in doc["exchanges"]]
         return page
 
     @overload
@@ -104,7 +105,7 @@ class RemoteRows(Sequence[Summary]):
             "GET", f"/api/exchanges?q={_quote(self._query)}&at={_quote(exchange_id)}&limit={PAGE}"))
         if doc["offset"] is None:
             return None
-        page = self._pages[doc["offset"] // PAGE] = [Summary.from_doc(item) for item in doc["exchanges"]]
+        page = self._pages[doc["offset"] // PAGE] = [summary_from(item) for item in doc["exchanges"]]
         return next((doc["offset"] + i for i, summary in enumerate(page) if summary.id == exchange_id), None)
 
 
@@ -228,7 +229,7 @@ class RemoteHub:
             self._adopt(notice["state"])
             self._tell(kind)
             return
-        summary = Summary.from_doc(notice["summary"]) if notice.get("summary") else None
+        summary = summary_from(notice["summary"]) if notice.get("summary") else None
         if kind in ("held", "released"):
             self._held_from(await self.client.held())
         self._tell(kind, summary)
@@ -266,7 +267,7 @@ class RemoteHub:
                                                 _reply(hold.get("fallback"))))
 
     def _held_from(self, held: list[dict[str, Any]]) -> None:
-        self._held = {item["exchange"]["id"]: (Exchange.from_doc(item["exchange"]), float(item["deadline"]))
+        self._held = {item["exchange"]["id"]: (decode(item["exchange"]), float(item["deadline"]))
                       for item in held}
 
     # -- what the TUI calls ------------------------------------------------------------
@@ -429,7 +430,7 @@ class RemoteHub:
         if doc is None:
             return None
         doc.pop("heldNow", None)
-        found = Exchange.from_doc(doc)
+        found = decode(doc)
         if found.answer is not None:  # answered: it will not change any more
             self._cache[exchange_id] = found
             while len(self._cache) > CACHED:
@@ -441,7 +442,7 @@ class RemoteHub:
 
     def deliveries(self, source_id: str) -> list[Exchange]:
         docs = self.wait(self.client.call("GET", f"/api/exchanges/{_quote(source_id)}/deliveries"))["deliveries"]
-        return [Exchange.from_doc(doc) for doc in docs]
+        return [decode(doc) for doc in docs]
 
     def delivery(self, query: Query, now: float | None = None) -> DeliveryReport:
         return DeliveryReport.from_doc(self.wait(self.client.delivery(query.text)))

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .model import body_of, message_of, segment_outcome
+from .history.format import body_of
+from .model import message_of, segment_outcome
 from .query import Query
 from .text import inert
 

@@ -22,12 +22,12 @@ import orjson
 
 from .checks.answers import Limits, judge, redelivery_finding
 from .event_delivery import DeliveryReport, summarize
+from .history import History
 from .history.rows import Rows
 from .marks import Marks
 from .model import Answer, ByRule, ChosenBy, Destination, Exchange, Summary, endpoint_answer
 from .policy import Forward, Hold, Policy, Reply, Rule
 from .query import Query
-from .store import History
 
 NoticeKind = Literal["arrived", "held", "released", "recorded", "tunnel",
                      "answer", "rules", "holding", "forward", "urls", "history"]

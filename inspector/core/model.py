@@ -1,14 +1,13 @@
 """The Exchange: one HTTP request, what we found in it and what we answered.
 
-Everything the UIs show and the history keeps is an Exchange. `to_doc`/`from_doc`
-turn it into the plain JSON document stored in TinyDB; `summary()` gives the flat
-record that the list and the search language read, so that 100,000 of them stay
-cheap to hold and to scan.
+Everything the UIs show and the history keeps is an Exchange. `history.format` turns it
+into its JSON document (`encode`/`decode`), the one shape stored and printed; `summary()`
+gives the flat record that the list and the search language read, so that 100,000 of
+them stay cheap to hold and to scan.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import random
 import threading
@@ -60,16 +59,6 @@ class Finding:
     path: str = ""
     event: int | None = None  # index of the event in a batch body
 
-    def to_doc(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"code": self.code, "severity": self.severity, "message": self.message, "path": self.path}
-        if self.event is not None:
-            doc["event"] = self.event
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Finding:
-        return cls(doc["code"], doc["severity"], doc["message"], doc.get("path", ""), doc.get("event"))
-
 
 @dataclass(frozen=True, slots=True)
 class Auth:
@@ -84,14 +73,6 @@ class Auth:
     @property
     def ok(self) -> bool:
         return self.verdict == "ok"
-
-    def to_doc(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "message": self.message, "scheme": self.scheme,
-                "key": self.key, "password": self.password}
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Auth:
-        return cls(**doc)
 
 
 @dataclass(slots=True)
@@ -117,19 +98,6 @@ class Event:
 
         return cls(text("type"), text("event") or text("name"), text("userId"),
                    text("anonymousId"), text("messageId"), text("timestamp"), call_label(data))
-
-    def to_doc(self) -> dict[str, Any]:
-        doc = {"type": self.type, "event": self.event, "userId": self.user_id,
-               "anonymousId": self.anonymous_id, "messageId": self.message_id,
-               "timestamp": self.timestamp}
-        if self.label:
-            doc["label"] = self.label
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Event:
-        return cls(doc.get("type"), doc.get("event"), doc.get("userId"), doc.get("anonymousId"),
-                   doc.get("messageId"), doc.get("timestamp"), doc.get("label"))
 
 
 def call_label(data: dict[str, Any]) -> str | None:
@@ -209,23 +177,6 @@ class Answer:
         """The body's `message`, which Segment shows in its debugger."""
         return message_of(self.body)
 
-    def to_doc(self) -> dict[str, Any]:
-        doc = {"status": self.status, "body": self.body.decode("utf-8", "replace"),
-               "chosenBy": self.chosen_by, "detail": self.detail, "delay": self.delay,
-               "outcome": self.outcome}
-        if self.content_type != "application/json":
-            doc["contentType"] = self.content_type
-        if self.headers:
-            doc["headers"] = [list(pair) for pair in self.headers]
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Answer:
-        return cls(doc["status"], doc.get("body", "").encode(), doc.get("chosenBy", "default"),
-                   doc.get("detail", ""), doc.get("delay", 0.0),
-                   doc.get("contentType", "application/json"),
-                   [(k, v) for k, v in doc.get("headers", [])])
-
 
 def message_of(body: bytes) -> str | None:
     """A JSON body's `message`, which Segment shows in its debugger; None if there is none."""
@@ -237,20 +188,6 @@ def message_of(body: bytes) -> str | None:
         return None
     message = data.get("message") if isinstance(data, dict) else None
     return message if isinstance(message, str) else None
-
-
-def _body_doc(body: bytes) -> dict[str, str]:
-    try:
-        return {"body": body.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"bodyBase64": base64.b64encode(body).decode("ascii")}
-
-
-def body_of(doc: dict[str, Any]) -> bytes:
-    """A stored body (text, or base64 when it was not UTF-8) as bytes."""
-    if "bodyBase64" in doc:
-        return base64.b64decode(doc["bodyBase64"])
-    return str(doc.get("body", "")).encode("utf-8")
 
 
 @dataclass(slots=True)
@@ -276,16 +213,6 @@ class Destination:
     @property
     def outcome(self) -> Outcome:
         return segment_outcome(self.status)
-
-    def to_doc(self) -> dict[str, Any]:
-        return {"url": self.url, "status": self.status,
-                "headers": [list(pair) for pair in self.headers], **_body_doc(self.body),
-                "duration": self.duration, "error": self.error, "outcome": self.outcome}
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Destination:
-        return cls(doc.get("url", ""), doc.get("status"), [(k, v) for k, v in doc.get("headers", [])],
-                   body_of(doc), doc.get("duration", 0.0), doc.get("error"))
 
 
 PASSED_ON = ("location", "retry-after")  # of an endpoint's headers, what Segment acts on
@@ -313,14 +240,6 @@ class BodyError:
     column: int | None = None
     position: int | None = None
 
-    def to_doc(self) -> dict[str, Any]:
-        return {"message": self.message, "line": self.line, "column": self.column,
-                "position": self.position}
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> BodyError:
-        return cls(**doc)
-
 
 @dataclass(slots=True)
 class Redelivery:
@@ -329,13 +248,6 @@ class Redelivery:
     first: str
     n: int
     since: float  # seconds since the first delivery
-
-    def to_doc(self) -> dict[str, Any]:
-        return {"first": self.first, "n": self.n, "since": self.since}
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Redelivery:
-        return cls(**doc)
 
 
 @dataclass(slots=True)
@@ -348,14 +260,6 @@ class Link:
     attempt: int = 1
     attempts: int = 1
 
-    def to_doc(self) -> dict[str, Any]:
-        return {"source": self.source, "messageId": self.message_id, "attempt": self.attempt,
-                "attempts": self.attempts}
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Link:
-        return cls(doc["source"], doc.get("messageId", ""), doc.get("attempt", 1), doc.get("attempts", 1))
-
 
 @dataclass(slots=True)
 class Fate:
@@ -365,13 +269,6 @@ class Fate:
     message_id: str
     fate: str
     detail: str = ""
-
-    def to_doc(self) -> dict[str, Any]:
-        return {"messageId": self.message_id, "fate": self.fate, "detail": self.detail}
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Fate:
-        return cls(doc.get("messageId", ""), doc.get("fate", ""), doc.get("detail", ""))
 
 
 @dataclass(slots=True)
@@ -401,6 +298,7 @@ class Exchange:
     kind: str = ""  # "": a request to the partner receiver; "source": a Tracking API call; "delivery": sent on
     link: Link | None = None  # a delivery's source call
     pipeline: list[Fate] = field(default_factory=list)  # a source call's events, what became of them
+    body_gone: str = ""  # why a body the history kept out of line cannot be read (removed by retention)
     data: Any = None  # the parsed body; derived, not stored
 
     @property
@@ -425,56 +323,10 @@ class Exchange:
     def body_text(self) -> str:
         return self.content.decode("utf-8", "replace")
 
-    def to_doc(self) -> dict[str, Any]:
-        body = _body_doc(self.body)
-        doc = {
-            "id": self.id, "time": self.time, "session": self.session, "peer": self.peer,
-            "method": self.method, "path": self.path, "query": self.query,
-            "headers": [list(pair) for pair in self.headers], **body,
-            "bodySize": self.body_size,
-            "bodyError": self.body_error.to_doc() if self.body_error else None,
-            "events": [event.to_doc() for event in self.events],
-            "auth": self.auth.to_doc() if self.auth else None,
-            "findings": [finding.to_doc() for finding in self.findings],
-            "redelivery": self.redelivery.to_doc() if self.redelivery else None,
-            "response": self.answer.to_doc() if self.answer else None,
-            "duration": self.duration, "held": self.held,
-        }
-        if self.destination is not None:  # absent, not null: older documents stay as they were
-            doc["destination"] = self.destination.to_doc()
-        if self.decoded is not None:
-            doc["decoded"] = {**_body_doc(self.decoded), "size": len(self.decoded)}
-        if self.kind:
-            doc["kind"] = self.kind
-        if self.link is not None:
-            doc["link"] = self.link.to_doc()
-        if self.pipeline:
-            doc["pipeline"] = [fate.to_doc() for fate in self.pipeline]
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Exchange:
-        body = body_of(doc)
-        return cls(
-            id=doc["id"], time=doc["time"], session=doc.get("session", ""), peer=doc.get("peer", ""),
-            method=doc["method"], path=doc["path"], query=doc.get("query", ""),
-            headers=[(k, v) for k, v in doc.get("headers", [])], body=body,
-            body_size=doc.get("bodySize", len(body)),
-            body_error=BodyError.from_doc(doc["bodyError"]) if doc.get("bodyError") else None,
-            events=[Event.from_doc(e) for e in doc.get("events", [])],
-            auth=Auth.from_doc(doc["auth"]) if doc.get("auth") else None,
-            findings=[Finding.from_doc(f) for f in doc.get("findings", [])],
-            redelivery=Redelivery.from_doc(doc["redelivery"]) if doc.get("redelivery") else None,
-            answer=Answer.from_doc(doc["response"]) if doc.get("response") else None,
-            destination=Destination.from_doc(doc["destination"]) if doc.get("destination") else None,
-            duration=doc.get("duration", 0.0), held=doc.get("held", False),
-            decoded=body_of(doc["decoded"]) if doc.get("decoded") else None,
-            kind=doc.get("kind", ""), link=Link.from_doc(doc["link"]) if doc.get("link") else None,
-            pipeline=[Fate.from_doc(f) for f in doc.get("pipeline", [])],
-        )
-
     def summary(self) -> Summary:
-        return Summary.of(self.to_doc())
+        from .history.format import summary_of  # the format reads this module's classes
+
+        return summary_of(self)
 
 
 @dataclass(slots=True)
@@ -506,32 +358,7 @@ class Summary:
     source: str = ""  # a delivery's source call
     label: str = ""  # names a call without an event name (see history.blocks.label)
 
-    @classmethod
-    def of(cls, doc: dict[str, Any], *, text: bool = True) -> Summary:
-        """The record of an exchange, read straight from its stored document."""
-        from .history.blocks import body_text, row_of, summary
-
-        exchange_id, time, facet, people = row_of(doc)
-        return summary(facet, exchange_id, time, people, body_text(doc).lower() if text else "")
-
     def count(self, severity: str) -> int:
         return self.severities.count(severity)
 
-    def to_doc(self) -> dict[str, Any]:
-        """What the control API sends of a row: every field but the body's text."""
-        return {name: getattr(self, name) for name in _SUMMARY_FIELDS}
 
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> Summary:
-        """A row as the control API sent it; ValueError when it is not one."""
-        try:
-            values = {name: doc[name] for name in _SUMMARY_FIELDS}
-            for name in _SUMMARY_LISTS:
-                values[name] = tuple(str(item) for item in values[name])
-        except (KeyError, TypeError) as err:
-            raise ValueError(f"not a summary: {err}") from None
-        return cls(**values)
-
-
-_SUMMARY_FIELDS = tuple(name for name in Summary.__dataclass_fields__ if name != "text")
-_SUMMARY_LISTS = ("types", "names", "users", "anons", "messages", "codes", "severities")

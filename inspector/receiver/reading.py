@@ -14,10 +14,10 @@ import orjson
 from aiohttp import web
 
 from ..core.checks import finding
+from ..core.history import HistoryUnavailable
 from ..core.hub import Hub
 from ..core.intake import Kind, unread
 from ..core.model import Answer, Exchange
-from ..core.store import HistoryUnavailable
 from .guard import Guard, peer_of
 from .limit import OWN_HEADER, own_delivery
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from inspector.core.store import History
+from inspector.core.history import History
 
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event, make_exchange

@@ -16,9 +16,9 @@ from inspector.cli.factory import make_inspector, tracking_options
 from inspector.cli.parser import make_parser
 from inspector.cli.settings import OPTIONS, SECRET_ENV, Config, ConfigError, Settings, load, remember
 from inspector.core import DEFAULT_PORT, naming
+from inspector.core.history import History
 from inspector.core.model import Summary
 from inspector.core.policy import Reply
-from inspector.core.store import History
 from inspector.local_segment.api import TRACKING
 from inspector.receiver.app import DEFAULT_MAX_BODY
 

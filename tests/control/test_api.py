@@ -15,7 +15,7 @@ import pytest
 from inspector.control import feed as feed_module
 from inspector.control.api import VIEWER
 from inspector.control.server import ControlServer
-from inspector.core.model import Summary
+from inspector.core.history.format import summary_from
 
 from ..conftest import Inspector, running
 from ..factories import make_event
@@ -88,7 +88,7 @@ async def test_status_exchanges_pages_and_one_exchange_in_the_stored_format(cont
     while True:
         status, page = await control.call("GET", "/api/exchanges?limit=10" + (f"&before={before}" if before else ""))
         assert status == 200 and page["total"] == 25
-        seen += [Summary.from_doc(row).names[0] for row in page["exchanges"]]
+        seen += [summary_from(row).names[0] for row in page["exchanges"]]
         before = page["next"]
         if before is None:
             break

@@ -13,8 +13,8 @@ import urllib.request
 import pytest
 
 from inspector.control.server import ControlServer
+from inspector.core.history import History
 from inspector.core.hub import Hub
-from inspector.core.store import History
 from inspector.listeners import Listeners
 from inspector.receiver import Receiver
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inspector.core.history import History
 from inspector.core.query import parse
-from inspector.core.store import History
 
 from ..factories import make_event, make_exchange
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import orjson
 
 from inspector.core.event_delivery import BARS, aggregate, sparkline, summarize
+from inspector.core.history import History
 from inspector.core.model import Answer, Destination, Link
 from inspector.core.query import parse
-from inspector.core.store import History
 
 from ..factories import make_event, make_exchange
 

@@ -14,7 +14,7 @@ import uuid
 import orjson
 import pytest
 
-from inspector.core.store import History, HistoryUnavailable
+from inspector.core.history import History, HistoryUnavailable
 
 from ..factories import make_event, make_exchange
 
@@ -88,7 +88,7 @@ def test_add_raises_a_clear_error_when_the_journal_cannot_be_written(tmp_path, m
 
 
 def test_the_writer_retries_and_drops_nothing(tmp_path, monkeypatch):
-    import inspector.core.store as store
+    import inspector.core.history.shards as store
 
     said: list[str] = []
     history = History(tmp_path, shard_size=5, flush_interval=0.05, warn=said.append)
@@ -113,7 +113,7 @@ def test_the_writer_retries_and_drops_nothing(tmp_path, monkeypatch):
 
 
 def test_close_keeps_the_journal_when_the_shard_cannot_be_written(tmp_path, monkeypatch):
-    import inspector.core.store as store
+    import inspector.core.history.shards as store
 
     said: list[str] = []
     history = History(tmp_path, warn=said.append)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from inspector.core.history import History
 from inspector.core.query import parse
-from inspector.core.store import History
 
 from ..factories import make_event, make_exchange
 

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import inspector
+from inspector.core.history import History
 from inspector.core.hub import Hub
-from inspector.core.store import History
 
 TUI = Path(inspector.__file__).parent / "tui"
 

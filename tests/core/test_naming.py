@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from inspector.core.history import History
 from inspector.core.naming import title
-from inspector.core.store import History
 
 from ..factories import make_event, make_exchange
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from inspector.core.exporters import export
-from inspector.core.store import History
+from inspector.core.history import History
 
 from .cases import golden_exchanges
 

@@ -14,8 +14,8 @@ import orjson
 
 from inspector.cli import main
 from inspector.core.exporters import export
+from inspector.core.history import History
 from inspector.core.query import parse
-from inspector.core.store import History
 
 from ..conftest import SEGMENT_HEADERS
 from ..endpoint import serving

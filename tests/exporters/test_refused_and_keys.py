@@ -8,8 +8,8 @@ import json
 from inspector.cli import main
 from inspector.core.exporters import ExportOptions, export
 from inspector.core.exporters.output import write_export
+from inspector.core.history import History
 from inspector.core.intake import received, refused
-from inspector.core.store import History
 from inspector.replay import replayable
 
 KEY = "sk-customer-0123456789"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from inspector.core.history import History
 from inspector.core.policy import Policy, parse_rule
-from inspector.core.store import History
 from inspector.replay import replay_exchanges
 
 from ..conftest import SEGMENT_HEADERS, basic

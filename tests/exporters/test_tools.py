@@ -236,7 +236,7 @@ def test_truncated_bodies_are_left_out_with_the_reason():
 
 def test_history_round_trip_keeps_non_utf8_bodies(tmp_path):
     """Exports read the history; a body that is not UTF-8 survives being kept and read back."""
-    from inspector.core.store import History
+    from inspector.core.history import History
 
     history = History(tmp_path).load()
     history.start_session()

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from inspector.core.checks.answers import Limits
+from inspector.core.history.format import encode
 from inspector.core.policy import Forward, Reply
 
 from ..conftest import SEGMENT_HEADERS, basic, running
@@ -110,7 +111,7 @@ async def test_good_endpoint_gets_the_exact_request_and_segment_gets_its_answer(
     assert exchange.answer.chosen_by == "forward"
     assert exchange.destination.status == 200 and exchange.destination.duration > 0
     assert ans_codes(exchange) == {"ANS014"}
-    assert exchange.destination.to_doc()["url"].endswith("/echo/v1/t%20x?a=1&b=2")
+    assert encode(exchange)["destination"]["url"].endswith("/echo/v1/t%20x?a=1&b=2")
 
 
 @pytest.mark.parametrize("case, body, status, expected", [
@@ -244,8 +245,8 @@ async def test_redelivery_answered_the_same_is_fine(forwarding, endpoint):
 
 
 async def test_forwarded_exchange_survives_the_history(forwarding, endpoint, tmp_path):
-    from inspector.core.model import Exchange
-    from inspector.core.store import History
+    from inspector.core.history import History
+    from inspector.core.history.format import decode
 
     url, _ = endpoint
     set_forward(forwarding, url + "/html500")
@@ -255,10 +256,10 @@ async def test_forwarded_exchange_survives_the_history(forwarding, endpoint, tmp
     reread = History(tmp_path).load().get(exchange.id)
     assert reread.destination == exchange.destination
     assert reread.answer.content_type == exchange.answer.content_type == "text/html; charset=utf-8"
-    doc = exchange.to_doc()
-    assert Exchange.from_doc(doc).to_doc() == doc
+    doc = encode(exchange)
+    assert encode(decode(doc)) == doc
     del doc["destination"]
-    assert Exchange.from_doc(doc).destination is None  # older documents still load
+    assert decode(doc).destination is None  # older documents still load
 
 
 async def test_oversize_body_is_refused_not_forwarded(tmp_path, endpoint):

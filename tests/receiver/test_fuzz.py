@@ -12,9 +12,9 @@ import threading
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from inspector.core.history import History
 from inspector.core.hub import Hub
 from inspector.core.policy import Policy
-from inspector.core.store import History
 from inspector.receiver import Receiver
 
 from ..waiting import until_sync

@@ -18,10 +18,10 @@ import pytest
 
 from inspector.cli import main
 from inspector.core.exporters import ExportOptions, export
+from inspector.core.history import History
 from inspector.core.hub import Hub, TunnelState
 from inspector.core.policy import Policy
 from inspector.core.query import parse
-from inspector.core.store import History
 from inspector.core.text import inert
 from inspector.receiver import Receiver, reading
 from inspector.receiver.limit import DEFAULT_RATE, RateLimit

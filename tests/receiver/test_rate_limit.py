@@ -14,9 +14,9 @@ from inspector.cli.common import UsageError
 from inspector.cli.factory import make_inspector
 from inspector.cli.parser import make_parser
 from inspector.cli.settings import Config, Settings
+from inspector.core.history import History
 from inspector.core.hub import Hub, TunnelState
 from inspector.core.policy import Policy
-from inspector.core.store import History
 from inspector.receiver import Receiver
 from inspector.receiver.app import LIMIT
 from inspector.receiver.limit import DEFAULT_RATE, RateLimit

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from inspector.cli import main
-from inspector.core.store import History
+from inspector.core.history import History
 from inspector.review import runner
 from inspector.review.report import markdown, text
 from inspector.review.runner import ReviewOptions, review, templates_of

@@ -11,10 +11,10 @@ import aiohttp
 import orjson
 import pytest
 
+from inspector.core.history import History
 from inspector.core.hub import Hub
 from inspector.core.model import Exchange
 from inspector.core.policy import Policy
-from inspector.core.store import History
 from inspector.local_segment.api import TRACKING, Tracking, TrackingOptions
 from inspector.receiver import Receiver
 

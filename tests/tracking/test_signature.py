@@ -12,9 +12,9 @@ import orjson
 import pytest
 
 from inspector.cli import main
+from inspector.core.history import History
 from inspector.core.hub import Hub
 from inspector.core.policy import Policy
-from inspector.core.store import History
 from inspector.receiver import Receiver
 
 from ..conftest import SEGMENT_HEADERS

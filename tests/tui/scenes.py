@@ -27,11 +27,11 @@ import orjson
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static, TabbedContent, TextArea
 
+from inspector.core.history import History
 from inspector.core.hub import Hub, TunnelState
 from inspector.core.intake import parse_body, received
 from inspector.core.model import Answer, Exchange
 from inspector.core.policy import Policy, Reply, parse_rule
-from inspector.core.store import History
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.response import ResponseScreen
 from inspector.tui.screens.tester import EventTesterScreen, lint_text

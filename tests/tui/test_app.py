@@ -20,9 +20,9 @@ from textual.widgets import Static, TabbedContent
 
 from inspector.cli.factory import make_inspector
 from inspector.cli.settings import Settings
+from inspector.core.history import History
 from inspector.core.hub import Hub, TunnelState
 from inspector.core.policy import Policy, parse_reply
-from inspector.core.store import History
 from inspector.receiver import Receiver
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.export import ExportScreen

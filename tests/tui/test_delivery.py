@@ -11,10 +11,10 @@ import orjson
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from inspector.core.history import History
 from inspector.core.hub import Hub
 from inspector.core.model import Answer, Destination, segment_outcome
 from inspector.core.policy import Policy
-from inspector.core.store import History
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.delivery import DeliveryScreen
 from inspector.tui.widgets.exchange_list import ExchangeList

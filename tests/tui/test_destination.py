@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from inspector.core.checks.answers import judge
+from inspector.core.history import History
 from inspector.core.hub import Hub
 from inspector.core.model import Answer, Destination
 from inspector.core.policy import Forward, Policy
-from inspector.core.store import History
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.forward import ForwardScreen
 from inspector.tui.widgets.detail.pane import DESTINATION_TAB, DetailPane

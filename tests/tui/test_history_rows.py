@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import aiohttp
 
+from inspector.core.history import History
 from inspector.core.history.blocks import Block
 from inspector.core.hub import Hub
 from inspector.core.policy import Policy
-from inspector.core.store import History
 from inspector.listeners import Listeners
 from inspector.receiver import Receiver
 from inspector.tui.app import InspectorApp

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, Static
 
+from inspector.core.history import History
 from inspector.core.hub import Hub
 from inspector.core.policy import Policy
 from inspector.core.query import parse
-from inspector.core.store import History
 from inspector.tui.app import InspectorApp
 from inspector.tui.commands import COMMANDS
 from inspector.tui.screens.delivery import DeliveryScreen

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from inspector.core.history import History
 from inspector.core.hub import Hub, TunnelState
 from inspector.core.policy import Policy
-from inspector.core.store import History
 from inspector.tunnel import Timing, Tunnel
 
 FAKE = Path(__file__).with_name("fake_ngrok.py")

@@ -10,9 +10,7 @@ not once per exchange. A `Summary` is made only for the rows a search returns.
 
 from __future__ import annotations
 
-import base64
 import bisect
-import sys
 import threading
 from array import array
 from collections.abc import Callable
@@ -30,27 +28,6 @@ _EVENT, _KIND = "\x1e", "\x1f"
 _CLEAN = str.maketrans({_EVENT: "\ufffd", _KIND: "\ufffd"})
 
 
-def is_exchange(doc: Any) -> bool:
-    """A document the history can show: an object with the fields every exchange has."""
-    return (isinstance(doc, dict) and isinstance(doc.get("id"), str) and len(doc["id"]) == ID_SIZE
-            and doc["id"].isascii() and isinstance(doc.get("time"), (int, float))
-            and isinstance(doc.get("method"), str) and isinstance(doc.get("path"), str)
-            and isinstance(doc.get("events", []), list) and isinstance(doc.get("findings", []), list))
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _interned(values: Any) -> tuple[str, ...]:
-    return tuple(sys.intern(v) for v in values)
-
-
-def _field(items: list[dict[str, Any]], name: str) -> tuple[str, ...]:
-    """Each item's `name`, interned ("" when it is not a string)."""
-    return tuple([sys.intern(v) if isinstance(v := item.get(name), str) else "" for item in items])
-
-
 def _person(value: Any) -> str:
     """A value for the people string, without its separators."""
     if not isinstance(value, str):
@@ -58,43 +35,13 @@ def _person(value: Any) -> str:
     return value.translate(_CLEAN) if _EVENT in value or _KIND in value else value
 
 
-def row_of(doc: dict[str, Any]) -> tuple[str, float, Facet, str]:
-    """An exchange's document as (id, time, facet, people); called for every exchange kept."""
-    events = [e for e in doc.get("events") or () if isinstance(e, dict)]
-    findings = [f for f in doc.get("findings") or () if isinstance(f, dict)]
-    answer, auth, redelivery = doc.get("response"), doc.get("auth"), doc.get("redelivery")
-    body = bool(doc.get("body") or doc.get("bodyBase64"))
-    facet = (sys.intern(doc["method"]), sys.intern(doc["path"]),
-             answer.get("status") if isinstance(answer, dict) else None,
-             _field(events, "type"), _field(events, "event"),
-             sys.intern(auth["key"]) if isinstance(auth, dict) and isinstance(auth.get("key"), str) else None,
-             _field(findings, "code"), _field(findings, "severity"),
-             redelivery.get("n", 0) if isinstance(redelivery, dict) else 0,
-             bool(doc.get("held")), body, sys.intern(_text(doc.get("kind"))))
-    link = doc.get("link")
-    people = _KIND.join([_EVENT.join([_person(e.get("userId")) for e in events]),
-                         _EVENT.join([_person(e.get("anonymousId")) for e in events]),
-                         _EVENT.join([_person(e.get("messageId")) for e in events]),
-                         _person(link.get("source")) if isinstance(link, dict) else "",
-                         next((_person(e.get("label")) for e in events if e.get("label")), "")])
-    return doc["id"], float(doc["time"]), facet, people
-
-
-def is_opaque(doc: dict[str, Any]) -> bool:
-    """Whether the body is kept as base64 (not valid UTF-8): free text must decode it."""
-    decoded = doc.get("decoded")
-    return "bodyBase64" in doc or (isinstance(decoded, dict) and "bodyBase64" in decoded)
-
-
-def body_text(doc: dict[str, Any]) -> str:
-    """The body as free-text search reads it: decoded, when it was sent compressed."""
-    doc = doc.get("decoded") or doc
-    if "bodyBase64" in doc:
-        try:
-            return base64.b64decode(doc["bodyBase64"]).decode("utf-8", "replace")
-        except (ValueError, TypeError):
-            return ""
-    return _text(doc.get("body"))
+def people_of(events: list[dict[str, Any]], source: Any) -> str:
+    """The people string of a row: userIds, anonymousIds, messageIds, the source call, the label."""
+    return _KIND.join([_EVENT.join([_person(e.get("userId")) for e in events]),
+                       _EVENT.join([_person(e.get("anonymousId")) for e in events]),
+                       _EVENT.join([_person(e.get("messageId")) for e in events]),
+                       _person(source),
+                       next((_person(e.get("label")) for e in events if e.get("label")), "")])
 
 
 class Facets:
@@ -143,7 +90,14 @@ def summary(facet: Facet, exchange_id: str, time: float, people: str, text: str 
 
 
 class Block:
-    """The summaries of one shard, oldest first. Open while its shard is, frozen after."""
+    """The summaries of one shard, oldest first. Open while its shard is, frozen after.
+
+    Threads: the adding thread appends to the open block and freezes it; search and warm-up
+    threads read any block meanwhile (an append grows each column before `count`, and
+    `row_people` reads `people` once, so a freeze between two reads is harmless); a listed
+    block's columns are filled once, under the history's lock. The writer never changes a
+    frozen block: it replaces it in the history's list with the one it built.
+    """
 
     __slots__ = (
         "count",
@@ -295,37 +249,10 @@ class Block:
     def summary(self, row: int, table: Facets) -> Summary:
         return summary(table.rows[self.facets[row]], self.id(row), self.times[row], self.row_people(row))
 
-    def entry(self) -> dict[str, Any]:
-        """This block's line in its session's shard list."""
-        return {"shard": self.number, "count": self.count, "first": self.first_id, "last": self.last_id,
-                "firstTime": self.first_time, "lastTime": self.last_time, "opaque": self.opaque}
-
-    def to_doc(self, table: Facets) -> dict[str, Any]:
-        """The summary file's one document: the columns, with this shard's facets listed once."""
-        self.freeze()
-        local: dict[int, int] = {}
-        for number in self.facets:
-            local.setdefault(number, len(local))
-        return {"ids": self.ids.decode("ascii"), "times": list(self.times),
-                "facets": [list(table.rows[n]) for n in local],
-                "rows": [local[n] for n in self.facets],
-                "people": self.people, "offsets": list(self.offsets)}
-
-    def fill(self, doc: dict[str, Any], table: Facets) -> None:
-        """Read the columns from a summary file's document; raises ValueError if it is not one."""
-        try:
-            numbers = [table.number(_facet(f)) for f in doc["facets"]]
-            ids = doc["ids"].encode("ascii")
-            times = array("d", doc["times"])
-            facets = array("I", [numbers[n] for n in doc["rows"]])
-            offsets = array("I", doc["offsets"])
-            people = doc["people"]
-        except (KeyError, TypeError, IndexError, ValueError, UnicodeEncodeError, OverflowError) as err:
-            raise ValueError(f"not a summary file ({type(err).__name__})") from None
+    def fill(self, ids: bytes, times: array[float], facets: array[int], people: str,
+             offsets: array[int]) -> None:
+        """Take the columns read from the summary file."""
         count = len(times)
-        if (len(ids) != count * ID_SIZE or len(facets) != count or len(offsets) != count + 1
-                or not isinstance(people, str) or offsets[-1] != len(people)):
-            raise ValueError("not a summary file (columns differ in length)")
         self.ids, self.times, self.facets, self.people, self.offsets = ids, times, facets, people, offsets
         self.kinds = set(facets)
         self.ordered = all(times[i] <= times[i + 1] for i in range(count - 1))
@@ -334,10 +261,3 @@ class Block:
             self.first_id, self.last_id = self.id(0), self.id(count - 1)
             self.first_time, self.last_time = min(times), max(times)
         self.frozen = self.loaded = True
-
-
-def _facet(values: list[Any]) -> Facet:
-    method, path, status, types, names, key, codes, severities, redelivery, held, body, *rest = values
-    return (sys.intern(method), sys.intern(path), status, _interned(types), _interned(names),
-            sys.intern(key) if key is not None else None, _interned(codes), _interned(severities),
-            int(redelivery), bool(held), bool(body), sys.intern(str(rest[0]) if rest else ""))

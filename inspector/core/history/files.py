@@ -7,11 +7,11 @@ directories 0700, set explicitly because the umask only ever removes bits.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
+from tinydb.storages import Storage
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -67,24 +67,36 @@ def read_json(path: Path) -> Any:
     return orjson.loads(path.read_bytes())
 
 
-def journal_lines(raw: bytes) -> Iterator[tuple[bytes, Any]]:
-    """Each line of a journal with what it decodes to; a line cut short decodes to None."""
-    for line in raw.split(b"\n"):
-        if not line.strip():
-            continue
-        try:
-            yield line, orjson.loads(line)
-        except orjson.JSONDecodeError:
-            yield line, None
-
-
-def size_of(directory: Path) -> int:
-    """Bytes the files directly in `directory` take."""
+def size_of(directory: Path | str) -> int:
+    """Bytes the files in `directory` (and its directories: a session's bodies) take."""
     total = 0
     try:
         for entry in os.scandir(directory):
             if entry.is_file(follow_symlinks=False):
                 total += entry.stat(follow_symlinks=False).st_size
+            elif entry.is_dir(follow_symlinks=False):
+                total += size_of(entry.path)
     except OSError:
         pass
     return total
+
+
+class OrjsonStorage(Storage):
+    """TinyDB storage with orjson and atomic, private (0600) replacement: the history's files
+    open with it, or with TinyDB's own JSONStorage (read only)."""
+
+    def __init__(self, path: str, **_: Any) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        return orjson.loads(raw) if raw else None
+
+    def write(self, data: dict[str, Any]) -> None:
+        write_atomic(self.path, orjson.dumps(data))
+
+    def close(self) -> None:
+        pass

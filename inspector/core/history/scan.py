@@ -25,7 +25,8 @@ Shard = tuple[tuple[str, ...], bool]  # its files, and whether it may hold a bas
 
 def may_hold(paths: tuple[str, ...], needles: tuple[bytes, ...], opaque: bool) -> bool:
     """Whether the files' bytes, lower-cased, hold every needle; True when the bytes cannot
-    tell: a body kept as base64 (`opaque`: the shard may have one) or characters that fold to ASCII."""
+    tell: a body kept as base64 or in a file of its own (`opaque`: the shard may have one), or
+    characters that fold to ASCII."""
     parts = []
     for path in paths:
         try:
@@ -36,7 +37,7 @@ def may_hold(paths: tuple[str, ...], needles: tuple[bytes, ...], opaque: bool) -
     raw = b"".join(parts)
     if not raw.isascii() and any(folded in raw for folded in FOLDS_TO_ASCII):
         return True
-    if opaque and b'"bodyBase64"' in raw:
+    if opaque and (b'"bodyBase64"' in raw or b'"bodyFile"' in raw):
         return True
     raw = raw.lower()
     return all(needle in raw for needle in needles)

@@ -20,10 +20,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TabbedContent
 
 from ...core import values
+from ...core.history import HistoryUnavailable
 from ...core.history.files import write_atomic
 from ...core.hub_api import HubAPI
 from ...core.model import Exchange
-from ...core.store import HistoryUnavailable
 from ...core.text import inert
 from ...review.report import MARK, markdown, summary_line
 from ...review.runner import CALL_TYPES, Check, ReviewOptions, ReviewReport, review

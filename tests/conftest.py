@@ -22,7 +22,7 @@ from inspector.cli.settings import Settings
 from inspector.control.server import ControlServer
 from inspector.core.history import History
 from inspector.core.hub import Hub
-from inspector.review.runner import TEMPLATES
+from inspector.review.tester import TEMPLATES
 
 from .endpoint import Endpoint, serving
 

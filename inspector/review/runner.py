@@ -16,7 +16,6 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -29,6 +28,7 @@ from ..core.model import Exchange, new_id
 from ..core.templates import fill
 from ..delivery import SEGMENT_TIMEOUT, Attempt, attempt, client, segment_headers
 from ..send import Latencies
+from .tester import templates_of
 
 CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 REPLAY_EVENTS = 200
@@ -44,7 +44,6 @@ TESTER = "https://github.com/segmentio/direct-integration-tester"
 TIMEOUTS = "https://segment.com/docs/connections/destinations/catalog/webhooks/"
 
 VERDICTS = ("pass", "warn", "fail")
-TEMPLATES = Path(__file__).parent / "templates"  # Segment's endpoint-tester templates (MIT, see NOTICE.md)
 
 
 @dataclass(slots=True)
@@ -488,24 +487,6 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
 async def review(options: ReviewOptions, **callbacks: Any) -> ReviewReport:
     """Run every check against `options.url`; the report (down set when nothing could be reached)."""
     return await Review(options, **callbacks).run()
-
-
-def templates_of(paths: Iterable[str] = ()) -> tuple[str, ...]:
-    """The texts of the tester's template files (a directory means its *.log files); with no
-    paths, those shipped in `templates/`.
-
-    OSError for a file that cannot be read, UnreadableError for one whose lines are not
-    JSON once filled: both before anything is sent.
-    """
-    texts = []
-    for name in list(paths) or [str(TEMPLATES)]:
-        path = Path(name).expanduser()
-        files = sorted(path.glob("*.log")) if path.is_dir() else [path]
-        for file in files:
-            text = file.read_text("utf-8", "replace")
-            read_events(fill(text).encode(), str(file))
-            texts.append(text)
-    return tuple(texts)
 
 
 __all__ = ["Check", "Review", "ReviewOptions", "ReviewReport", "Unreachable", "review", "templates_of"]

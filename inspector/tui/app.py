@@ -26,12 +26,12 @@ from ..core.exporters.curl import curl_command
 from ..core.hub import Notice
 from ..core.hub_api import HubAPI, HubUnavailable
 from ..core.model import Exchange, Summary
-from ..core.policy import Forward, Reply, Rule
 from ..core.query import Query
 from ..core.text import inert
 from ..listeners import Listeners
 from ..local_segment.trace import jump_target
 from ..replay import replay_exchanges
+from .answering import AnsweringApp
 from .commands import InspectorCommands
 from .keys import (
     APP_BINDINGS,
@@ -43,14 +43,9 @@ from .screens import Dialog
 from .screens.confirm import ConfirmScreen
 from .screens.delivery import DeliveryScreen
 from .screens.export import ExportChoice, ExportScreen, write_choice
-from .screens.forward import OFF, ForwardScreen
 from .screens.help import HelpScreen
-from .screens.hold import HoldChoice, HoldScreen
 from .screens.replay import ReplayChoice, ReplayResultScreen, ReplayScreen
-from .screens.response import ResponseScreen
 from .screens.review import ReviewChoice, ReviewRunScreen, ReviewScreen
-from .screens.rule import like
-from .screens.rules import RulesScreen
 from .screens.tester import EventTesterScreen
 from .widgets.detail.pane import DetailPane
 from .widgets.exchange_columns import LEGEND
@@ -64,7 +59,7 @@ DISK_EVERY = 10.0
 WIDE = 140
 
 
-class InspectorApp(App[None]):
+class InspectorApp(AnsweringApp):
     CSS_PATH = "app.tcss"
     TITLE = "segment-inspector"
     COMMANDS = App.COMMANDS | {InspectorCommands}
@@ -318,92 +313,6 @@ class InspectorApp(App[None]):
 
     def action_search(self) -> None:
         self.query_one("#search-input", Input).focus()
-
-    # -- answering --------------------------------------------------------------------
-
-    def _selected_held(self) -> Exchange | None:
-        selected = self.query_one(ExchangeList).selected
-        return self.hub.held_exchange(selected.id) if selected is not None else None
-
-    def _answer(self, reply: Reply) -> None:
-        held = self._selected_held()
-        if held is not None and self.hub.resolve(held.id, reply):
-            self.say(f"answered the held request with {reply}")
-        else:
-            self.hub.set_default(reply)
-            self.say(f"new requests are answered {reply}")
-        self._show_header()
-
-    def action_answer(self, status: int) -> None:
-        self._answer(Reply(status))
-
-    def action_custom_answer(self) -> None:
-        held = self._selected_held()
-        title = "Answer the held request" if held is not None else "Answer new requests with"
-        def chosen(reply: Reply | None) -> None:
-            if reply is not None:
-                self._answer(reply)
-
-        self.push_screen(ResponseScreen(title, self.hub.default), chosen)
-
-    def action_release_all(self) -> None:
-        count = self.hub.release_all(self.hub.default, "hold")
-        self.say(f"answered {count} held request{'s' if count != 1 else ''} with {self.hub.default}")
-
-    def action_toggle_hold(self) -> None:
-        if self.hub.holding is None:
-            self.hub.start_holding()
-            self.say("holding new requests: digits answer the selected one, A answers all")
-        else:
-            self.hub.stop_holding()
-            self.say("not holding new requests")
-        self._show_header()
-
-    def action_hold_matching(self) -> None:
-        def chosen(choice: HoldChoice | None) -> None:
-            if choice is not None:
-                self.hub.start_holding(choice.query, count=choice.count, timeout=choice.timeout)
-                self._show_header()
-
-        self.push_screen(HoldScreen(self.hub.hold_timeout), chosen)
-
-    def action_forward(self) -> None:
-        def chosen(forward: Forward | None) -> None:
-            if forward is None:
-                return
-            self.hub.set_forward(None if forward == OFF else forward)
-            self.say(f"{forward}" if forward != OFF else "not forwarding")
-            self._show_header()
-
-        self.push_screen(ForwardScreen(self.hub.forward), chosen)
-
-    def action_forward_held(self) -> None:
-        held = self._selected_held()
-        if held is None:
-            self.notify("select a held request first (h holds new requests)", severity="warning",
-                        markup=False)
-        elif self.hub.forward is None:
-            self.notify("no endpoint to forward to: press f to set one", severity="warning", markup=False)
-        elif self.hub.resolve_forward(held.id):
-            self.say(f"forwarded the held request to {self.hub.forward.url}")
-
-    def action_rules(self) -> None:
-        self.push_screen(RulesScreen(self.hub), lambda _: self._show_header())
-
-    def action_rule_from_selected(self) -> None:
-        selected = self.query_one(ExchangeList).selected
-        query = like(selected) if selected is not None else None
-        if query is None:
-            self.notify("select a request with an event first", severity="warning", markup=False)
-            return
-
-        def chosen(reply: Reply | None) -> None:
-            if reply is not None:
-                self.hub.add_rule(Rule(query, reply))
-                self.notify(f"rule added: {query.text} => {reply}", markup=False)
-                self._show_header()
-
-        self.push_screen(ResponseScreen(f"Answer requests like this ({query.text}) with", Reply(501)), chosen)
 
     # -- the rest ---------------------------------------------------------------------
 

@@ -15,9 +15,10 @@ import pytest
 
 from inspector.cli import main
 from inspector.core.history import History
-from inspector.review import runner
+from inspector.review import tester
 from inspector.review.report import markdown, text
-from inspector.review.runner import ReviewOptions, review, templates_of
+from inspector.review.runner import ReviewOptions, review
+from inspector.review.tester import templates_of
 
 from ..conftest import DATA
 from .endpoints import KEY, serving
@@ -66,12 +67,12 @@ async def test_a_correct_endpoint_passes_and_everything_sent_is_kept(tmp_path: P
 def test_the_testers_templates_ship_with_the_package_and_templates_replaces_them() -> None:
     lines = (DATA / "direct-integration-tester.sha256").read_text().splitlines()
     originals = {name: digest for digest, name in (line.split() for line in lines if not line.startswith("#"))}
-    shipped = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in runner.TEMPLATES.glob("*.log")}
+    shipped = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in tester.TEMPLATES.glob("*.log")}
     assert shipped == originals  # Segment's own, unchanged
     assert len(TEMPLATES) == len(originals)
     assert ReviewOptions("http://127.0.0.1:9/", KEY).templates == TEMPLATES
-    assert "MIT" in (runner.TEMPLATES / "NOTICE.md").read_text()
-    one = str(runner.TEMPLATES / "screen.log")
+    assert "MIT" in (tester.TEMPLATES / "NOTICE.md").read_text()
+    one = str(tester.TEMPLATES / "screen.log")
     assert ReviewOptions("http://127.0.0.1:9/", KEY, templates=templates_of([one])).templates == \
         (Path(one).read_text(),)
 

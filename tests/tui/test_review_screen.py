@@ -74,9 +74,9 @@ async def test_a_review_runs_from_the_palette_and_opens_its_failures(tmp_path: P
 
 
 async def test_a_review_that_cannot_run_says_why_on_its_screen(tmp_path: Path, monkeypatch) -> None:
-    from inspector.review import runner
+    from inspector.review import tester
 
-    monkeypatch.setattr(runner, "TEMPLATES", tmp_path / "gone")  # the package changed under the running app
+    monkeypatch.setattr(tester, "TEMPLATES", tmp_path / "gone")  # the package changed under the running app
     history = History(tmp_path / "data").load()
     history.start_session()
     app = InspectorApp(Hub(history, Policy()))

@@ -116,5 +116,10 @@ def make_parser() -> argparse.ArgumentParser:
     send.add_argument("--shared-secret", dest="send_secret", metavar="SECRET",
                       help="sign each body as Segment's Webhooks destination does (X-Signature, HMAC-SHA1)")
     send.add_argument("--json", action="store_true", default=None, help="the report as one JSON document")
+
+    mcp = commands.add_parser("mcp", help="serve a coding agent over MCP (stdio): the history, or a running serve")
+    mcp.add_argument("--attach", metavar="URL", help="a running serve's control API: answers act on it")
+    mcp.add_argument("--token-file", metavar="PATH", help="the control token (default: the data directory's)")
+    data_dir(mcp)
     return parser
 

@@ -3,6 +3,7 @@ errors an agent can act on, and untrusted text kept inert."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -16,10 +17,13 @@ TOOLS = {"search_exchanges", "get_exchange", "lint_event", "set_default_answer",
          "answer_held", "send_events", "review_endpoint", "delivery_report", "export_fixtures"}
 
 
+def cli(*args: str) -> str:
+    """What the command line prints, to compare the tools with."""
+    return subprocess.run([sys.executable, "-m", "inspector", *args], capture_output=True, text=True).stdout
+
+
 def history_ids(data: Path, query: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-m", "inspector", "history", query, "--json", "--data-dir", str(data)],
-                         capture_output=True, text=True, check=True).stdout
-    return [json.loads(line)["id"] for line in out.splitlines()]
+    return [json.loads(line)["id"] for line in cli("history", query, "--json", "--data-dir", str(data)).splitlines()]
 
 
 async def test_tools_are_listed_with_descriptions_and_input_schemas(kept, tmp_path):
@@ -40,10 +44,10 @@ async def test_search_finds_the_ids_history_finds_and_get_reads_one_in_full(kept
     async with agent("--data-dir", str(kept), cwd=tmp_path) as session:
         for query in ("", "type:track", "finding:SPEC008", "status:4xx", "Completed"):
             found = await call(session, "search_exchanges", query=query)
-            assert [row["id"] for row in found["exchanges"]] == history_ids(kept, query), query
+            assert [row["id"] for row in found["exchanges"]] == await asyncio.to_thread(history_ids, kept, query), query
         [bad] = (await call(session, "search_exchanges", query="finding:SPEC008"))["exchanges"]
         assert bad["codes"] == ["SPEC008"] and bad["types"] == ["track"] and bad["status"] == 200
-        ids = history_ids(kept, "")
+        ids = await asyncio.to_thread(history_ids, kept, "")
         prefix = next(bad["id"][:n] for n in range(6, 27) if sum(i.startswith(bad["id"][:n]) for i in ids) == 1)
         whole = await call(session, "get_exchange", id=prefix)
         assert whole["id"] == bad["id"] and whole["auth"]["key"] == "segment"
@@ -96,12 +100,11 @@ async def test_untrusted_text_reaches_the_agent_inert(kept, tmp_path):
 async def test_lint_gives_what_lint_json_gives(kept, tmp_path):
     event = {"type": "track", "event": "Order Completed", "properties": {"revenue": "19.99"}}
     (tmp_path / "event.json").write_text(json.dumps([event, {"type": "identify", "userId": "u1"}]))
-    cli = subprocess.run([sys.executable, "-m", "inspector", "lint", str(tmp_path / "event.json"), "--json"],
-                         capture_output=True, text=True).stdout.splitlines()
+    printed = (await asyncio.to_thread(cli, "lint", str(tmp_path / "event.json"), "--json")).splitlines()
     async with agent("--data-dir", str(kept), cwd=tmp_path) as session:
         linted = await call(session, "lint_event", event=[event, {"type": "identify", "userId": "u1"}])
         batch = await call(session, "lint_event", event='{"batch": [{"type": "track"}]}')
-    expected = [{k: v for k, v in json.loads(line).items() if k != "source"} for line in cli]
+    expected = [{k: v for k, v in json.loads(line).items() if k != "source"} for line in printed]
     assert [{k: v for k, v in doc.items() if k != "source"} for doc in linted["events"]] == expected
     assert [doc["source"] for doc in linted["events"]] == ["event[0]", "event[1]"]
     assert linted["errors"] == 1  # a track without userId or anonymousId
@@ -109,18 +112,19 @@ async def test_lint_gives_what_lint_json_gives(kept, tmp_path):
 
 
 async def test_delivery_and_export_as_the_cli_does(kept, tmp_path):
-    cli = json.loads(subprocess.run([sys.executable, "-m", "inspector", "delivery", "--json", "--data-dir", str(kept)],
-                                    capture_output=True, text=True, check=True).stdout)
+    printed = json.loads(await asyncio.to_thread(cli, "delivery", "--json", "--data-dir", str(kept)))
     async with agent("--data-dir", str(kept), cwd=tmp_path) as session:
         report = await call(session, "delivery_report")
-        assert (report["delivered"], report["dropped"]) == (cli["delivered"], cli["dropped"]) and report["dropped"] == 1
+        assert (report["delivered"], report["dropped"]) == (printed["delivered"], printed["dropped"])
+        assert report["dropped"] == 1
         written = await call(session, "export_fixtures", format="pytest", query="type:track")
         module = tmp_path / "test_segment_events.py"
         assert written["files"] == [str(module)] and written["exported"] == 5 and written["holdsApiKeys"]
         assert "m-hostile" in module.read_text()
         again = await refusal(session, "export_fixtures", format="pytest", query="type:track")
         assert "not overwriting" in again and "force=true" in again
-        assert (await call(session, "export_fixtures", format="pytest", force=True, redact=True))["holdsApiKeys"] is False
+        redacted = await call(session, "export_fixtures", format="pytest", force=True, redact=True)
+        assert redacted["holdsApiKeys"] is False
         elsewhere = tmp_path / "elsewhere" / "requests.jsonl"
         assert (await call(session, "export_fixtures", format="jsonl", path=str(elsewhere)))["exported"] == 5
         assert len(elsewhere.read_text().splitlines()) == 5
@@ -156,7 +160,8 @@ async def test_review_endpoint_gives_what_review_json_gives(kept, tmp_path):
     checks = {check["id"]: check["verdict"] for check in report["checks"]}
     assert checks.pop("https") == "warn" and set(checks.values()) == {"pass"}
     assert report["sent"] > 400 and report["session"]
-    assert len(history_ids(kept, "kind:review")) == min(report["sent"], 100)  # kept, as `review` keeps them
+    reviewed = await asyncio.to_thread(history_ids, kept, "kind:review")  # kept, as `review` keeps them
+    assert len(reviewed) == min(report["sent"], 100)
 
 
 async def test_every_finding_code_is_a_resource(kept, tmp_path):

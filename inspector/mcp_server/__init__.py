@@ -17,6 +17,7 @@ import asyncio
 import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -90,7 +91,7 @@ def attached(args: argparse.Namespace, settings: Settings) -> Attached:
     finds it), checked before the agent is served: a wrong URL or token fails at start."""
     url = value_of("--attach", values.url, args.attach)
     try:
-        token = find_token(args.token_file, settings.data_dir)
+        token = find_token(args.token_file and str(Path(args.token_file).expanduser()), settings.data_dir)
     except (OSError, ValueError) as err:
         raise UsageError(inert(f"no control token: {err}; give --token-file PATH (the data directory's "
                                "control-token)")) from None

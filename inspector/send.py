@@ -138,8 +138,10 @@ class SendReport:
 class Sender:
     """One send run: workers, pacing, retries and the report."""
 
-    def __init__(self, options: SendOptions, on_progress: Callable[[SendReport], None] | None = None) -> None:
+    def __init__(self, options: SendOptions, on_progress: Callable[[SendReport], None] | None = None,
+                 on_event: Callable[[Any, list[Attempt]], None] | None = None) -> None:
         self.options = options
+        self.on_event = on_event
         self.retrying = Retrying(options.retries, options.time_scale, random.Random(options.seed))
         self.report = SendReport(options.url, rng=random.Random(options.seed))
         self.on_progress = on_progress
@@ -198,6 +200,8 @@ class Sender:
                                  on_attempt=self._count, stop=lambda: self.stop, api_key=self.options.api_key,
                                  settings=self.options.settings, headers=headers, events=[view],
                                  timeout=self.options.timeout)
+        if self.on_event is not None:
+            self.on_event(event, attempts)
         report, last = self.report, attempts[-1]
         report.retries += len(attempts) - 1
         report.events += 1
@@ -238,9 +242,12 @@ class Sender:
 
 
 async def send(events: Iterable[Any], options: SendOptions,
-               on_progress: Callable[[SendReport], None] | None = None) -> SendReport:
-    """Deliver `events` to `options.url` as Segment would; the report of how it went."""
-    return await Sender(options, on_progress).run(events)
+               on_progress: Callable[[SendReport], None] | None = None,
+               on_event: Callable[[Any, list[Attempt]], None] | None = None) -> SendReport:
+    """Deliver `events` to `options.url` as Segment would; the report of how it went.
+    `on_event` sees each event with its attempts, the last one deciding, for a caller that
+    wants every answer rather than the aggregate."""
+    return await Sender(options, on_progress, on_event).run(events)
 
 
 def progress_line(total: int | None, duration: float | None) -> Callable[[SendReport], None]:

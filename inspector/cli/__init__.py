@@ -9,11 +9,12 @@ directory unusable, target down).
 `parser` is the grammar, `settings` what the user asked for (flags, config file,
 defaults), `factory` builds the running inspector; the commands are grouped by what
 they do: `serve` (serve, the TUI), `history` (history, show, export), `lint`, `send`
-(send, replay).
+(send, replay); `mcp` is in `inspector.mcp_server`.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from ..core.query import dash_queries
@@ -28,9 +29,16 @@ from .send import replay, send
 from .serve import attach, serve, tui
 from .settings import ConfigError, Settings, load
 
+
+def mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from ..mcp_server import command  # the SDK loads only for this command
+
+    return command(args, settings)
+
+
 COMMANDS = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint,
             "export": export, "replay": replay, "send": send, "review": review, "delivery": delivery,
-            "attach": attach}
+            "attach": attach, "mcp": mcp}
 
 __all__ = ["COMMANDS", "line_of", "main"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..core.history import History
+from ..core.model import Exchange
 from ..core.query import Query, QueryError, parse
 from ..core.text import inert
 
@@ -43,6 +44,13 @@ def query(text: str) -> Query:
     except QueryError as err:
         raise UsageError(f"query error: {err.message} at position {err.position}\n"
                          f"  {inert(text)}\n  {' ' * len(inert(text[:err.position]))}^") from None
+
+
+def exchanges_matching(store: History, search: Query, limit: int = 0) -> list[Exchange]:
+    """The exchanges `search` matches, oldest first, as export and replay send them; with a
+    `limit`, the newest that many."""
+    found = store.search(search, limit or None, newest_first=True)
+    return [exchange for exchange in (store.get(s.id) for s in reversed(found)) if exchange is not None]
 
 
 Typed = TypeVar("Typed")

@@ -10,12 +10,23 @@ from typing import TextIO
 
 from ..core import values
 from ..core.checks import finding_lines, with_urls
+from ..core.history import History
 from ..core.history.format import encode
 from ..core.intake import parse_body
 from ..core.model import OUTCOME_TEXT, Exchange, segment_outcome
 from ..core.text import inert, inert_json
 from ..local_segment.trace import links_text
-from .common import EXIT_NOT_FOUND, EXIT_OK, RuntimeFailure, UsageError, left_out, load_history, query, value_of
+from .common import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    RuntimeFailure,
+    UsageError,
+    exchanges_matching,
+    left_out,
+    load_history,
+    query,
+    value_of,
+)
 from .lines import line_of
 from .settings import Settings
 
@@ -34,16 +45,31 @@ def history(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def check_prefix(exchange_id: str) -> None:
+    """An id shorter than a whole one names an exchange only from MIN_PREFIX characters on."""
+    if len(exchange_id) < MIN_PREFIX:
+        raise UsageError(f"an id prefix needs {MIN_PREFIX} or more characters: {inert(exchange_id)!r} "
+                         f"has {len(exchange_id)}")
+
+
+def look_up(store: History, exchange_id: str) -> Exchange:
+    """The exchange an id or a unique prefix names; LookupError saying why none is."""
+    exchange = store.get(exchange_id)
+    if exchange is not None:
+        return exchange
+    check_prefix(exchange_id)
+    many, damaged = store.starting(exchange_id), store.unreadable(exchange_id)
+    raise LookupError(f"ambiguous: {many} exchanges start with {inert(exchange_id)!r}" if many > 1
+                      else inert(damaged) if damaged
+                      else f"no exchange {inert(exchange_id)!r} in the history")
+
+
 def show(args: argparse.Namespace, settings: Settings) -> int:
     store = load_history(settings.data_dir)
-    exchange = store.get(args.id)
-    if exchange is None and len(args.id) < MIN_PREFIX:
-        raise UsageError(f"an id prefix needs {MIN_PREFIX} or more characters: {inert(args.id)!r} has {len(args.id)}")
-    if exchange is None:
-        many, damaged = store.starting(args.id), store.unreadable(args.id)
-        print(f"segment-inspector: ambiguous: {many} exchanges start with {inert(args.id)!r}" if many > 1
-              else f"segment-inspector: {inert(damaged)}" if damaged
-              else f"segment-inspector: no exchange {inert(args.id)!r} in the history", file=sys.stderr)
+    try:
+        exchange = look_up(store, args.id)
+    except LookupError as err:
+        print(f"segment-inspector: {err}", file=sys.stderr)
         return EXIT_NOT_FOUND
     if settings.json:
         print(inert_json(with_urls(encode(exchange)), indent=True))
@@ -60,9 +86,7 @@ def matching(args: argparse.Namespace, settings: Settings, *, sources: bool = Tr
     `sources`, Tracking API calls only when the query names `kind:`."""
     search = query(" ".join(args.query))
     search = search if sources else search.without_sources()
-    store = load_history(settings.data_dir)
-    found = store.search(search, settings.limit or None, newest_first=True)
-    return [exchange for exchange in (store.get(s.id) for s in reversed(found)) if exchange is not None]
+    return exchanges_matching(load_history(settings.data_dir), search, args.limit)
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,9 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..core.checks import finding_lines, lint as lint_body, with_urls
+from ..core.checks import finding_lines, lint as lint_body, lint_doc
 from ..core.files import UnreadableError, read_events
-from ..core.history.format import event_doc, finding_doc
 from ..core.model import SEVERITIES, Event
 from ..core.templates import TOKEN, fill
 from ..core.text import inert, inert_json
@@ -48,11 +47,10 @@ def lint(args: argparse.Namespace, settings: Settings) -> int:
             findings = lint_body(event, now=now)
             for f in findings:
                 counts[f.severity] += 1
-            view = Event.of(event)
             if as_json:
-                print(inert_json(with_urls({"source": where, **event_doc(view),
-                                            "findings": [finding_doc(f) for f in findings]})))
+                print(inert_json(lint_doc(where, event, findings)))
             elif findings:
+                view = Event.of(event)
                 title = " ".join(part for part in (view.type, view.event and repr(view.event)) if part)
                 print(inert(f"{where}  {title or 'event'}"))
                 for line in (line for f in findings for line in finding_lines(f)):

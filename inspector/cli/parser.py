@@ -126,5 +126,10 @@ def make_parser() -> argparse.ArgumentParser:
     attach.add_argument("--name", help="who you are to the others: every answer you choose says so "
                                        "(default user@host)")
     data_dir(attach)
+
+    mcp = commands.add_parser("mcp", help="serve a coding agent over MCP (stdio): the history, or a running serve")
+    mcp.add_argument("--attach", metavar="URL", help="a running serve's control API: answers act on it")
+    mcp.add_argument("--token-file", metavar="PATH", help="the control token (default: the data directory's)")
+    data_dir(mcp)
     return parser
 

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..core import values
 from ..core.files import UnreadableError
@@ -18,7 +19,7 @@ from ..core.history import History, HistoryUnavailable
 from ..core.history.files import write_atomic
 from ..core.text import inert, inert_json
 from ..review.report import check_row, markdown, text
-from ..review.runner import CALL_TYPES, Check, ReviewOptions, review as run_review, templates_of
+from ..review.runner import CALL_TYPES, Check, ReviewOptions, ReviewReport, review as run_review, templates_of
 from .common import EXIT_OK, RuntimeFailure, UsageError, load_history, query, value_of
 from .settings import Settings
 
@@ -69,11 +70,6 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
         raise UsageError(inert(f"--templates: {err}")) from None
     options = ReviewOptions(url, args.review_key, frozenset(args.unsupported), args.concurrency,
                             templates, args.seed)
-    history = History(directory)
-    try:
-        session = history.start_session()
-    except OSError as err:
-        raise RuntimeFailure(inert(f"cannot use the data directory {directory}: {err}")) from None
     live = sys.stderr.isatty()
 
     def on_check(check: Check) -> None:
@@ -90,15 +86,11 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
     if not as_json:
         print(inert(f"review of {url}"), flush=True)
     try:
-        report = asyncio.run(run_review(options, keep=history.add, on_check=on_check, on_progress=on_progress))
-    except HistoryUnavailable as err:  # what it sends must be kept to be opened later: stop here
+        report = asyncio.run(kept_review(options, directory, on_check=on_check, on_progress=on_progress))
+    except RuntimeFailure:
         if live:
             sys.stderr.write("\r\x1b[K")
-        raise RuntimeFailure(inert(f"review stopped: its requests cannot be kept in the history in {directory} "
-                                   f"({err})")) from None
-    finally:
-        history.close()
-    report.session = session
+        raise
     if as_json:
         print(inert_json(report.to_doc()))
     else:
@@ -111,3 +103,22 @@ def run(args: argparse.Namespace, directory: Path, as_json: bool) -> int:
     if report.down is not None:
         raise RuntimeFailure(inert(f"{url} cannot be reached: {report.down}"))
     return report.exit_code
+
+
+async def kept_review(options: ReviewOptions, directory: Path, **callbacks: Any) -> ReviewReport:
+    """The review of `options.url`, every request it sends kept in a history session of its own
+    in `directory`; RuntimeFailure when they cannot be kept (it stops: each must be openable later)."""
+    history = History(directory)
+    try:
+        session = history.start_session()
+    except OSError as err:
+        raise RuntimeFailure(inert(f"cannot use the data directory {directory}: {err}")) from None
+    try:
+        report = await run_review(options, keep=history.add, **callbacks)
+    except HistoryUnavailable as err:
+        raise RuntimeFailure(inert(f"review stopped: its requests cannot be kept in the history in {directory} "
+                                   f"({err})")) from None
+    finally:
+        history.close()
+    report.session = session
+    return report

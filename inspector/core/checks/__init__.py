@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import SEVERITIES, Finding, Severity
+from ..model import SEVERITIES, Event, Finding, Severity
 from .spec import LINKS
 
 
@@ -66,6 +66,13 @@ def with_urls(doc: dict[str, Any]) -> dict[str, Any]:
     if not findings:
         return doc
     return {**doc, "findings": [{**item, "url": url_for(item.get("code", ""))} for item in findings]}
+
+
+def lint_doc(where: str, event: Any, findings: list[Finding]) -> dict[str, Any]:
+    """One linted event as `lint --json` prints it (and the MCP server's `lint_event` gives it)."""
+    from ..history.format import event_doc, finding_doc
+
+    return with_urls({"source": where, **event_doc(Event.of(event)), "findings": [finding_doc(f) for f in findings]})
 
 
 def finding_lines(item: Finding, indent: str = "  ") -> list[str]:

@@ -1,6 +1,6 @@
 """The suite fails if a test reaches for a file outside the checkout.
 
-A test that reads `../shared` passes on the machine it was written on and fails on a fresh
+A test that reads a folder beside the checkout passes on the machine it was written on and fails on a fresh
 clone with nothing beside it. An audit hook (`sys.addaudithook`) sees every `open`, directory
 listing, glob, file removal and rename, and the working directory of every subprocess, while
 pytest collects and runs the tests; a path outside the places a test may use is recorded

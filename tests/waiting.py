@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 DEADLINE = 15.0
@@ -26,6 +26,17 @@ async def until(predicate: Callable[[], object], timeout: float = DEADLINE, what
     """Wait on the running loop until `predicate()` is true; returns the seconds it took."""
     start = time.monotonic()
     while not predicate():
+        if time.monotonic() - start > timeout:
+            raise _failed(timeout, what)
+        await asyncio.sleep(_STEP)
+    return time.monotonic() - start
+
+
+async def until_answered(predicate: Callable[[], Awaitable[object]], timeout: float = DEADLINE,
+                         what: str = "") -> float:
+    """`until` for a condition that must be asked for (a call to a server): asked again each step."""
+    start = time.monotonic()
+    while not await predicate():
         if time.monotonic() - start > timeout:
             raise _failed(timeout, what)
         await asyncio.sleep(_STEP)

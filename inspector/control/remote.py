@@ -314,7 +314,7 @@ class RemoteHub:
         return tuple(self.policy.rules)
 
     def add_rule(self, rule: Rule, at: int | None = None) -> None:
-        self.policy.rules.insert(len(self.policy.rules) if at is None else at, rule)
+        self.policy.add_rule(rule, at)
         self._send(self.client.add_rule(str(rule), at))
         self._tell("rules")
 
@@ -330,15 +330,11 @@ class RemoteHub:
         return rule
 
     def toggle_rule(self, index: int) -> None:
-        rule = self.policy.rules[index]
-        self.policy.rules[index] = replace(rule, enabled=not rule.enabled)
-        self._send(self.client.change_rule(index, enabled=not rule.enabled))
+        self._send(self.client.change_rule(index, enabled=self.policy.toggle_rule(index)))
         self._tell("rules")
 
     def move_rule(self, index: int, step: int) -> int:
-        rules = self.policy.rules
-        target = max(0, min(index + step, len(rules) - 1))
-        rules.insert(target, rules.pop(index))
+        target = self.policy.move_rule(index, step)
         self._send(self.client.change_rule(index, move=target - index))
         self._tell("rules")
         return target

@@ -14,7 +14,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -294,7 +294,7 @@ class Hub:
 
     def add_rule(self, rule: Rule, at: int | None = None) -> None:
         """Add a rule after the others (it answers what no earlier rule matches), or at `at`."""
-        self.policy.rules.insert(len(self.policy.rules) if at is None else at, rule)
+        self.policy.add_rule(rule, at)
         self._notify("rules")
 
     def replace_rule(self, index: int, rule: Rule) -> None:
@@ -310,15 +310,12 @@ class Hub:
 
     def toggle_rule(self, index: int) -> None:
         """Enable a disabled rule, disable an enabled one."""
-        rule = self.policy.rules[index]
-        self.policy.rules[index] = replace(rule, enabled=not rule.enabled)
+        self.policy.toggle_rule(index)
         self._notify("rules")
 
     def move_rule(self, index: int, step: int) -> int:
         """Move a rule `step` places (negative: earlier); returns where it is now."""
-        rules = self.policy.rules
-        target = max(0, min(index + step, len(rules) - 1))
-        rules.insert(target, rules.pop(index))
+        target = self.policy.move_rule(index, step)
         self._notify("rules")
         return target
 

@@ -14,7 +14,7 @@ mirror mode the policy answers as usual and the hub forwards a copy as well.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 
 import orjson
@@ -208,6 +208,21 @@ class Policy:
     hold: Hold | None = None
     forward: Forward | None = None
     shared_secret: str | None = None  # verify X-Signature as a Webhooks receiver does
+
+    def add_rule(self, rule: Rule, at: int | None = None) -> None:
+        """After the others (it answers what no earlier rule matches), or at `at`."""
+        self.rules.insert(len(self.rules) if at is None else at, rule)
+
+    def toggle_rule(self, index: int) -> bool:
+        """Enable a disabled rule, disable an enabled one; whether it is enabled now."""
+        rule = self.rules[index] = replace(self.rules[index], enabled=not self.rules[index].enabled)
+        return rule.enabled
+
+    def move_rule(self, index: int, step: int) -> int:
+        """Move a rule `step` places (negative: earlier); where it is now."""
+        target = max(0, min(index + step, len(self.rules) - 1))
+        self.rules.insert(target, self.rules.pop(index))
+        return target
 
     @property
     def forwarding(self) -> bool:

@@ -27,7 +27,7 @@ from inspector.tui.widgets.header import InspectorHeader
 from ..conftest import SEGMENT_HEADERS
 from ..factories import make_event
 from ..tui.test_app import list_text
-from ..waiting import pilot_until
+from ..waiting import pilot_until, until_answered
 
 
 @dataclass
@@ -79,14 +79,6 @@ async def attached(served: Served, name: str, tmp_path) -> AsyncIterator[tuple[I
         await asyncio.to_thread(hub.close)
 
 
-async def eventually(check, what: str) -> None:
-    """Wait for an async condition (the server's state, read over the control API)."""
-    deadline = asyncio.get_running_loop().time() + 30
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"not within 30 s: {what}"
-        await asyncio.sleep(0.05)
-
-
 async def test_two_viewers_see_one_list_and_answer_held_requests_together(served, tmp_path):
     assert await served.post(make_event(event="Before Anyone")) == 200
     async with attached(served, "ana@laptop", tmp_path) as (ana, ana_pilot), \
@@ -104,7 +96,7 @@ async def test_two_viewers_see_one_list_and_answer_held_requests_together(served
         async def holding() -> bool:
             return (await served.status())["hold"] is not None
 
-        await eventually(holding, "the server holds")
+        await until_answered(holding, what="the server holds")
         waiting = asyncio.create_task(served.post(make_event(event="Held One")))
         for app, pilot in ((ana, ana_pilot), (bo, bo_pilot)):
             await pilot_until(pilot, lambda app=app: app.query_one(InspectorHeader).state.held == 1,
@@ -129,7 +121,7 @@ async def test_two_viewers_see_one_list_and_answer_held_requests_together(served
             state = await served.status()
             return state["default"]["status"] == 500 and state["hold"] is None
 
-        await eventually(changed, "both changes on the server")
+        await until_answered(changed, what="both changes on the server")
         assert await served.post(make_event(event="After")) == 500
         await pilot_until(ana_pilot, lambda: ana.query_one(InspectorHeader).state.answer == "500",
                           what="bo's change on ana's screen")

@@ -1,4 +1,4 @@
-"""A fake `ngrok` agent speaking what pyngrok 9 reads (see ../shared/reference/stack.md).
+"""A fake `ngrok` agent speaking what pyngrok 9 reads (pyngrok's process.py and ngrok's agent API).
 
 `ngrok --version` prints a version. `ngrok start --none --log stdout [--config P]
 [--authtoken T] [--region R]` prints logfmt start-up lines on stdout and serves the

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from .files import FILE_MODE, make_dir
+from .files import FILE_MODE, make_dir, write_private
 from .format import BODIES, REMOVED, Body, BodyGone, BodyReader, body_path
 
 
@@ -26,20 +26,7 @@ def write(session_dir: Path, bodies: list[Body]) -> int:
         path = body_path(session_dir, name)
         if not path.parent.is_dir():
             make_dir(path.parent)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        try:
-            os.fchmod(fd, FILE_MODE)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                if written <= 0:
-                    raise OSError(f"{path}: nothing written")
-                view = view[written:]
-        except BaseException:
-            os.close(fd)
-            path.unlink(missing_ok=True)
-            raise
-        os.close(fd)
+        write_private(path, data)
         total += len(data)
     return total
 

@@ -28,24 +28,31 @@ def make_dir(path: Path) -> None:
         os.chmod(directory, DIR_MODE)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` as 0600, all or nothing: a short write or a full disk raises."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+def write_private(path: Path, data: bytes, *, sync: bool = False) -> None:
+    """Write all of `data` to a new 0600 file at `path` (fsynced with `sync`); on any failure
+    nothing is left there and the error is raised."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
         view = memoryview(data)
         while view:
             written = os.write(fd, view)
             if written <= 0:
-                raise OSError(f"{tmp}: nothing written")
+                raise OSError(f"{path}: nothing written")
             view = view[written:]
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
-        tmp.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         raise
     os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` as 0600, all or nothing: a short write or a full disk raises."""
+    tmp = path.with_name(path.name + ".tmp")
+    write_private(tmp, data, sync=True)
     os.replace(tmp, path)
 
 

@@ -165,8 +165,19 @@ def import_app() -> Any:
     """The app's modules; retried, as others edit the tree while benchmarks run."""
     for attempt in range(1, 4):
         try:
-            from inspector.core import hub, policy, store
-            from inspector.receiver import Receiver
+            from inspector.core import hub, policy
+            try:
+                from inspector.core import history as store  # the history package
+            except ImportError:  # before it: one module, `store` (a parent commit, run side by side)
+                from inspector.core import store  # type: ignore[no-redef]
+            from inspector.receiver import Receiver as BareReceiver
+            try:  # the TUI is handed the listeners (receiver, tunnel, control API)
+                from inspector.listeners import Listeners
+
+                def Receiver(hub: Any, port: int) -> Any:  # noqa: N802
+                    return Listeners(BareReceiver(hub, port=port))
+            except ImportError:  # a parent commit: the TUI is handed the receiver itself
+                Receiver = BareReceiver
             from inspector.tui import app
             from inspector.tui.widgets import exchange_list
             return argparse.Namespace(Hub=hub.Hub, Policy=policy.Policy, History=store.History,
@@ -427,7 +438,10 @@ async def run_case(m: Any, rate: float, presses: int, spacing: float, warmup: fl
             await finish_loadgen(await start_loadgen(url, PREFILL_RATE, PREFILL / PREFILL_RATE, "p"))
             await wait_count(history, PREFILL)
             exchanges = app.query_one(m.ExchangeList)
+            deadline = time.monotonic() + 30
             while exchanges.row_count < PREFILL:  # arrivals of a burst are merged, then applied
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the list shows {exchanges.row_count} rows, expected {PREFILL}")
                 await pilot.pause(0.02)
             assert app.focused is exchanges, app.focused
             assert exchanges.row_count == PREFILL, exchanges.row_count

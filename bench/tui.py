@@ -170,18 +170,19 @@ def import_app() -> Any:
                 from inspector.core import history as store  # the history package
             except ImportError:  # before it: one module, `store` (a parent commit, run side by side)
                 from inspector.core import store  # type: ignore[no-redef]
-            from inspector.receiver import Receiver as BareReceiver
+            from inspector.receiver import Receiver
             try:  # the TUI is handed the listeners (receiver, tunnel, control API)
                 from inspector.listeners import Listeners
 
-                def Receiver(hub: Any, port: int) -> Any:  # noqa: N802
-                    return Listeners(BareReceiver(hub, port=port))
+                def receiving(hub: Any) -> Any:
+                    return Listeners(Receiver(hub, port=0))
             except ImportError:  # a parent commit: the TUI is handed the receiver itself
-                Receiver = BareReceiver
+                def receiving(hub: Any) -> Any:
+                    return Receiver(hub, port=0)
             from inspector.tui import app
             from inspector.tui.widgets import exchange_list
             return argparse.Namespace(Hub=hub.Hub, Policy=policy.Policy, History=store.History,
-                                      Receiver=Receiver, InspectorApp=app.InspectorApp,
+                                      receiving=receiving, InspectorApp=app.InspectorApp,
                                       ExchangeList=exchange_list.ExchangeList)
         except Exception as err:  # e.g. a half-edited working tree that does not import
             if attempt == 3:
@@ -416,12 +417,18 @@ class Breakdown:
         self.total = time.thread_time() - self._t0
 
 
-async def wait_count(history: History, n: int, timeout: float = 20) -> None:
+async def wait_until(holds: Any, failure: Any, pause: Any = lambda: asyncio.sleep(0.05),
+                     timeout: float = 30) -> None:
+    """Poll `holds()` until it is true; past the deadline, raise with `failure()`."""
     deadline = time.monotonic() + timeout
-    while len(history) < n:
+    while not holds():
         if time.monotonic() > deadline:
-            raise RuntimeError(f"history holds {len(history)}, expected {n}")
-        await asyncio.sleep(0.05)
+            raise RuntimeError(failure())
+        await pause()
+
+
+async def wait_count(history: History, n: int) -> None:
+    await wait_until(lambda: len(history) >= n, lambda: f"history holds {len(history)}, expected {n}")
 
 
 async def run_case(m: Any, rate: float, presses: int, spacing: float, warmup: float, work: Path,
@@ -429,7 +436,7 @@ async def run_case(m: Any, rate: float, presses: int, spacing: float, warmup: fl
     history = m.History(work).load()
     history.start_session()
     hub = m.Hub(history, m.Policy())
-    app = m.InspectorApp(hub, receiver=m.Receiver(hub, port=0))
+    app = m.InspectorApp(hub, receiver=m.receiving(hub))
     result: dict[str, Any] = {"rate": rate}
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -438,11 +445,9 @@ async def run_case(m: Any, rate: float, presses: int, spacing: float, warmup: fl
             await finish_loadgen(await start_loadgen(url, PREFILL_RATE, PREFILL / PREFILL_RATE, "p"))
             await wait_count(history, PREFILL)
             exchanges = app.query_one(m.ExchangeList)
-            deadline = time.monotonic() + 30
-            while exchanges.row_count < PREFILL:  # arrivals of a burst are merged, then applied
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the list shows {exchanges.row_count} rows, expected {PREFILL}")
-                await pilot.pause(0.02)
+            await wait_until(lambda: exchanges.row_count >= PREFILL,  # arrivals of a burst are merged, then applied
+                             lambda: f"the list shows {exchanges.row_count} rows, expected {PREFILL}",
+                             lambda: pilot.pause(0.02))
             assert app.focused is exchanges, app.focused
             assert exchanges.row_count == PREFILL, exchanges.row_count
             exchanges.select(exchanges._rows[PREFILL // 2].id)
@@ -510,7 +515,7 @@ async def run_arrivals(m: Any, rate: float, seconds: float, work: Path) -> dict[
     history = m.History(work).load()
     history.start_session()
     hub = m.Hub(history, m.Policy())
-    app = m.InspectorApp(hub, receiver=m.Receiver(hub, port=0))
+    app = m.InspectorApp(hub, receiver=m.receiving(hub))
     recorded: dict[str, tuple[int, float]] = {}  # userId -> (arrival number, when recorded)
     times: list[float] = []
     shown_up_to = -1

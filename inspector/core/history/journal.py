@@ -109,13 +109,12 @@ class Journal(Shards):
             self._append(line)
             exchange_id, when, facet, people = row_of(doc)
             self._open.add(exchange_id, when, self.facets.number(facet), people)  # type: ignore[union-attr]
+            self._written += len(line) + written
         if self._failing is not None:
             self._failing = None
             self.warn("the history is writable again: requests are answered and kept")
-        if self._budget is not None:
-            self._budget -= len(line) + written
-            if self._budget < 0:
-                self._wake.set()  # the writer applies retention
+        if self._retain_past is not None and self._written > self._retain_past:
+            self._wake.set()  # the writer applies retention
         return summary(facet, exchange_id, when, people)
 
     def _unavailable(self, reason: str) -> HistoryUnavailable:

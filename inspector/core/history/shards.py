@@ -56,7 +56,7 @@ class Shards(Search):
     def flush(self) -> None:
         """Write every full shard's files now, and apply retention when it is due."""
         with self._flushing:
-            due = self._budget is not None and self._budget < 0
+            due = self._retain_past is not None and self._written > self._retain_past
             while self._queue:
                 self._close_shard(self._queue[0])
                 self._queue.popleft()
@@ -129,6 +129,7 @@ class Shards(Search):
         then, still past `keep_bytes`, the running session's oldest bodies and shards."""
         if (self.keep_bytes is None and self.keep_days is None) or not self.root.is_dir():
             return
+        written = self._written  # before measuring: what is written from here on counts next time
         sessions = sorted(d for d in self.root.iterdir()
                           if d.is_dir() and d.name != self.session and d.name not in self._refused)
         sizes = {d: self._closed_size(d) for d in sessions}
@@ -152,7 +153,7 @@ class Shards(Search):
             if total > self.keep_bytes:
                 total -= self._trim_running(total - self.keep_bytes + self.keep_bytes // SLACK)
             # Still past it (the open journal alone may be): the next pass after another tenth.
-            self._budget = max(self.keep_bytes - total, self.keep_bytes // SLACK)
+            self._retain_past = written + max(self.keep_bytes - total, self.keep_bytes // SLACK)
 
     def _trim_running(self, wanted: int) -> int:
         """Free `wanted` bytes of the running session: its oldest bodies, then its oldest closed

@@ -88,9 +88,11 @@ class Summaries:
         # session -> (its directory's mtime, bytes): the writer's retention and the loop's
         # disk_size; single dict operations, each whole under the GIL.
         self._sizes: dict[str, tuple[int, int]] = {}
-        # Bytes `add` may still write before retention must run (None: no --keep); the adding
-        # thread lowers it, the writer sets it after each retention pass.
-        self._budget: int | None = None
+        # Bytes `add` has written, and the count past which retention must run again (None: no
+        # --keep). The adding thread raises the first, the writer sets the second from the count
+        # it read before measuring, so bytes written during a pass are never left uncounted.
+        self._written = 0
+        self._retain_past: int | None = None
         self.parallel_shards = PARALLEL_SHARDS
 
     def _problem(self, text: str) -> None:

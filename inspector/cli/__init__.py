@@ -1,5 +1,6 @@
 """The command line: the TUI by default, `serve` headless, `history`, `show`, `export`
-and `replay` over the kept history, `lint` for events in files, `send` to play Segment.
+and `replay` over the kept history, `lint` for events in files, `send` to play Segment,
+`plan` for tracking plans.
 
 Exit codes are an API (see README): 0 success, 1 nothing found or something Segment
 would not accept (`show`, `lint`, `export`, `replay`, `send`), 2 bad usage (flags, config file,
@@ -24,6 +25,7 @@ from .history import export, history, show
 from .lines import line_of
 from .lint import lint
 from .parser import make_parser
+from .plan import plan
 from .review import delivery, review
 from .send import replay, send
 from .serve import attach, serve, tui
@@ -38,7 +40,7 @@ def mcp(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS = {None: tui, "serve": serve, "history": history, "show": show, "lint": lint,
             "export": export, "replay": replay, "send": send, "review": review, "delivery": delivery,
-            "attach": attach, "mcp": mcp}
+            "attach": attach, "mcp": mcp, "plan": plan}
 
 __all__ = ["COMMANDS", "line_of", "main"]
 

@@ -17,6 +17,7 @@ from ..core.hub import Hub, TunnelState
 from ..core.policy import Forward, Policy
 from ..listeners import Listeners
 from ..local_segment.options import TrackingOptions
+from ..local_segment.protocols import Protocols
 from ..receiver import Receiver
 from ..tunnel import Tunnel, find_authtoken, find_ngrok, ngrok_config_paths
 from .common import RuntimeFailure, UsageError, load_history
@@ -50,7 +51,9 @@ def tracking_options(settings: Settings) -> TrackingOptions:
     return TrackingOptions(write_keys=settings.write_keys, dedupe_window=settings.dedupe_window,
                            destination=settings.destination_name, deliver_to=settings.deliver_to,
                            api_key=settings.deliver_api_key or first_key, settings=settings.delivery_settings,
-                           time_scale=settings.time_scale, shared_secret=settings.shared_secret)
+                           time_scale=settings.time_scale, shared_secret=settings.shared_secret,
+                           protocols=Protocols(settings.block_unplanned_events, settings.omit_unplanned_properties,
+                                               settings.omit_unplanned_traits, settings.on_violation))
 
 
 def _ssl_context(settings: Settings, directory: Path) -> Any:
@@ -119,6 +122,10 @@ def make_inspector(settings: Settings) -> Inspector:
     except OSError as err:
         raise RuntimeFailure(f"cannot use the data directory {directory}: {err}") from None
     hub = Hub(history, policy, hold_timeout=settings.hold_timeout)
+    if settings.plan is not None:
+        from ..core.plans import Checking
+
+        hub.check_with(Checking(settings.plan, unplanned_properties=not settings.no_unplanned_properties))
     receiver = Receiver(hub, host=settings.host, port=settings.port, max_body=settings.max_body,
                         ssl_context=ssl_context, tracking=tracking_options(settings), rate_limit=settings.rate_limit,
                         trusted_proxies=settings.trusted_proxies)

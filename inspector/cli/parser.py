@@ -127,6 +127,9 @@ def make_parser() -> argparse.ArgumentParser:
                                        "(default user@host)")
     data_dir(attach)
 
+    from .plan import add_parser as add_plan
+
+    add_plan(commands, data_dir)
     mcp = commands.add_parser("mcp", help="serve a coding agent over MCP (stdio): the history, or a running serve")
     mcp.add_argument("--attach", metavar="URL", help="a running serve's control API: answers act on it")
     mcp.add_argument("--token-file", metavar="PATH", help="the control token (default: the data directory's)")

@@ -127,6 +127,21 @@ def _rules(texts: list[str]) -> tuple[Rule, ...]:
     return tuple(parse_rule(text) for text in texts)
 
 
+def _plan(value: str) -> Any:
+    from ..core.plans import load_plan  # the validators load only with a plan
+
+    return load_plan(Path(value).expanduser())
+
+
+def _on_violation(value: str) -> str:
+    if value not in VIOLATION_ACTIONS:
+        raise ValueError(f"{value!r} is not one of {', '.join(VIOLATION_ACTIONS)}")
+    return value
+
+
+VIOLATION_ACTIONS = ("allow", "block", "omit")
+
+
 def _settings_header(text: str) -> str:
     from ..delivery import settings_header  # aiohttp's: only when deliveries carry settings
 
@@ -202,6 +217,19 @@ _TABLE = (
     Option("no-control", (bool,), False, "no control API", {"action": "store_true"}, read=bool),
     Option("control-insecure", (bool,), False, "allow the control API on a host beyond loopback without TLS",
            {"action": "store_true"}, read=bool),
+    Option("plan", (str,), None, "check every arriving event against this tracking plan (Segment's Public API "
+           "rules, or a map of event name to JSON Schema; see docs/plans.md)", {"metavar": "PLAN.json"}, read=_plan),
+    Option("no-unplanned-properties", (bool,), False, "with --plan: a property the plan does not list is a "
+           "violation, not a warning", {"action": "store_true"}, read=bool),
+    Option("block-unplanned-events", (bool,), False, "with --plan, as Protocols does: local Segment does not "
+           "deliver a track event the plan does not have", {"action": "store_true"}, read=bool),
+    Option("omit-unplanned-properties", (bool,), False, "with --plan: local Segment removes a track's "
+           "properties the plan does not list before delivering it", {"action": "store_true"}, read=bool),
+    Option("omit-unplanned-traits", (bool,), False, "with --plan: local Segment removes identify and group "
+           "traits the plan does not list before delivering", {"action": "store_true"}, read=bool),
+    Option("on-violation", (str,), "allow", "with --plan: what local Segment does with an event that violates "
+           "it: allow (default), block it, or omit the properties at fault", {"choices": list(VIOLATION_ACTIONS)},
+           read=_on_violation),
     Option("json", (bool,), False, read=bool),
     Option("limit", (int,), 100, read=_count),
     Option("keys", (dict,), None, read=dict),
@@ -351,6 +379,12 @@ class Settings:
     control_host: str
     no_control: bool
     control_insecure: bool
+    plan: Any  # a core.plans.Plan, or None
+    no_unplanned_properties: bool
+    block_unplanned_events: bool
+    omit_unplanned_properties: bool
+    omit_unplanned_traits: bool
+    on_violation: str
     json: bool
     limit: int
     keys: dict[str, Any] | None
@@ -388,6 +422,12 @@ class Settings:
             raise UsageError(f"--control-host {given['control_host']}: beyond this machine the control API needs TLS "
                              "(--tls, or --cert and --key) so its token never crosses the network in the clear; "
                              "--control-insecure allows it anyway")
+        enforcing = [f"--{name}" for name in ("no-unplanned-properties", "block-unplanned-events",
+                                              "omit-unplanned-properties", "omit-unplanned-traits")
+                     if given[name.replace("-", "_")]]
+        enforcing += ["--on-violation"] if given["on_violation"] != "allow" else []
+        if enforcing and given["plan"] is None:
+            raise UsageError(f"{', '.join(enforcing)}: give the tracking plan with --plan PLAN.json")
         if given["data_dir"] is None:
             given["data_dir"] = default_data_dir()
         return cls(**given, config_path=config.path or default_path())

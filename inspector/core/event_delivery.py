@@ -6,7 +6,9 @@ Tracking API call (`kind:source`) is left out: its events count once each, by th
 Over a window (a query, `since:24h` by default): delivered / retried / dropped counts
 (segment_outcome), a timeline, the errors grouped by status and the endpoint's JSON
 `message` (what Segment's view shows), and latency percentiles. Each group keeps the
-ids of its exchanges, newest first, so a UI can open them.
+ids of its exchanges, newest first, so a UI can open them. With a tracking plan acting as
+Protocols' Schema Configuration, the events it blocked (never delivered) and those it
+delivered with fields omitted are counted apart, by the source calls that carried them.
 """
 
 from __future__ import annotations
@@ -105,6 +107,9 @@ class DeliveryReport:
     interval: int = INTERVALS[0]
     bars: list[Bar] = field(default_factory=list)
     sent: dict[int, float | None] = field(default_factory=dict)  # percentiles as another inspector sent them
+    blocked: int = 0  # events the tracking plan kept from the destination
+    omitted: int = 0  # events delivered with fields the tracking plan removed
+    plan_ids: list[str] = field(default_factory=list)  # the source calls of both, newest first
 
     @property
     def total(self) -> int:
@@ -126,6 +131,9 @@ class DeliveryReport:
                      bars=[Bar(bar["start"], bar["delivered"], bar["failed"]) for bar in doc["timeline"]])
         report.sent = {int(key[1:]): None if value is None else value / 1000
                        for key, value in doc["latency_ms"].items()}
+        plan = doc.get("plan") or {}
+        report.blocked, report.omitted = int(plan.get("blocked", 0)), int(plan.get("omitted", 0))
+        report.plan_ids = list(plan.get("ids", []))
         return report
 
     def to_doc(self) -> dict[str, Any]:
@@ -135,7 +143,8 @@ class DeliveryReport:
                 "interval": self.interval,
                 "timeline": [{"start": bar.start, "delivered": bar.delivered, "failed": bar.failed}
                              for bar in self.bars],
-                "errors": [group.to_doc() for group in self.groups]}
+                "errors": [group.to_doc() for group in self.groups],
+                "plan": {"blocked": self.blocked, "omitted": self.omitted, "ids": self.plan_ids}}
 
 
 def percentile(ordered: list[float], p: float) -> float | None:
@@ -187,7 +196,16 @@ def aggregate(docs: Iterable[dict[str, Any]], query: str = "", now: float | None
 def summarize(kept: Kept, query: Query, now: float | None = None) -> DeliveryReport:
     """Event Delivery over the kept exchanges the query matches, each event once: by its delivery,
     not also by the Tracking API call (`kind:source`) an SDK sent it in."""
-    return aggregate(kept.documents(query.without_sources()), query.text, now)
+    report = aggregate(kept.documents(query.without_sources()), query.text, now)
+    for doc in kept.documents(query.only_sources()):
+        fates = doc.get("pipeline", ())
+        blocked = sum(fate.get("fate") == "blocked" for fate in fates)
+        omitted = sum(fate.get("fate") == "delivering" and bool(fate.get("detail")) for fate in fates)
+        if blocked or omitted:
+            report.blocked += blocked
+            report.omitted += omitted
+            report.plan_ids.append(doc["id"])
+    return report
 
 
 def sparkline(values: list[int]) -> str:
@@ -218,6 +236,9 @@ def text(report: DeliveryReport) -> list[str]:
              f"delivered  |{sparkline([bar.delivered for bar in report.bars])}|  "
              f"{interval_text(report.interval)} a bar, last {BARS}",
              f"not deliv. |{sparkline([bar.failed for bar in report.bars])}|"]
+    if report.blocked or report.omitted:
+        lines.append(f"tracking plan: {report.blocked} events blocked, {report.omitted} delivered with fields "
+                     f"omitted (newest call {report.plan_ids[0]})")
     if report.groups:
         lines.append("errors:")
     for group in report.groups:

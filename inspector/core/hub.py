@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import orjson
 
@@ -29,8 +29,11 @@ from .model import Answer, ByRule, ChosenBy, Destination, Exchange, Summary, end
 from .policy import Forward, Hold, Policy, Reply, Rule
 from .query import Query
 
+if TYPE_CHECKING:
+    from .plans import Checking
+
 NoticeKind = Literal["arrived", "held", "released", "recorded", "tunnel",
-                     "answer", "rules", "holding", "forward", "urls", "history"]
+                     "answer", "rules", "holding", "forward", "urls", "history", "plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ class Hub:
         self.public_urls: list[str] = []
         self.local_url = ""
         self.tunnel: TunnelState | None = None
+        self.checking: Checking | None = None  # the tracking plan every arriving event is checked against
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         said = history.warn
@@ -159,6 +163,11 @@ class Hub:
             subscriber(notice)
 
     # -- where Segment sends requests ------------------------------------------------
+
+    def check_with(self, checking: Checking | None) -> None:
+        """Check every event that arrives from now on against this plan (None: no plan)."""
+        self.checking = checking
+        self._notify("plan")
 
     def set_tunnel(self, state: TunnelState) -> None:
         """The tunnel changed: keep its state, its URL as the public one, and tell the UIs."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
@@ -23,6 +23,9 @@ from .checks.wire import SURROGATE, visible_surrogates
 from .headers import check_headers
 from .json_errors import first_error
 from .model import REFUSED_BY_PARSER, Answer, BodyError, Destination, Event, Exchange, Finding, endpoint_answer, new_id
+
+if TYPE_CHECKING:
+    from .plans import Checking
 
 
 def parse_body(body: bytes) -> tuple[Any, BodyError | None]:
@@ -154,9 +157,9 @@ def read(*, method: str, path: str, query: str = "", peer: str = "", headers: li
 
 def received(*, method: str, path: str, query: str = "", peer: str = "", headers: list[tuple[str, str]],
              body: bytes, body_size: int | None = None, now: float | None = None,
-             max_decoded: int = DEFAULT_MAX_DECODED) -> Exchange:
+             max_decoded: int = DEFAULT_MAX_DECODED, checking: Checking | None = None) -> Exchange:
     """A request to the partner receiver, with everything we can tell before choosing the
-    answer: auth, method, size, headers and the Spec linter on each event."""
+    answer: auth, method, size, headers, the Spec linter and the tracking plan on each event."""
     exchange = read(method=method, path=path, query=query, peer=peer, headers=headers, body=body,
                     body_size=body_size, now=now, max_decoded=max_decoded)
     assert exchange.auth is not None
@@ -176,6 +179,8 @@ def received(*, method: str, path: str, query: str = "", peer: str = "", headers
         exchange.events = [Event.of(item) for item in items]
         findings += check_headers(headers, exchange.body_size)
         findings += lint(exchange.data, now=exchange.time)
+        if checking is not None:
+            findings += checking.body(exchange.data)
         if any(f.code == "WIRE001" for f in findings):
             _storable(exchange, findings)
     exchange.findings = findings

@@ -263,8 +263,9 @@ class Link:
 
 @dataclass(slots=True)
 class Fate:
-    """What Segment did with one event of a source call when it arrived: "delivering",
-    "deduplicated", "filtered" (by integrations) or "invalid" (answered 200, then dropped)."""
+    """What Segment did with one event of a source call when it arrived: "delivering" (its
+    detail: what the tracking plan omitted, if anything), "deduplicated", "filtered" (by
+    integrations), "invalid" (answered 200, then dropped) or "blocked" (by the tracking plan)."""
 
     message_id: str
     fate: str

@@ -117,7 +117,7 @@ class Tracking:
                 exchange.findings.append(finding(UNKNOWN_WRITE_KEY, refused.message, "header:Authorization"))
                 raise
             self._admit(request, exchange, len(call.events))
-            exchange.findings += lint_call(call, exchange.time)
+            exchange.findings += lint_call(call, exchange.time, self.hub.checking)
         except Refused as refused:
             if refused.status == 400:
                 exchange.findings.append(finding(REFUSED, refused.message, "$"))
@@ -135,7 +135,7 @@ class Tracking:
             answer.detail = f"{answer.detail}; not accepted: its events are not delivered".lstrip("; ")
             return []
         exchange.pipeline, deliveries = process(call, exchange.time, self.dedupe, self.options.destination,
-                                                client or None)
+                                                client or None, self.hub.checking, self.options.protocols)
         if answer.chosen_by == "default" and answer.status == 200:  # what Segment's API says
             exchange.answer = Answer(200, SUCCESS, "tracking api", "", answer.delay)
         accepted = exchange.answer

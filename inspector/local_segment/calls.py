@@ -10,12 +10,15 @@ which get 400. Nothing here speaks HTTP.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ..core.checks import lint_batch, lint_event
 from ..core.model import Finding
+
+if TYPE_CHECKING:
+    from ..core.plans import Checking
 
 CALLS = ("track", "identify", "page", "screen", "group", "alias")
 # analytics.js posts one event to `<apiHost>/<first letter of its type>`, a batch to `<apiHost>/b`.
@@ -92,9 +95,11 @@ def check_write_key(write_key: str | None, accepted: frozenset[str]) -> None:
                       if not write_key else f"unknown write key {write_key[:40]!r}")
 
 
-def lint_call(call: Call, now: float) -> list[Finding]:
-    """The Spec linter on each event of the call, as events (not as a partner body); a batch's
-    findings have paths into the body (`$.batch[2].event`), as the partner side's batch lint gives."""
+def lint_call(call: Call, now: float, checking: Checking | None = None) -> list[Finding]:
+    """The Spec linter, and the tracking plan if there is one, on each event of the call, as
+    events (not as a partner body); a batch's findings have paths into the body
+    (`$.batch[2].event`), as the partner side's batch lint gives."""
     if call.call is not None:
-        return lint_event(call.typed()[0], now=now)
-    return lint_batch(call.events, now=now)
+        event = call.typed()[0]
+        return lint_event(event, now=now) + (checking.event(event) if checking is not None else [])
+    return lint_batch(call.events, now=now) + (checking.batch(call.events) if checking is not None else [])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .pipeline import DEDUPE_WINDOW
+from .protocols import Protocols
 
 # Segment retried "nine times over the course of four hours" (segment.md §3.4, older wording).
 RETRIES = 9
@@ -31,4 +32,5 @@ class TrackingOptions:
     concurrency: int = CONCURRENCY
     queued_events: int = QUEUED_EVENTS
     queued_bytes: int = QUEUED_BYTES
+    protocols: Protocols = field(default_factory=Protocols)  # what a tracking plan lets through
 

@@ -3,7 +3,8 @@
 For each event in order: a `messageId` seen within the dedupe window (at least 24 h,
 segment.md §3.6) is dropped; an event whose `integrations` turn the destination off is
 not delivered (common.md: `All` is the fallback, destinations not set to false receive
-data); the rest get Segment's envelope (common.md timestamps: `receivedAt`,
+data); with a tracking plan, Protocols' Schema Configuration may block it or omit fields
+(`protocols`); the rest get Segment's envelope (common.md timestamps: `receivedAt`,
 `originalTimestamp`, and `timestamp` corrected for the client's clock skew) and are
 delivered one by one. Nothing here speaks HTTP.
 """
@@ -14,11 +15,15 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.checks import shown
 from ..core.model import Fate
 from .calls import CALLS, Call
+from .protocols import Protocols
+
+if TYPE_CHECKING:
+    from ..core.plans import Checking
 
 DEDUPE_WINDOW = 24 * 3600.0  # Segment's guaranteed minimum
 API_VERSION = 2  # the Tracking API's version, as Segment writes it on each event
@@ -157,9 +162,10 @@ class Dedupe:
 
 
 def process(call: Call, received: float, dedupe: Dedupe, destination: str,
-            client_ip: str | None = None) -> tuple[list[Fate], list[dict[str, Any]]]:
-    """Dedupe, integrations and envelope, for each event in order: each event's fate, and the
-    events to deliver."""
+            client_ip: str | None = None, checking: Checking | None = None,
+            protocols: Protocols | None = None) -> tuple[list[Fate], list[dict[str, Any]]]:
+    """Dedupe, integrations, the tracking plan's Schema Configuration and envelope, for each
+    event in order: each event's fate, and the events to deliver."""
     fates: list[Fate] = []
     deliver: list[dict[str, Any]] = []
     source = call.write_key or ""
@@ -179,7 +185,14 @@ def process(call: Call, received: float, dedupe: Dedupe, destination: str,
         if reason is not None:
             fates.append(Fate(message_id, "filtered", reason))
             continue
+        detail = ""
+        if checking is not None and protocols is not None and protocols.acting:
+            kept, detail = protocols.apply(checking, dict(event, type=call.call) if call.call else event)
+            if kept is None:
+                fates.append(Fate(message_id, "blocked", detail))
+                continue
+            event = kept
         delivered = envelope(event, call, received, client_ip)
-        fates.append(Fate(delivered["messageId"], "delivering"))
+        fates.append(Fate(delivered["messageId"], "delivering", detail))
         deliver.append(delivered)
     return fates, deliver

@@ -14,7 +14,7 @@ class Trace:
     """One event's fate as the user reads it, with the deliveries that carried it."""
 
     message_id: str
-    state: str  # delivered, retrying, failed, dropped, delivering, deduplicated, filtered, invalid
+    state: str  # delivered, retrying, failed, dropped, delivering, deduplicated, filtered, invalid, blocked
     text: str
     deliveries: list[str] = field(default_factory=list)  # exchange ids, oldest first
 
@@ -47,8 +47,10 @@ def trace(source: Exchange, deliveries: list[Exchange]) -> list[Trace]:
         tries = sorted(by_message.get(fate.message_id, []), key=lambda pair: (pair[0].attempt, pair[1].id))
         ids = [delivery.id for _, delivery in tries]
         if not tries:
-            traces.append(Trace(fate.message_id, "delivering", "delivering: no answer yet"))
+            traces.append(Trace(fate.message_id, "delivering", "delivering: no answer yet"
+                                + (f"; {fate.detail}" if fate.detail else "")))
             continue
+        omitted = f"; {fate.detail}" if fate.detail else ""  # what the tracking plan removed
         link, last = tries[-1]
         status, said, took = delivery_answer(last)
         answer = f"{status}" if status is not None else "no answer"
@@ -60,7 +62,7 @@ def trace(source: Exchange, deliveries: list[Exchange]) -> list[Trace]:
         state = ("failed" if link.attempt >= link.attempts else "retrying") if outcome == "retried" else outcome
         what = {"retrying": f"retrying (attempt {len(tries)} of {link.attempts})",
                 "failed": f"failed{retried}", "delivered": f"delivered{retried}", "dropped": f"dropped{retried}"}
-        traces.append(Trace(fate.message_id, state, f"{what[state]}: {answer}", ids))
+        traces.append(Trace(fate.message_id, state, f"{what[state]}: {answer}{omitted}", ids))
     return traces
 
 

@@ -49,7 +49,8 @@ async def _exchange(request: web.Request) -> tuple[Exchange, Answer, bool]:
         return refused, refused.answer, True
     path, _, query = request.raw_path.partition("?")  # as sent: percent-escapes kept
     read = partial(received, method=request.method, path=path, query=query, peer=peer_of(request),
-                   headers=headers_of(request), body=body, body_size=size, max_decoded=request.app[MAX_BODY])
+                   headers=headers_of(request), body=body, body_size=size, max_decoded=request.app[MAX_BODY],
+                   checking=hub.checking)
     exchange = await request.app[READER].read(read, len(body))
     if OWN_HEADER in request.headers and len(exchange.events) == 1:  # local Segment delivering to us
         exchange.link = own_link(request.headers[OWN_HEADER], exchange.events[0].message_id or "")

@@ -96,7 +96,7 @@ def test_registering_twice_differently_raises():
     assert "TEST999" not in CHECKS
 
 
-@pytest.mark.parametrize("code", sorted(code for code in CHECKS if code.startswith("SPEC")))
+@pytest.mark.parametrize("code", sorted(code for code in CHECKS if code.startswith(("SPEC", "PLAN"))))
 def test_event_examples_in_the_doc_are_the_tested_ones(code):
     cells = doc_rows()[code]
     assert (cells[4], cells[5]) == (CHECKS[code].doc_bad, CHECKS[code].doc_good)

@@ -193,4 +193,4 @@ def lint(body: Any, *, now: float | None = None) -> list[Finding]:
     return lint_event(body, now=now)
 
 
-from . import answers, clock, delete, envelope, names, properties, request, wire  # noqa: E402,F401  (they register)
+from . import answers, clock, delete, envelope, names, plans, properties, request, wire  # noqa: E402,F401  (they register)

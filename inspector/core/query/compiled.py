@@ -57,6 +57,13 @@ class Query:
         narrowed.matches = lambda s: s.kind != "source" and matches(s)
         return narrowed
 
+    def only_sources(self) -> Query:
+        """This query on Tracking API calls alone (what their events became is on them)."""
+        narrowed = copy.copy(self)
+        matches = self.matches
+        narrowed.matches = lambda s: s.kind == "source" and matches(s)
+        return narrowed
+
     def __str__(self) -> str:
         """The query as understood: keywords spelled out, quotes and grouping normalised."""
         return self._shown

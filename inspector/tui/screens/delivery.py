@@ -18,7 +18,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from ...core.event_delivery import BARS, DEFAULT_WINDOW, OUTCOMES, DeliveryReport, interval_text, ms, sparkline
+from ...core.event_delivery import (
+    BARS,
+    DEFAULT_WINDOW,
+    OUTCOMES,
+    DeliveryReport,
+    Group,
+    interval_text,
+    ms,
+    sparkline,
+)
 from ...core.hub_api import HubAPI, HubUnavailable
 from ...core.query import Query, QueryError, parse
 from ...core.text import inert
@@ -35,6 +44,9 @@ def totals_text(report: DeliveryReport) -> Text:
         text.append(f"{report.counts['delivered'] / report.total:.1%} delivered of {report.total:,}")
     if report.unanswered:
         text.append(f"; {report.unanswered} not answered yet")
+    if report.blocked or report.omitted:
+        text.append(f"\ntracking plan  {report.blocked:,} blocked", style="bold red")
+        text.append(f"   {report.omitted:,} delivered with fields omitted", style="bold yellow")
     text.append(f"\nlatency  p50 {ms(report.percentile(50))}   p95 {ms(report.percentile(95))}   "
                 f"p99 {ms(report.percentile(99))}")
     return text
@@ -76,6 +88,7 @@ class DeliveryScreen(ModalScreen[str | None]):
         self.clock = clock
         self.report: DeliveryReport | None = None
         self.shown_group: int | None = None
+        self.rows: list[Group] = []  # the error groups, and the tracking plan's calls
 
     def compose(self) -> ComposeResult:
         with Vertical(id="delivery"):
@@ -132,7 +145,10 @@ class DeliveryScreen(ModalScreen[str | None]):
         self.query_one("#timeline", Static).update(timeline_text(report))
         groups = self.query_one("#groups", DataTable)
         groups.clear()
-        for index, group in enumerate(report.groups):
+        self.rows = list(report.groups)
+        if report.plan_ids:  # the source calls whose events the plan blocked or cut
+            self.rows.append(Group(None, "blocked or omitted by the tracking plan", None, "plan", report.plan_ids))
+        for index, group in enumerate(self.rows):
             said = str(group.status) if group.status is not None else inert(group.error or "no answer")
             groups.add_row(Text(f"{len(group.ids):,}"), Text(group.outcome), Text(said),
                            Text(inert(group.message or "")), key=str(index))
@@ -148,8 +164,7 @@ class DeliveryScreen(ModalScreen[str | None]):
 
     def open_group(self, index: int) -> None:
         """List the exchanges of an error group, newest first."""
-        assert self.report is not None
-        group = self.report.groups[index]
+        group = self.rows[index]
         self.shown_group = index
         table = self.query_one("#group-exchanges", DataTable)
         table.clear()
@@ -173,7 +188,8 @@ class DeliveryScreen(ModalScreen[str | None]):
                           Text(exchange.id), key=exchange.id)
         more = f" (the newest {GROUP_ROWS_SHOWN})" if len(group.ids) > GROUP_ROWS_SHOWN else ""
         self.query_one("#group-title", Static).update(Text(
-            f"{len(group.ids):,} exchange{'s' * (len(group.ids) != 1)} answered {inert(group.label)}{more}: "
+            f"{len(group.ids):,} exchange{'s' * (len(group.ids) != 1)} "
+            f"{'' if group.outcome == 'plan' else 'answered '}{inert(group.label)}{more}: "
             "enter selects one in the list",
             style="bold"))
         table.focus()

@@ -20,6 +20,7 @@ STATE_STYLE = {
     "failed": "bold $text-error",
     "dropped": "bold $text-error",
     "invalid": "bold $text-error",
+    "blocked": "bold $text-error",
 }
 
 

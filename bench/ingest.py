@@ -291,7 +291,7 @@ def one_run(kind: str, size: int, base: Path | None, work: Path, n: int, args: a
             shutil.copytree(base, data_dir)
         else:
             data_dir.mkdir()
-        argv = [INSPECTOR, "serve", "--port", "0", "--data-dir", str(data_dir)]
+        argv = [INSPECTOR, "serve", "--port", "0", "--data-dir", str(data_dir), *getattr(args, "serve_args", ())]
     elif kind == "journal":
         data_dir.mkdir()
         argv = [PYTHON, str(HERE / "bare_server.py"), "0", "--journal", str(data_dir / "journal.jsonl")]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..core.event_delivery import DeliveryReport
 from ..core.history.format import decode, summary_from
@@ -30,6 +30,9 @@ from ..core.model import ChosenBy, Exchange, Summary
 from ..core.policy import Forward, Hold, Policy, Reply, Rule, parse_rule
 from ..core.query import Query, parse
 from .client import ControlClient, ControlError, Unreachable
+
+if TYPE_CHECKING:
+    from ..core.plans import Checking
 
 T = TypeVar("T")
 PAGE = 200  # rows a list fetches at a time
@@ -299,6 +302,11 @@ class RemoteHub:
     @property
     def default(self) -> Reply:
         return self.policy.default
+
+    checking: Checking | None = None  # the plan is the inspector's attached to: its own --plan
+
+    def check_with(self, checking: Checking | None) -> None:
+        raise HubUnavailable("a tracking plan belongs to the inspector attached to: start it there with --plan")
 
     def set_default(self, reply: Reply) -> None:
         self.policy.default = reply

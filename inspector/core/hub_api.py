@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .event_delivery import DeliveryReport
 from .hub import Subscriber, TunnelState
@@ -18,6 +18,9 @@ from .marks import Marks
 from .model import ChosenBy, Exchange, Summary
 from .policy import Forward, Hold, Reply, Rule
 from .query import Query
+
+if TYPE_CHECKING:
+    from .plans import Checking
 
 
 class HubUnavailable(Exception):
@@ -79,6 +82,11 @@ class HubAPI(Protocol):
     def resolve(self, exchange_id: str, reply: Reply) -> bool: ...
     def resolve_forward(self, exchange_id: str, url: str | None = None) -> bool: ...
     def release_all(self, reply: Reply | None = None, chosen_by: ChosenBy = ...) -> int: ...
+
+    checking: Checking | None  # the tracking plan arriving events are checked against
+    def check_with(self, checking: Checking | None) -> None:
+        """Check what arrives from now on against this plan; HubUnavailable when attached."""
+        ...
 
     def rows(self, query: Query | None = None) -> Found: ...
     def search(self, query: Query | None = None, limit: int | None = None, *,

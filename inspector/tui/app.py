@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 from textual import events, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -401,6 +402,30 @@ class InspectorApp(AnsweringApp):
             self.call_from_thread(self.notify, f"export failed: {err}", severity="error", markup=False)
             return
         self.call_from_thread(self.notify, said, severity="warning" if keys else "information", markup=False)
+
+    @work(thread=True, group="plan")
+    def action_plan_from_list(self) -> None:
+        """Infer a tracking plan from what the list shows, keep it in the data directory, and
+        check every event that arrives from now on against it."""
+        from ..core.plans import Checking, infer, samples_of
+
+        found = (self.hub.get(s.id) for s in self.hub.search(self.filter, newest_first=False))
+        inferred = infer(samples_of(exchange for exchange in found if exchange is not None))
+        if not inferred.samples:
+            self.call_from_thread(self.say, "no track, identify or group event in the list: no plan made")
+            return
+        path = self.hub.data_dir / "plans" / time.strftime("inferred-%Y%m%d-%H%M%S.json")
+        try:
+            self.hub.check_with(Checking(inferred.plan))
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            path.write_bytes(orjson.dumps(inferred.plan.to_public_api(), option=orjson.OPT_INDENT_2))
+        except (HubUnavailable, OSError) as err:
+            self.call_from_thread(self.say, f"no plan: {err}")
+            return
+        rules = len(inferred.plan.rules)
+        self.call_from_thread(self.say, f"checking arriving events against {rules} rule{'s' * (rules != 1)} "
+                              f"inferred from {inferred.samples} events ({len(inferred.disagreements)} "
+                              f"disagreements: plan infer lists them); kept in {path}")
 
     def action_replay(self) -> None:
         exchange = self._exchange(self.query_one(ExchangeList).selected)

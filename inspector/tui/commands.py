@@ -29,6 +29,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("send: event tester…", "tester", "send one event as Segment would and read the answer"),
     ("review: run against URL…", "review", "check an endpoint against everything Segment's partner review asks"),
     ("view: event delivery", "delivery", "delivered, retried and dropped, errors by message, latency"),
+    ("plan: infer from the list and check with it", "plan_from_list",
+     "a tracking plan from the events the list shows; every event that arrives is then checked against it"),
     ("help: keys", "help", "every key, and its id for remapping"),
 ]
 

@@ -120,3 +120,17 @@ def test_an_evil_pattern_cannot_hang_the_checker():
 def test_untrusted_names_are_quoted_and_escaped_in_messages():
     [finding] = Checking(PLAN).event({**order(), "event": "\x1b[31mred\x1b[0m"})
     assert "\x1b" not in finding.message and "\\x1b" in finding.message
+
+
+def test_the_one_call_path_for_a_conforming_event_finds_what_the_whole_walk_finds():
+    from .test_infer import CHECKING as INFERRED, PLANNED
+
+    cases = [order(), order(coupon="X"), order(products=[{"sku": "a", "color": "red"}]), order(revenue="1"),
+             {"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"email": "a@example.com"}},
+             {"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"nick": 1}}]
+    for checking, events in ((Checking(PLAN), cases), (INFERRED, PLANNED + [
+            {**event, "properties": {**event.get("properties", {}), "extra": {"deep": [1]}}} for event in PLANNED])):
+        walking = Checking(checking.plan)
+        walking._strict = {}
+        for event in events:
+            assert checking.event(event) == walking.event(event), event

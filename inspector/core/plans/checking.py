@@ -11,6 +11,7 @@ one call. Nothing here changes an event: `verdict` says what Schema Configuratio
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +27,10 @@ from ..checks.plans import (
 )
 from ..checks.spec import normal
 from ..model import Finding
-from .plan import Plan, Rule
+from .plan import Plan, Rule, compile_schema
 
+PARTS = {"TRACK": "properties", "PAGE": "properties", "SCREEN": "properties", "IDENTIFY": "traits",
+         "GROUP": "traits"}
 BY_CALL = {"identify": ("IDENTIFY", "traits"), "group": ("GROUP", "traits"), "page": ("PAGE", "properties"),
            "screen": ("SCREEN", "properties"), "track": ("TRACK", "properties")}
 ERROR_CODES = {"Required": MISSING, "Type": WRONG_TYPE, "AdditionalProperties": FORBIDDEN_PROPERTY,
@@ -58,8 +61,41 @@ class Verdict:
     rule: Rule | None
     findings: list[Finding] = field(default_factory=list)
     unplanned_event: bool = False
-    unplanned: list[tuple[str, ...]] = field(default_factory=list)  # keys of unplanned properties/traits
+    unplanned: list[tuple[str | int, ...]] = field(default_factory=list)  # keys of unplanned properties/traits
     faulty: list[tuple[Any, ...]] = field(default_factory=list)  # instance paths of schema errors
+
+
+def closed(schema: Any) -> bool:
+    """Make every object the schema lists properties for refuse any other (in place), as the
+    unplanned-property walk reads it; False when a level says more than its properties
+    (`patternProperties`, a schema for others), which only that walk can tell apart."""
+    if not isinstance(schema, dict):
+        return True
+    listed = schema.get("properties")
+    if isinstance(listed, dict):
+        if "patternProperties" in schema or schema.get("additionalProperties", False) is not False:
+            return False
+        schema["additionalProperties"] = False
+        if not all(closed(item) for item in listed.values()):
+            return False
+    items = schema.get("items")
+    return closed(items) if isinstance(items, dict) else True
+
+
+def strict_validator(rule: Rule) -> Any:
+    """A validator that passes an event only if it conforms and has no unplanned field: one
+    call for the common case; None when the rule cannot be closed that way."""
+    if rule.type == "COMMON":
+        return None
+    part = PARTS[rule.type]
+    schema = copy.deepcopy(rule.schema)
+    inner = (declared(schema) or {}).get(part)
+    if not isinstance(inner, dict) or not closed(inner):
+        return None
+    try:
+        return compile_schema(schema)
+    except ValueError:
+        return None
 
 
 @dataclass(slots=True)
@@ -68,6 +104,10 @@ class Checking:
 
     plan: Plan
     unplanned_properties: bool = True
+    _strict: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._strict = {id(rule): strict_validator(rule) for rule in self.plan.rules}
 
     def rule_for(self, event: dict[str, Any], lint: Lint) -> Rule | None:
         kind = event.get("type")
@@ -110,7 +150,8 @@ class Checking:
             self._schema(common, event, lint, verdict)
         verdict.rule = rule = self.rule_for(event, lint)
         verdict.unplanned_event = any(f.code == UNPLANNED_EVENT for f in lint.findings)
-        if rule is not None:
+        strict = self._strict.get(id(rule)) if rule is not None else None
+        if rule is not None and not (strict is not None and strict.is_valid(event)):
             self._schema(rule, event, lint, verdict)
             part = BY_CALL[event["type"]][1]
             self._unplanned(rule, event.get(part), (part,), lint, verdict)
@@ -146,7 +187,7 @@ class Checking:
             schema = (declared(schema) or {}).get(key)
         self._unlisted(rule, schema, value, where, lint, verdict)
 
-    def _unlisted(self, rule: Rule, schema: Any, value: Any, where: tuple[str, ...], lint: Lint,
+    def _unlisted(self, rule: Rule, schema: Any, value: Any, where: tuple[str | int, ...], lint: Lint,
                   verdict: Verdict) -> None:
         if isinstance(value, list) and isinstance(schema, dict) and isinstance(schema.get("items"), dict):
             for index, item in enumerate(value):

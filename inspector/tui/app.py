@@ -221,6 +221,9 @@ class InspectorApp(AnsweringApp):
         self._weighed = time.monotonic()
 
     def _show_header(self) -> None:
+        headers = self.screen_stack[0].query(InspectorHeader) if self.screen_stack else None
+        if not headers:
+            return  # closing (a start that was still listening when the app was told to stop)
         hold = self.hub.holding
         if hold is None:
             hold_text = "off"
@@ -233,7 +236,7 @@ class InspectorApp(AnsweringApp):
         # Without a public URL the header says why (no tunnel, or the tunnel's own state).
         tunnel = self.hub.tunnel
         why = {"tunnel_note": tunnel.note} if tunnel is not None and tunnel.note else {}
-        self.query_one(InspectorHeader).show(HeaderState(
+        headers.first().show(HeaderState(
             local_url=self.local_url or self.hub.local_url, attached=self.hub.attached, public_url=public, **why,
             answer=inert(self.hub.answering()),
             rules=sum(rule.enabled for rule in self.hub.rules), hold=hold_text, received=self.tally.received,

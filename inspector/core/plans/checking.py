@@ -29,10 +29,10 @@ from ..checks.spec import normal
 from ..model import Finding
 from .plan import Plan, Rule, compile_schema
 
+# What of an event each rule's unplanned fields are looked for in, by rule type
 PARTS = {"TRACK": "properties", "PAGE": "properties", "SCREEN": "properties", "IDENTIFY": "traits",
          "GROUP": "traits"}
-BY_CALL = {"identify": ("IDENTIFY", "traits"), "group": ("GROUP", "traits"), "page": ("PAGE", "properties"),
-           "screen": ("SCREEN", "properties"), "track": ("TRACK", "properties")}
+BY_CALL = {kind.lower(): (kind, part) for kind, part in PARTS.items()}  # "track": ("TRACK", "properties")
 ERROR_CODES = {"Required": MISSING, "Type": WRONG_TYPE, "AdditionalProperties": FORBIDDEN_PROPERTY,
                "UnevaluatedProperties": FORBIDDEN_PROPERTY}
 MAX_ERRORS = 20  # an event's schema errors shown; a hostile event could have thousands

@@ -24,13 +24,14 @@ from genson.schema.strategies import String
 from ..checks.spec import normal
 from ..intake import events_of, parse_body
 from ..model import Exchange
+from .checking import BY_CALL, path_of
 from .plan import DRAFT_07, Plan, Rule, compile_schema
 
 FORMATS = {name: jsonschema_rs.validator_for({"type": "string", "format": name}, validate_formats=True)
            for name in ("date-time", "email")}
 LOOKS_LIKE = {"date-time": lambda text: text[:1].isdigit() and "T" in text, "email": lambda text: "@" in text}
 CALLS = ("track", "identify", "page", "screen", "group", "alias")
-RULES = {"track": ("TRACK", "properties"), "identify": ("IDENTIFY", "traits"), "group": ("GROUP", "traits")}
+RULES = {call: BY_CALL[call] for call in ("track", "identify", "group")}  # the rules inferred
 
 
 class FormattedString(String):
@@ -90,15 +91,16 @@ class _Seen:
     """One rule's samples: their count, each object's count, each property's types."""
 
     samples: int = 0
-    objects: dict[str, int] = field(default_factory=dict)  # path -> samples where it was an object
-    types: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # path -> type -> [count, first id]
+    objects: dict[tuple[str, ...], int] = field(default_factory=dict)  # path -> samples where it was an object
+    # path -> type -> [count, the first exchange with it]
+    types: dict[tuple[str, ...], dict[str, list[Any]]] = field(default_factory=dict)
 
-    def add(self, value: Any, exchange_id: str, path: str = "$") -> None:
+    def add(self, value: Any, exchange_id: str, path: tuple[str, ...] = ()) -> None:
         if not isinstance(value, dict):
             return
         self.objects[path] = self.objects.get(path, 0) + 1
         for key, item in value.items():
-            where = f"{path}.{key}"
+            where = (*path, key)
             kind = "number" if json_type(item) == "integer" else json_type(item)  # JSON has one number
             entry = self.types.setdefault(where, {}).setdefault(kind, [0, exchange_id])
             entry[0] += 1
@@ -195,23 +197,22 @@ def infer(samples: Iterable[tuple[str, dict[str, Any]]]) -> Inferred:
 def _disagreements(rule: str, part: str, seen: _Seen) -> list[Disagreement]:
     found: list[Disagreement] = []
     for path, kinds in seen.types.items():
-        shown = f"$.{part}{path[1:]}"
+        shown = path_of((part, *path))
+        ordered = sorted(kinds.items(), key=lambda item: -item[1][0])
         if len(kinds) > 1:
-            ordered = sorted(kinds.items(), key=lambda item: -item[1][0])
             found.append(Disagreement("types", rule, shown, "seen as " + ", ".join(
                 f"{kind} {count}×" for kind, (count, _) in ordered), [first for _, (_, first) in ordered]))
-        of = seen.objects.get(path.rsplit(".", 1)[0], 0)
+        of = seen.objects.get(path[:-1], 0)
         present = sum(count for count, _ in kinds.values())
         if 0 < present < of:
-            found.append(Disagreement("missing", rule, shown, f"missing from {of - present} of {of} samples"))
-    names: dict[str, set[str]] = {}
+            found.append(Disagreement("missing", rule, shown, f"missing from {of - present} of {of} samples",
+                                      [ordered[0][1][1]]))
+    names: dict[tuple[tuple[str, ...], str], set[str]] = {}
     for path in seen.types:
-        parent, _, key = path.rpartition(".")
-        names.setdefault(f"{parent}\0{normal(key)}", set()).add(key)
-    for group_key, spelled in names.items():
+        names.setdefault((path[:-1], normal(path[-1])), set()).add(path[-1])
+    for (parent, _), spelled in names.items():
         if len(spelled) > 1:
-            parent = group_key.split("\0")[0]
-            found.append(Disagreement("names", rule, f"$.{part}{parent[1:]}",
+            found.append(Disagreement("names", rule, path_of((part, *parent)),
                                       "names that differ only in case or separators: " + ", ".join(sorted(spelled))))
     return found
 

@@ -13,7 +13,7 @@ names that differ only in case or separators (`orderId`, `order_id`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,8 @@ from .plan import DRAFT_07, Plan, Rule, compile_schema
 
 FORMATS = {name: jsonschema_rs.validator_for({"type": "string", "format": name}, validate_formats=True)
            for name in ("date-time", "email")}
-LOOKS_LIKE = {"date-time": lambda text: text[:1].isdigit() and "T" in text, "email": lambda text: "@" in text}
+LOOKS_LIKE: dict[str, Callable[[str], bool]] = {
+    "date-time": lambda text: text[:1].isdigit() and "T" in text, "email": lambda text: "@" in text}
 CALLS = ("track", "identify", "page", "screen", "group", "alias")
 RULES = {call: BY_CALL[call] for call in ("track", "identify", "group")}  # the rules inferred
 

@@ -118,10 +118,27 @@ def pretty(value: Any) -> tuple[str, dict[str, int]]:
     Below MAX_DEPTH the text is exactly json.dumps(value, indent=2, ensure_ascii=False);
     deeper containers are written on one line and their insides have no line of their own.
     """
+    lines, paths, _ = pretty_lines(value)
+    return "\n".join(lines), paths
+
+
+def pretty_lines(value: Any, longest: int | None = None) -> tuple[list[str], dict[str, int], dict[int, int]]:
+    """pretty()'s lines; with `longest`, a string longer than that is written as its first
+    `longest` characters, and the third value says how many each such line left out: a view
+    that shows a few thousand characters of a line need not write megabytes of it first."""
     paths = {"$": 0}
+    cut: dict[int, int] = {}
+
+    def scalar(item: Any) -> str:
+        if longest is not None and isinstance(item, str) and len(item) > longest:
+            cut[len(lines)] = len(item) - longest
+            item = item[:longest]
+        return _scalar(item)
+
+    lines: list[str] = []
     if not _opens(value):
-        return _scalar(value), paths
-    lines = ["{" if isinstance(value, dict) else "["]
+        return [scalar(value)], paths, cut
+    lines.append("{" if isinstance(value, dict) else "[")
     # One frame per open container: its items, its path, the depth of its items, object or array.
     stack = [_frame(value, "$", 1)]
     first = True  # the next item is the first of its container: no comma before it
@@ -142,7 +159,7 @@ def pretty(value: Any) -> tuple[str, dict[str, int]]:
                 prefix = pad
             paths[child] = len(lines)
             if not _opens(item):
-                lines.append(prefix + _scalar(item))
+                lines.append(prefix + scalar(item))
             elif depth >= MAX_DEPTH:
                 lines.append(prefix + compact(item))
             else:
@@ -154,7 +171,7 @@ def pretty(value: Any) -> tuple[str, dict[str, int]]:
             stack.pop()
             lines.append(INDENT * (depth - 1) + ("}" if is_object else "]"))
             first = False
-    return "\n".join(lines), paths
+    return lines, paths, cut
 
 
 def in_body(path: str, event: int | None = None) -> str:

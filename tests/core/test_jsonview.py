@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from inspector.core.checks import member
 from inspector.core.intake import received
-from inspector.core.jsonview import MAX_DEPTH, compact, in_body, line_of, pretty
+from inspector.core.jsonview import MAX_DEPTH, compact, in_body, line_of, pretty, pretty_lines
 
 from ..conftest import SEGMENT_HEADERS
 
@@ -130,3 +130,25 @@ def test_every_finding_of_the_linter_has_a_line():
         assert line_of(paths, finding.path, finding.event) is not None
     price = next(f for f in spec if "price" in f.path and f.event == 1)
     assert line_of(paths, price.path, price.event) == paths["$[1].properties.products[0].price"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values, st.integers(min_value=0, max_value=8))
+def test_pretty_lines_cut_long_strings_and_count_what_they_left_out(value, longest):
+    """Each line is pretty()'s line with its long string cut, and says by how many characters."""
+    whole, paths = pretty(value)
+    lines, cut_paths, cut = pretty_lines(value, longest)
+    assert cut_paths == paths
+    full = whole.split("\n")
+    assert len(lines) == len(full)
+    for index, (line, original) in enumerate(zip(lines, full, strict=True)):
+        if index in cut:
+            assert cut[index] > 0 and len(line) < len(original)
+        else:
+            assert line == original
+
+
+def test_a_string_of_megabytes_is_written_only_as_far_as_it_is_shown():
+    lines, _, cut = pretty_lines({"blob": "b" * 8_000_000, "after": 1}, longest=100)
+    assert lines[1] == '  "blob": "' + "b" * 100 + '",'
+    assert cut == {1: 8_000_000 - 100} and lines[2] == '  "after": 1'

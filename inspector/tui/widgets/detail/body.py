@@ -8,6 +8,7 @@ on screen, colours only the first lines, and lays large bodies out in a thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.cells import cell_len
@@ -23,7 +24,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from ....core.intake import parse_body
-from ....core.jsonview import line_of, pretty
+from ....core.jsonview import line_of, pretty_lines
 from ....core.model import BodyError, Exchange
 from . import json_visible, visible
 
@@ -54,14 +55,21 @@ class BodyLayout:
     notes: list[Content] = field(default_factory=list)
 
 
-def _cut(lines: list[str]) -> tuple[list[str], dict[int, int], int]:
-    """Lines cut to LONGEST_LINE, how much each lost, and the widest in cells."""
-    cut: dict[int, int] = {}
+def _cut(lines: list[str], show: Callable[[str], str] | None = None,
+         cut: dict[int, int] | None = None) -> tuple[list[str], dict[int, int], int]:
+    """Lines cut to LONGEST_LINE, how much each lost (added to `cut`), and the widest in cells.
+
+    A line is cut before `show` makes it displayable, so a line of megabytes costs only
+    what is drawn of it (and never holds the event loop's lock for long in a thread).
+    """
+    cut = dict(cut or {})
     shown = []
     for index, line in enumerate(lines):
         if len(line) > LONGEST_LINE:
-            cut[index] = len(line) - LONGEST_LINE
+            cut[index] = cut.get(index, 0) + len(line) - LONGEST_LINE
             line = line[:LONGEST_LINE]
+        if show is not None:
+            line = show(line)[:LONGEST_LINE]
         shown.append(line)
     width = max((len(line) if line.isascii() else cell_len(line) for line in shown), default=0)
     if cut:
@@ -92,7 +100,7 @@ def lay_out(exchange: Exchange) -> BodyLayout:
     body = exchange.content
     layout = BodyLayout(size=exchange.body_size)
     received = body.decode("utf-8", "replace").split("\n")
-    layout.raw, layout.raw_cut, layout.raw_width = _cut([visible(line) for line in received])
+    layout.raw, layout.raw_cut, layout.raw_width = _cut(received, visible)
     if not body:
         layout.raw = []
         layout.notes.append(Content("The request has no body."))
@@ -107,9 +115,8 @@ def lay_out(exchange: Exchange) -> BodyLayout:
         else:
             data, error = parse_body(body)
         if error is None:
-            text, layout.paths = pretty(data)
-            lines = json_visible(text).split("\n")
-            layout.json, layout.json_cut, layout.json_width = _cut(lines)
+            lines, layout.paths, cut = pretty_lines(data, LONGEST_LINE)
+            layout.json, layout.json_cut, layout.json_width = _cut(lines, json_visible, cut)
             layout.colored = _colored(layout.json)
             if len(layout.colored) < len(layout.json):
                 layout.notes.append(Content(

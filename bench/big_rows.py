@@ -7,11 +7,13 @@ The real `InspectorApp` runs headless (`run_test(size=(160, 45))`) over a real `
 holding --big exchanges of 8 MiB bodies, one after each small one, with its real
 `Receiver` on 127.0.0.1 port 0: the TUI and the receiver share one event loop, as when
 `segment-inspector` runs. A prober in its own process posts an ordinary Segment event
-every 20 ms and times each answer (connect to whole answer). Two phases, each --seconds:
-the cursor still (the baseline), then the cursor moving down and up over the big rows,
-one press every 50 ms (`j`/`k`, each selecting a row whose detail pane must load its
-body); the list is filtered to leave the prober's requests out (`-event:Probe`). Prints both phases' answer times side by side. Target: the slowest answer while
-moving <= 300 ms.
+every 20 ms and times each answer (connect to whole answer). Three phases, each --seconds:
+the cursor still (the baseline); the cursor moving down and up over the big rows, one
+press every 50 ms (`j`/`k`, each selecting a row whose detail pane starts to load its
+body); then one press as soon as the selected row's 8 MiB body is laid out, so every body
+passed is read and drawn. The list is filtered to leave the prober's requests out
+(`-event:Probe`). Prints the phases' answer times side by side. Target: the slowest
+answer while moving <= 300 ms.
 """
 
 from __future__ import annotations
@@ -77,13 +79,19 @@ def summary(times: list[float]) -> str:
             f"max {max(times) * 1000:6.1f} ms")
 
 
-async def measure(directory: Path, big: int, seconds: float) -> tuple[list[float], list[float], int]:
+Phase = tuple[list[float], int, int]  # answer times, keys pressed, big rows the detail pane showed
+
+
+async def measure(directory: Path, big: int, seconds: float) -> tuple[list[float], Phase, Phase]:
+    from textual import events
+
     from inspector.core.history import History
     from inspector.core.hub import Hub
     from inspector.core.policy import Policy
     from inspector.listeners import Listeners
     from inspector.receiver import Receiver
     from inspector.tui.app import InspectorApp
+    from inspector.tui.widgets.detail.body import BodyView
     from inspector.tui.widgets.detail.pane import DetailPane
     from inspector.tui.widgets.exchange_list import ExchangeList
 
@@ -91,7 +99,6 @@ async def measure(directory: Path, big: int, seconds: float) -> tuple[list[float
     history.start_session()
     hub = Hub(history, Policy())
     app = InspectorApp(hub, receiver=Listeners(Receiver(hub, host="127.0.0.1", port=0)))
-    shown: set[str] = set()  # the big exchanges the detail pane showed while moving
     async with app.run_test(size=(160, 45)) as pilot:
         while not app.local_url:
             await pilot.pause(0.05)
@@ -112,19 +119,43 @@ async def measure(directory: Path, big: int, seconds: float) -> tuple[list[float
 
         still = await prober()
         detail = app.query_one(DetailPane)
-        moving = asyncio.ensure_future(prober())
-        down, key = 0, "j"
-        while not moving.done():
-            await pilot.press(key)
-            if detail.exchange is not None and detail.exchange.body_size > MIB:
-                shown.add(detail.exchange.id)
-            down += 1
-            if down == 2 * big - 1:
-                down, key = 0, "k" if key == "j" else "j"
+        body = app.query_one(BodyView)
+
+        async def move(wait_for_body: bool) -> Phase:
+            """Press j (then k, at the ends) until the prober is done; each press 50 ms after the
+            last, or as soon as the selected row's body is laid out."""
+            shown: set[str] = set()
+            presses = 0
+            moving = asyncio.ensure_future(prober())
+            down, key = 0, "j"
+            while not moving.done():
+                # As the terminal driver sends a key: `pilot.press` would wait for the whole
+                # process to go idle after each key, which the prober never lets it.
+                before = exchanges._selected_id
+                app.post_message(events.Key(key, key))
+                presses += 1
+                deadline = time.perf_counter() + (30 if wait_for_body else 0.05)
+                while not moving.done() and time.perf_counter() < deadline:
+                    selected = exchanges.selected
+                    if (wait_for_body and exchanges._selected_id != before and selected is not None
+                            and detail.exchange is not None and detail.exchange.id == selected.id
+                            and body.laid_out is not None):
+                        break
+                    await asyncio.sleep(0.01)
+                if detail.exchange is not None and detail.exchange.body_size > MIB and body.laid_out is not None:
+                    shown.add(detail.exchange.id)
+                down += 1
+                if down == 2 * big - 1:
+                    down, key = 0, "k" if key == "j" else "j"
+            return await moving, presses, len(shown)
+
+        moved = await move(wait_for_body=False)
+        settled = time.perf_counter() + 60  # the keys of a held j still queued are handled first
+        while app._message_queue.qsize() and time.perf_counter() < settled:
             await asyncio.sleep(0.05)
-        moved = await moving
+        stepped = await move(wait_for_body=True)
     history.close()
-    return still, moved, len(shown)
+    return still, moved, stepped
 
 
 def main() -> int:
@@ -143,12 +174,13 @@ def main() -> int:
         fill(work / "data", args.big)
         print(f"{args.big} bodies of 8 MiB among {args.big} small events, kept in "
               f"{time.perf_counter() - started:.1f} s")
-        still, moved, loaded = asyncio.run(measure(work / "data", args.big, args.seconds))
+        still, (moved, pressed, passed), (stepped, steps, opened) = asyncio.run(measure(work / "data", args.big, args.seconds))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"cursor still:               {summary(still)}")
-    print(f"cursor moving over them:    {summary(moved)}  (the detail pane showed {loaded} of the 8 MiB rows)")
-    worst = max(moved)
+    print(f"cursor still:                  {summary(still)}")
+    print(f"a press every 50 ms:           {summary(moved)}  ({pressed} presses, {passed} bodies of 8 MiB laid out)")
+    print(f"a press when the body is shown: {summary(stepped)}  ({steps} presses, {opened} bodies of 8 MiB laid out)")
+    worst = max(moved + stepped)
     print(f"slowest answer while moving: {worst * 1000:.0f} ms (target <= 300 ms) -> "
           + ("met" if worst <= 0.3 else "NOT met"))
     return 0

@@ -44,6 +44,7 @@ SWEEP_EVERY = 1.0
 FIRST_BYTES = 1024  # of a refused request, this much is kept
 YOUNG = 1.0  # seconds a new connection is spared when room is made
 BACKLOG = 128  # asyncio accepts up to this many at once before any is admitted or closed
+LISTEN_QUEUE = 4096  # connections the kernel holds for us to accept (capped by net.core.somaxconn)
 
 State = Literal["headers", "body", "busy", "idle"]  # sending its headers, its body; being answered; kept alive
 

@@ -31,6 +31,10 @@ def refusing_handlers(server: web.Server, **options: Any) -> Callable[[Refuse], 
 
         def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
                          message: str | None = None) -> web.StreamResponse:
+            if isinstance(exc, ConnectionResetError):
+                # The client left before its answer could be written: the handler kept the
+                # request already, so this is not a request of its own to keep.
+                return web.Response(status=status)
             error = (message or (str(exc) if exc else "") or f"HTTP {status}").splitlines()[0][:300]
             return self.refuse(error, status)
 

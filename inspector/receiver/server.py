@@ -16,7 +16,7 @@ from aiohttp import web
 from ..core import DEFAULT_HOST, DEFAULT_PORT
 from ..core.hub import Hub
 from .app import DEFAULT_MAX_BODY, make_app
-from .guard import BACKLOG, IDLE_TIMEOUT, Connection, Guard
+from .guard import BACKLOG, IDLE_TIMEOUT, LISTEN_QUEUE, Connection, Guard
 from .limit import RateLimit
 from .refusals import refusing_handlers
 
@@ -62,6 +62,12 @@ class Receiver:
             await self._runner.cleanup()
             self._runner = None
             raise
+        # asyncio listens with the backlog it also accepts at once; a longer queue for the
+        # kernel means a client's SYN waits behind a flood instead of being dropped (and
+        # retried a second later), while accepts still come BACKLOG at a time.
+        for sock in self._server.sockets:
+            with sock.dup() as same:  # the same socket: asyncio's wrapper has no listen()
+                same.listen(LISTEN_QUEUE)
         self.guard.start()
         port = self._server.sockets[0].getsockname()[1]
         scheme = "https" if self.ssl_context else "http"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+import tracemalloc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -15,10 +16,13 @@ import pytest
 from inspector.control import feed as feed_module
 from inspector.control.api import VIEWER
 from inspector.control.server import ControlServer
+from inspector.core.history import History
 from inspector.core.history.format import summary_from
+from inspector.core.hub import Hub
+from inspector.core.policy import Policy
 
 from ..conftest import Inspector, running
-from ..factories import make_event
+from ..factories import make_event, make_exchange
 from ..waiting import until
 
 
@@ -243,3 +247,24 @@ async def test_a_viewer_too_slow_to_keep_up_is_told_to_resync_and_dropped(contro
         got += [orjson.loads(line) for line in message.data.splitlines()]
     assert viewer not in control.server.feed.viewers
     assert [n["kind"] for n in got] == ["resync"] and "behind" in got[0]["why"]
+
+
+async def test_the_notices_kept_for_reconnecting_viewers_cost_their_own_size(tmp_path):
+    """orjson's bytes hold the 4 KiB buffer they were written into: 50,000 kept would be 200 MB."""
+    history = History(tmp_path / "data")
+    history.start_session()
+    hub = Hub(history, Policy())
+    hub.bind(asyncio.get_running_loop())
+    feed = feed_module.Feed(hub, dict)
+    tracemalloc.start()
+    try:
+        for n in range(1_000):
+            hub.record(make_exchange(make_event(messageId=f"m{n}")))
+        kept = sum(stat.size for stat in tracemalloc.take_snapshot().statistics("filename")
+                   if stat.traceback[0].filename == feed_module.__file__)
+    finally:
+        tracemalloc.stop()
+        feed.close()
+        history.close()
+    assert len(feed.kept) == 1_000
+    assert kept < 1_000 * 1_024, f"{kept / 1_000:.0f} bytes a kept notice"

@@ -15,6 +15,7 @@ from pathlib import Path
 import brotli
 import orjson
 import pytest
+from aiohttp.http_exceptions import BadHttpMessage
 
 from inspector.cli import main
 from inspector.core.exporters import ExportOptions, export
@@ -235,8 +236,24 @@ async def test_a_refused_request_whose_client_is_gone_names_its_peer(guarded, ca
     [connection] = receiver.guard.connections
     writer.close()
     await until(lambda: not receiver.guard.connections, what="the connection lost")
-    connection.handler.handle_error(None, 500, ConnectionResetError("Connection lost"))
-    assert f"request refused by the HTTP parser: 127.0.0.1:{port}: Connection lost" in caplog.text
+    connection.handler.handle_error(None, 400, BadHttpMessage("Bad chunk"))
+    assert f"request refused by the HTTP parser: 127.0.0.1:{port}: 400, message:" in caplog.text
+
+
+async def test_a_client_gone_before_its_answer_is_kept_once(guarded):
+    """A body cut off by the client is one exchange, not also a refusal of writing its answer."""
+    start, _, history = guarded
+    receiver = await start()
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port_of(receiver.url))
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n{\"type\": ")
+    await writer.drain()
+    await until(lambda: receiver.guard.connections, what="the connection admitted")
+    [connection] = receiver.guard.connections
+    handling = connection.handler._task_handler  # aiohttp's task for this connection's requests
+    writer.transport.abort()
+    await until(lambda: handling is None or handling.done(), what="the connection's requests handled")
+    cut = only(history)
+    assert "WIRE003" in codes(cut) and cut.method == "POST"
 
 
 async def test_when_connections_are_full_the_oldest_waiting_one_makes_room(guarded):

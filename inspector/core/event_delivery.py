@@ -5,8 +5,9 @@ to one (forwarded, mirrored, reviewed), else the inspector's own answer to Segme
 Tracking API call (`kind:source`) is left out: its events count once each, by their deliveries.
 Over a window (a query, `since:24h` by default): delivered / retried / dropped counts
 (segment_outcome), a timeline, the errors grouped by status and the endpoint's JSON
-`message` (what Segment's view shows), and latency percentiles. Each group keeps the
-ids of its exchanges, newest first, so a UI can open them. With a tracking plan acting as
+`message` (what Segment's view shows), and latency percentiles: the endpoint's, with the
+time a request was held counted apart. Each group keeps the ids of its exchanges, newest
+first, so a UI can open them. With a tracking plan acting as
 Protocols' Schema Configuration, the events it blocked (never delivered) and those it
 delivered with fields omitted are counted apart, by the source calls that carried them.
 """
@@ -48,25 +49,33 @@ class Delivery:
     status: int | None
     error: str | None
     message: str | None
-    seconds: float
+    seconds: float | None  # the endpoint's latency (ours when no endpoint answered); None: only held
     outcome: str
+    held: float = 0.0  # seconds the request was held before it was answered or sent on
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Delivery | None:
         """From a stored exchange: the endpoint's answer if there was one, else ours; None while
-        unanswered. Only a failed answer's body is read, for its `message`."""
+        unanswered. Only a failed answer's body is read, for its `message`. The time a person
+        held the request is not the endpoint's latency: it is counted apart."""
         destination, answer = doc.get("destination"), doc.get("response")
+        if not isinstance(answer, dict) and not isinstance(destination, dict):
+            return None
+        total = doc.get("duration") or 0.0
+        chosen = answer.get("chosenBy") if isinstance(answer, dict) else None
+        by_hold = isinstance(chosen, str) and chosen.startswith("hold")
+        seconds: float | None
+        said: dict[str, Any]
         if isinstance(destination, dict):
             said, seconds, error = destination, destination.get("duration") or 0.0, destination.get("error")
-        elif isinstance(answer, dict):
-            said, seconds, error = answer, doc.get("duration") or 0.0, None
         else:
-            return None
+            said, seconds, error = answer or {}, None if by_hold else total, None
+        held = max(0.0, total - (seconds or 0.0)) if by_hold else 0.0
         status = said.get("status")
         status = status if isinstance(status, int) else None
         outcome = segment_outcome(status)
         return cls(doc["id"], doc["time"], status, error if status is None else None,
-                   None if outcome == "delivered" else _message(said), seconds, outcome)
+                   None if outcome == "delivered" else _message(said), seconds, outcome, held)
 
 
 @dataclass(slots=True)
@@ -104,6 +113,7 @@ class DeliveryReport:
     unanswered: int = 0
     groups: list[Group] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)  # seconds, sorted
+    holds: list[float] = field(default_factory=list)  # seconds each held request waited, sorted
     interval: int = INTERVALS[0]
     bars: list[Bar] = field(default_factory=list)
     sent: dict[int, float | None] = field(default_factory=dict)  # percentiles as another inspector sent them
@@ -131,6 +141,8 @@ class DeliveryReport:
                      bars=[Bar(bar["start"], bar["delivered"], bar["failed"]) for bar in doc["timeline"]])
         report.sent = {int(key[1:]): None if value is None else value / 1000
                        for key, value in doc["latency_ms"].items()}
+        hold = doc.get("hold_ms") or {}
+        report.holds = [value / 1000 for value in hold.get("sent", ())]
         plan = doc.get("plan") or {}
         report.blocked, report.omitted = int(plan.get("blocked", 0)), int(plan.get("omitted", 0))
         report.plan_ids = list(plan.get("ids", []))
@@ -140,11 +152,23 @@ class DeliveryReport:
         return {"query": self.query, "total": self.total, **self.counts, "unanswered": self.unanswered,
                 "latency_ms": {f"p{p}": None if (v := self.percentile(p)) is None else round(v * 1000, 1)
                                for p in (50, 95, 99)},
+                "hold_ms": {"count": len(self.holds),
+                            "p50": None if (v := percentile(self.holds, 50)) is None else round(v * 1000, 1),
+                            "max": round(self.holds[-1] * 1000, 1) if self.holds else None,
+                            "sent": [round(self.holds[i] * 1000, 1) for i in _spread(len(self.holds))]},
                 "interval": self.interval,
                 "timeline": [{"start": bar.start, "delivered": bar.delivered, "failed": bar.failed}
                              for bar in self.bars],
                 "errors": [group.to_doc() for group in self.groups],
                 "plan": {"blocked": self.blocked, "omitted": self.omitted, "ids": self.plan_ids}}
+
+
+def _spread(count: int, most: int = 101) -> list[int]:
+    """Indexes of at most `most` sorted values, first and last included: a viewer attached
+    over the control API gets the hold times' shape without every one of them."""
+    if count <= most:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (most - 1)) for i in range(most)})
 
 
 def percentile(ordered: list[float], p: float) -> float | None:
@@ -171,13 +195,16 @@ def aggregate(docs: Iterable[dict[str, Any]], query: str = "", now: float | None
     groups: dict[tuple[Any, ...], Group] = {}
     for delivery in deliveries:
         report.counts[delivery.outcome] += 1
-        if delivery.status is not None:
+        if delivery.status is not None and delivery.seconds is not None:
             report.latencies.append(delivery.seconds)
+        if delivery.held:
+            report.holds.append(delivery.held)
         if delivery.outcome != "delivered":
             key = (delivery.status, delivery.error, delivery.message)
             group = groups.setdefault(key, Group(*key, delivery.outcome))
             group.ids.append(delivery.id)
     report.latencies.sort()
+    report.holds.sort()
     report.groups = sorted(groups.values(), key=lambda g: -len(g.ids))
     oldest = min((d.time for d in deliveries), default=report.now)
     report.interval = _interval(report.now - oldest)
@@ -220,6 +247,13 @@ def interval_text(seconds: int) -> str:
         else f"{seconds // 60} min"
 
 
+def hold_text(report: DeliveryReport) -> str:
+    """How long held requests waited, which the latency leaves out."""
+    count = len(report.holds)
+    return (f"{count:,} held {'request' if count == 1 else 'requests'}: p50 {ms(percentile(report.holds, 50))}, "
+            f"max {ms(report.holds[-1])}, not in the latency")
+
+
 def ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
 
@@ -232,7 +266,7 @@ def text(report: DeliveryReport) -> list[str]:
              + (f", {report.unanswered} not answered yet" if report.unanswered else ""),
              "  ".join(f"{outcome} {report.counts[outcome]}" for outcome in OUTCOMES) + share,
              f"latency p50 {ms(report.percentile(50))}, p95 {ms(report.percentile(95))}, "
-             f"p99 {ms(report.percentile(99))}",
+             f"p99 {ms(report.percentile(99))}" + (f"  ({hold_text(report)})" if report.holds else ""),
              f"delivered  |{sparkline([bar.delivered for bar in report.bars])}|  "
              f"{interval_text(report.interval)} a bar, last {BARS}",
              f"not deliv. |{sparkline([bar.failed for bar in report.bars])}|"]

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
-from inspector.core.event_delivery import BARS, aggregate, sparkline, summarize
+from inspector.core.event_delivery import BARS, DeliveryReport, aggregate, hold_text, sparkline, summarize, text
 from inspector.core.history import History
 from inspector.core.model import Answer, Destination, Link
 from inspector.core.query import parse
@@ -120,3 +121,31 @@ def test_send_and_event_delivery_share_one_percentile() -> None:
     assert [latency.percentile(p) for p in (50, 95)] == [report.percentile(p) for p in (50, 95)] \
         == [percentile(sorted(values), p) for p in (50, 95)] == [0.3, 0.5]
     assert percentile([], 50) is None
+
+
+def test_the_time_a_request_was_held_is_counted_apart_from_the_latency(tmp_path: Path) -> None:
+    """A request held 30 s and then released is no 30 s endpoint: its wait is a hold time."""
+    history = History(tmp_path)
+    history.start_session()
+    for index in range(4):
+        quick = make_exchange(make_event(messageId=f"quick-{index}"), status=200, now=NOW - 10 - index)
+        quick.duration = 0.01
+        history.add(quick)
+    released = make_exchange(make_event(messageId="released"), status=200, now=NOW - 60)
+    released.answer = Answer(200, b"{}", "hold released")
+    released.duration = 30.002
+    history.add(released)
+    sent_on = make_exchange(make_event(messageId="sent on"), status=200, now=NOW - 50)
+    sent_on.answer = Answer(200, b"{}", "hold: forward")
+    sent_on.destination = Destination("http://127.0.0.1:9/", 200, [], b"{}", 0.2)
+    sent_on.duration = 12.2
+    history.add(sent_on)
+    history.close()
+    report = summarize(History(tmp_path).load(), parse("since:1h", now=lambda: NOW), now=NOW)
+    assert report.counts["delivered"] == 6
+    assert report.percentile(99) == 0.2  # the endpoint's own answer to the one sent on
+    assert report.holds == pytest.approx([12.0, 30.002])
+    [line] = [line for line in text(report) if line.startswith("latency")]
+    assert "2 held requests: p50 30002 ms, max 30002 ms, not in the latency" in line
+    attached = DeliveryReport.from_doc(orjson.loads(orjson.dumps(report.to_doc())), now=NOW)
+    assert attached.holds == pytest.approx(report.holds) and hold_text(attached) == hold_text(report)

@@ -24,6 +24,7 @@ from ...core.event_delivery import (
     OUTCOMES,
     DeliveryReport,
     Group,
+    hold_text,
     interval_text,
     ms,
     sparkline,
@@ -49,6 +50,8 @@ def totals_text(report: DeliveryReport) -> Text:
         text.append(f"   {report.omitted:,} delivered with fields omitted", style="bold yellow")
     text.append(f"\nlatency  p50 {ms(report.percentile(50))}   p95 {ms(report.percentile(95))}   "
                 f"p99 {ms(report.percentile(99))}")
+    if report.holds:
+        text.append(f"\nheld     {hold_text(report)}", style="italic")
     return text
 
 

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import math
 import time
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .history.format import body_of
-from .model import message_of, segment_outcome
+from .history.blocks import FATES, NO_FATES, SAID
+from .history.columns import fates_of, said_of
+from .history.rows import Rows
+from .model import segment_outcome
 from .query import Query
 from .text import inert
 
@@ -35,9 +39,7 @@ OUTCOMES = ("delivered", "retried", "dropped")
 class Kept(Protocol):
     def documents(self, query: Query | None = None, newest_first: bool = True) -> Iterator[dict[str, Any]]: ...
 
-
-def _message(doc: dict[str, Any]) -> str | None:
-    return message_of(body_of(doc)) if doc.get("body") or doc.get("bodyBase64") else None
+    def rows(self, query: Query | None = None) -> Rows: ...
 
 
 @dataclass(slots=True)
@@ -55,27 +57,12 @@ class Delivery:
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Delivery | None:
-        """From a stored exchange: the endpoint's answer if there was one, else ours; None while
-        unanswered. Only a failed answer's body is read, for its `message`. The time a person
-        held the request is not the endpoint's latency: it is counted apart."""
-        destination, answer = doc.get("destination"), doc.get("response")
-        if not isinstance(answer, dict) and not isinstance(destination, dict):
+        """From a stored exchange (see `said_of`); None while unanswered."""
+        said = said_of(doc)
+        if said is None:
             return None
-        total = doc.get("duration") or 0.0
-        chosen = answer.get("chosenBy") if isinstance(answer, dict) else None
-        by_hold = isinstance(chosen, str) and chosen.startswith("hold")
-        seconds: float | None
-        said: dict[str, Any]
-        if isinstance(destination, dict):
-            said, seconds, error = destination, destination.get("duration") or 0.0, destination.get("error")
-        else:
-            said, seconds, error = answer or {}, None if by_hold else total, None
-        held = max(0.0, total - (seconds or 0.0)) if by_hold else 0.0
-        status = said.get("status")
-        status = status if isinstance(status, int) else None
-        outcome = segment_outcome(status)
-        return cls(doc["id"], doc["time"], status, error if status is None else None,
-                   None if outcome == "delivered" else _message(said), seconds, outcome, held)
+        return cls(doc["id"], doc["time"], said.status, said.error, said.message, said.seconds,
+                   segment_outcome(said.status), said.held)
 
 
 @dataclass(slots=True)
@@ -124,6 +111,14 @@ class DeliveryReport:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    def count_fates(self, call: str, fates: tuple[int, int]) -> None:
+        """A Tracking API call's events the plan blocked and delivered with fields omitted (newest first)."""
+        blocked, omitted = fates
+        if blocked or omitted:
+            self.blocked += blocked
+            self.omitted += omitted
+            self.plan_ids.append(call)
 
     def percentile(self, p: float) -> float | None:
         if self.sent:
@@ -184,54 +179,84 @@ def _interval(span: float) -> int:
 
 def aggregate(docs: Iterable[dict[str, Any]], query: str = "", now: float | None = None) -> DeliveryReport:
     """The Event Delivery summary of stored exchanges (newest first), as of `now`."""
+    return aggregate_deliveries((Delivery.of(doc) for doc in docs), query, now)
+
+
+def aggregate_deliveries(deliveries: Iterable[Delivery | None], query: str = "",
+                         now: float | None = None) -> DeliveryReport:
+    """The summary of deliveries, newest first (None: an exchange not answered yet), as of `now`."""
     report = DeliveryReport(query, time.time() if now is None else now)
-    deliveries: list[Delivery] = []
-    for doc in docs:
-        delivery = Delivery.of(doc)
+    groups: dict[tuple[Any, ...], Group] = {}
+    delivered, failed = array("d"), array("d")  # arrival times, for the timeline
+    for delivery in deliveries:
         if delivery is None:
             report.unanswered += 1
-        else:
-            deliveries.append(delivery)
-    groups: dict[tuple[Any, ...], Group] = {}
-    for delivery in deliveries:
+            continue
         report.counts[delivery.outcome] += 1
         if delivery.status is not None and delivery.seconds is not None:
             report.latencies.append(delivery.seconds)
         if delivery.held:
             report.holds.append(delivery.held)
-        if delivery.outcome != "delivered":
+        if delivery.outcome == "delivered":
+            delivered.append(delivery.time)
+        else:
+            failed.append(delivery.time)
             key = (delivery.status, delivery.error, delivery.message)
-            group = groups.setdefault(key, Group(*key, delivery.outcome))
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = Group(*key, delivery.outcome)
             group.ids.append(delivery.id)
     report.latencies.sort()
     report.holds.sort()
     report.groups = sorted(groups.values(), key=lambda g: -len(g.ids))
-    oldest = min((d.time for d in deliveries), default=report.now)
+    oldest = min(min(delivered, default=report.now), min(failed, default=report.now))
     report.interval = _interval(report.now - oldest)
     first = (math.floor(report.now / report.interval) - BARS + 1) * report.interval
     report.bars = [Bar(first + index * report.interval) for index in range(BARS)]
-    for delivery in deliveries:
-        index = int((delivery.time - first) // report.interval)
-        if 0 <= index < BARS:
-            if delivery.outcome == "delivered":
-                report.bars[index].delivered += 1
-            else:
-                report.bars[index].failed += 1
+    for times, field_name in ((delivered, "delivered"), (failed, "failed")):
+        counts = Counter(int((when - first) // report.interval) for when in times)
+        for index, count in counts.items():
+            if 0 <= index < BARS:
+                setattr(report.bars[index], field_name, count)
     return report
+
+
+def deliveries(rows: Rows) -> Iterator[Delivery | None]:
+    """The deliveries of matched rows, newest first, from the history's columns alone: no shard
+    is read."""
+    table = rows.table
+    for block, matched in reversed(rows.parts):
+        facets, times, latency, holds = block.facets, block.times, block.latency, block.holds
+        for row in reversed(matched):
+            said = table.rows[facets[row]][SAID]
+            if said is None:
+                yield None
+                continue
+            status, error = said
+            outcome = segment_outcome(status)
+            seconds = latency[row]
+            yield Delivery(block.id(row) if outcome != "delivered" else "", times[row], status, error,
+                           block.message(row) if outcome != "delivered" else None,
+                           None if seconds != seconds else seconds, outcome, holds[row])
 
 
 def summarize(kept: Kept, query: Query, now: float | None = None) -> DeliveryReport:
     """Event Delivery over the kept exchanges the query matches, each event once: by its delivery,
-    not also by the Tracking API call (`kind:source`) an SDK sent it in."""
-    report = aggregate(kept.documents(query.without_sources()), query.text, now)
-    for doc in kept.documents(query.only_sources()):
-        fates = doc.get("pipeline", ())
-        blocked = sum(fate.get("fate") == "blocked" for fate in fates)
-        omitted = sum(fate.get("fate") == "delivering" and bool(fate.get("detail")) for fate in fates)
-        if blocked or omitted:
-            report.blocked += blocked
-            report.omitted += omitted
-            report.plan_ids.append(doc["id"])
+    not also by the Tracking API call (`kind:source`) an SDK sent it in. Read from the history's
+    columns (status, error, message, latency, hold, plan fates), so a million exchanges cost no
+    shard read; free text reads the documents it must."""
+    if query.free_text:  # found by reading bodies: the documents are read anyway
+        report = aggregate(kept.documents(query.without_sources()), query.text, now)
+        for doc in kept.documents(query.only_sources()):
+            report.count_fates(doc["id"], fates_of(doc))
+        return report
+    report = aggregate_deliveries(deliveries(kept.rows(query.without_sources())), query.text, now)
+    sources = kept.rows(query.only_sources())
+    for block, matched in reversed(sources.parts):
+        for row in reversed(matched):
+            fates = sources.table.rows[block.facets[row]][FATES]
+            if fates != NO_FATES:
+                report.count_fates(block.id(row), fates)
     return report
 
 

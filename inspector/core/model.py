@@ -325,7 +325,7 @@ class Exchange:
         return self.content.decode("utf-8", "replace")
 
     def summary(self) -> Summary:
-        from .history.format import summary_of  # the format reads this module's classes
+        from .history.columns import summary_of  # the format reads this module's classes
 
         return summary_of(self)
 

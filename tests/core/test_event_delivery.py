@@ -12,7 +12,8 @@ import pytest
 
 from inspector.core.event_delivery import BARS, DeliveryReport, aggregate, hold_text, sparkline, summarize, text
 from inspector.core.history import History
-from inspector.core.model import Answer, Destination, Link
+from inspector.core.history.columns import fates_of
+from inspector.core.model import Answer, Destination, Fate, Link
 from inspector.core.query import parse
 
 from ..factories import make_event, make_exchange
@@ -149,3 +150,50 @@ def test_the_time_a_request_was_held_is_counted_apart_from_the_latency(tmp_path:
     assert "2 held requests: p50 30002 ms, max 30002 ms, not in the latency" in line
     attached = DeliveryReport.from_doc(orjson.loads(orjson.dumps(report.to_doc())), now=NOW)
     assert attached.holds == pytest.approx(report.holds) and hold_text(attached) == hold_text(report)
+
+
+def everything(tmp_path: Path) -> History:
+    """kept()'s history, plus held requests and a Tracking API call whose events the plan blocked."""
+    history = kept(tmp_path).load()
+    history.start_session()
+    released = make_exchange(make_event(messageId="released"), now=NOW - 70)
+    released.answer = Answer(503, orjson.dumps({"message": "held, then failed"}), "hold released")
+    released.duration = 9.5
+    history.add(released)
+    call = make_exchange({"batch": [make_event(messageId="x"), make_event(messageId="y")]}, now=NOW - 15)
+    call.kind, call.path = "source", "/v1/batch"
+    call.pipeline = [Fate("x", "blocked"), Fate("y", "delivering", "omitted by the tracking plan: $.properties.z")]
+    history.add(call)
+    history.close()
+    return History(tmp_path).load()
+
+
+def test_event_delivery_reads_no_shard(tmp_path: Path) -> None:
+    """The report from the history's columns is the report from the documents, with the shards gone."""
+    window = parse("since:1h", now=lambda: NOW)
+    history = everything(tmp_path)
+    from_documents = aggregate(history.documents(window.without_sources()), window.text, NOW)
+    for doc in history.documents(window.only_sources()):
+        from_documents.count_fates(doc["id"], fates_of(doc))
+    assert from_documents.counts == {"delivered": 10, "retried": 5, "dropped": 1} and from_documents.holds == [9.5]
+    assert (from_documents.blocked, from_documents.omitted) == (1, 1)
+    for shard in tmp_path.glob("*/*.json"):
+        if not shard.name.endswith(".sum.json") and shard.name != "shards.json":
+            shard.rename(shard.with_suffix(".gone"))
+    from_columns = summarize(History(tmp_path).load(), window, now=NOW)
+    assert from_columns.to_doc() == from_documents.to_doc()
+    assert from_columns.groups[0].label == "503  'database down'" and len(from_columns.groups) == 4
+
+
+def test_a_summary_file_from_before_the_delivery_columns_is_read_from_its_shard(tmp_path: Path) -> None:
+    window = parse("since:1h", now=lambda: NOW)
+    expected = summarize(everything(tmp_path), window, now=NOW).to_doc()
+    for summary_file in tmp_path.glob("*/*.sum.json"):
+        doc = orjson.loads(summary_file.read_bytes())
+        for table in doc.values():
+            for columns in table.values():
+                del columns["latency"], columns["holds"]
+        summary_file.write_bytes(orjson.dumps(doc))
+    history = History(tmp_path).load()
+    assert summarize(history, window, now=NOW).to_doc() == expected
+    assert history.problems == []

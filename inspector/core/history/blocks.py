@@ -11,6 +11,7 @@ not once per exchange. A `Summary` is made only for the rows a search returns.
 from __future__ import annotations
 
 import bisect
+import math
 import threading
 from array import array
 from collections.abc import Callable
@@ -19,10 +20,13 @@ from typing import Any
 from ..model import Summary
 
 ID_SIZE = 26
-Facet = tuple[Any, ...]  # (method, path, status, types, names, key, codes, severities, redelivery, held, body, kind)
+Facet = tuple[Any, ...]  # FACET_FIELDS, in order
 FACET_FIELDS = ("method", "path", "status", "types", "names", "key", "codes", "severities",
-                "redelivery", "held", "body", "kind")
-KIND = FACET_FIELDS.index("kind")
+                "redelivery", "held", "body", "kind",
+                "said",  # the deciding answer's (status, error) for Event Delivery; None: unanswered
+                "fates")  # of a Tracking API call: (events blocked, events with fields omitted) by the plan
+KIND, SAID, FATES = (FACET_FIELDS.index(name) for name in ("kind", "said", "fates"))
+NO_FATES = (0, 0)
 # Separators inside a row's people string; stripped from the values themselves.
 _EVENT, _KIND = "\x1e", "\x1f"
 _CLEAN = str.maketrans({_EVENT: "\ufffd", _KIND: "\ufffd"})
@@ -35,13 +39,17 @@ def _person(value: Any) -> str:
     return value.translate(_CLEAN) if _EVENT in value or _KIND in value else value
 
 
-def people_of(events: list[dict[str, Any]], source: Any) -> str:
-    """The people string of a row: userIds, anonymousIds, messageIds, the source call, the label."""
-    return _KIND.join([_EVENT.join([_person(e.get("userId")) for e in events]),
-                       _EVENT.join([_person(e.get("anonymousId")) for e in events]),
-                       _EVENT.join([_person(e.get("messageId")) for e in events]),
-                       _person(source),
-                       next((_person(e.get("label")) for e in events if e.get("label")), "")])
+def people_of(events: list[dict[str, Any]], source: Any, message: str | None = None) -> str:
+    """The people string of a row: userIds, anonymousIds, messageIds, the source call, the label,
+    and a failed answer's message (one value a row, unlike a facet's)."""
+    parts = [_EVENT.join([_person(e.get("userId")) for e in events]),
+             _EVENT.join([_person(e.get("anonymousId")) for e in events]),
+             _EVENT.join([_person(e.get("messageId")) for e in events]),
+             _person(source),
+             next((_person(e.get("label")) for e in events if e.get("label")), "")]
+    if message is not None:
+        parts.append(_person(message))
+    return _KIND.join(parts)
 
 
 class Facets:
@@ -77,7 +85,7 @@ class Facets:
 
 
 def summary(facet: Facet, exchange_id: str, time: float, people: str, text: str = "") -> Summary:
-    method, path, status, types, names, key, codes, severities, redelivery, held, body, kind = facet
+    method, path, status, types, names, key, codes, severities, redelivery, held, body, kind, _, _ = facet
     parts = people.split(_KIND) if people else []
     source = parts[3] if len(parts) > 3 else ""
     label = parts[4] if len(parts) > 4 else ""
@@ -105,10 +113,12 @@ class Block:
         "first_id",
         "first_time",
         "frozen",
+        "holds",
         "ids",
         "kinds",
         "last_id",
         "last_time",
+        "latency",
         "loaded",
         "number",
         "offsets",
@@ -127,6 +137,8 @@ class Block:
         self.facets = array("I")
         self.people: Any = []  # a list while open; one string with `offsets` once frozen
         self.offsets = array("I")
+        self.latency = array("d")  # the deciding answer's seconds (NaN: none), for Event Delivery
+        self.holds = array("d")  # seconds held by a person before the answer (0: not held)
         self.frozen = False
         self.loaded = True  # False: only the shard list's entry is known, the columns are on disk
         self.count = 0
@@ -152,7 +164,8 @@ class Block:
         block.opaque = entry.get("opaque") is not False
         return block
 
-    def add(self, exchange_id: str, time: float, facet: int, people: str) -> int:
+    def add(self, exchange_id: str, time: float, facet: int, people: str, latency: float = math.nan,
+            held: float = 0.0) -> int:
         if not self.count:
             self.first_id, self.last_id, self.first_time = exchange_id, exchange_id, time
         elif time < self.times[-1] or exchange_id < self.last_id:
@@ -163,6 +176,8 @@ class Block:
         self.times.append(time)
         self.facets.append(facet)
         self.people.append(people)
+        self.latency.append(latency)
+        self.holds.append(held)
         self.kinds.add(facet)
         self.count += 1
         return self.count - 1
@@ -246,14 +261,20 @@ class Block:
         parts = self.row_people(row).split(_KIND)
         return parts[3] if len(parts) > 3 else ""
 
+    def message(self, row: int) -> str | None:
+        """The message of a row's failed answer, if it had one."""
+        parts = self.row_people(row).split(_KIND)
+        return parts[5] if len(parts) > 5 else None
+
     def summary(self, row: int, table: Facets) -> Summary:
         return summary(table.rows[self.facets[row]], self.id(row), self.times[row], self.row_people(row))
 
     def fill(self, ids: bytes, times: array[float], facets: array[int], people: str,
-             offsets: array[int]) -> None:
+             offsets: array[int], latency: array[float], holds: array[float]) -> None:
         """Take the columns read from the summary file."""
         count = len(times)
         self.ids, self.times, self.facets, self.people, self.offsets = ids, times, facets, people, offsets
+        self.latency, self.holds = latency, holds
         self.kinds = set(facets)
         self.ordered = all(times[i] <= times[i + 1] for i in range(count - 1))
         self.count = count

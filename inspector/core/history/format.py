@@ -13,8 +13,10 @@ and the document says `"bodyFile": "bodies/<id>.body"` instead (in `decoded`,
 Files of a session `history/<session>/`, all but the journal TinyDB files:
 `shards.json` (`{"format": {"1": {"version": 2}}, "shards": {"1": entry, ...}}`),
 `NNNNN.json` (`{"exchanges": {"1": document, ...}}`), `NNNNN.sum.json`
-(`{"summaries": {"1": columns}}`), and the open shard's journal `NNNNN.jsonl`, JSON Lines,
-one document a line, appended before each request is answered.
+(`{"summaries": {"1": columns}}`: what the list, the search language and Event Delivery read,
+so they read no shard; one written before its `latency` column is rebuilt from its shard),
+and the open shard's journal `NNNNN.jsonl`, JSON Lines, one document a line, appended
+before each request is answered.
 
 `VERSION` counts changes of this format, not releases: version 1 had no `format` table
 and no out-of-line bodies; `convert_1_2` reads it. A session written by a newer
@@ -24,6 +26,7 @@ version is refused, never misread.
 from __future__ import annotations
 
 import base64
+import math
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -32,8 +35,20 @@ from typing import Any
 
 import orjson
 
-from ..model import Answer, Auth, BodyError, Destination, Event, Exchange, Fate, Finding, Link, Redelivery, Summary
-from .blocks import ID_SIZE, Block, Facet, Facets, people_of, summary
+from ..model import (
+    Answer,
+    Auth,
+    BodyError,
+    Destination,
+    Event,
+    Exchange,
+    Fate,
+    Finding,
+    Link,
+    Redelivery,
+    Summary,
+)
+from .blocks import ID_SIZE, Block, Facet, Facets
 
 VERSION = 2
 BIG_BODY = 64 * 1024  # bytes of a body (raw or decoded) kept in its shard; larger ones get a file
@@ -235,36 +250,6 @@ def is_exchange(doc: Any) -> bool:
             and isinstance(doc.get("events", []), list) and isinstance(doc.get("findings", []), list))
 
 
-def _field(items: list[dict[str, Any]], name: str) -> tuple[str, ...]:
-    """Each item's `name`, interned ("" when it is not a string)."""
-    return tuple([sys.intern(v) if isinstance(v := item.get(name), str) else "" for item in items])
-
-
-def row_of(doc: dict[str, Any]) -> tuple[str, float, Facet, str]:
-    """An exchange's document as (id, time, facet, people); called for every exchange kept."""
-    events = [e for e in doc.get("events") or () if isinstance(e, dict)]
-    findings = [f for f in doc.get("findings") or () if isinstance(f, dict)]
-    answer, auth, redelivery = doc.get("response"), doc.get("auth"), doc.get("redelivery")
-    body = bool(doc.get("body") or doc.get("bodyBase64") or doc.get("bodyFile"))
-    kind = doc.get("kind")
-    facet = (sys.intern(doc["method"]), sys.intern(doc["path"]),
-             answer.get("status") if isinstance(answer, dict) else None,
-             _field(events, "type"), _field(events, "event"),
-             sys.intern(auth["key"]) if isinstance(auth, dict) and isinstance(auth.get("key"), str) else None,
-             _field(findings, "code"), _field(findings, "severity"),
-             redelivery.get("n", 0) if isinstance(redelivery, dict) else 0,
-             bool(doc.get("held")), body, sys.intern(kind if isinstance(kind, str) else ""))
-    link = doc.get("link")
-    return doc["id"], float(doc["time"]), facet, people_of(events, link.get("source") if isinstance(link, dict) else "")
-
-
-def summary_of(exchange: Exchange) -> Summary:
-    """The record the list shows and the search language matches, of an exchange in hand."""
-    doc = encode(exchange)
-    exchange_id, time, facet, people = row_of(doc)
-    return summary(facet, exchange_id, time, people, body_text(doc).lower())
-
-
 _SUMMARY_FIELDS = tuple(name for name in Summary.__dataclass_fields__ if name != "text")
 _SUMMARY_LISTS = ("types", "names", "users", "anons", "messages", "codes", "severities")
 
@@ -371,27 +356,40 @@ def summary_file(block: Block, table: Facets) -> bytes:
     return orjson.dumps({SUMMARY_TABLE: {"1": {
         "ids": block.ids.decode("ascii"), "times": list(block.times),
         "facets": [list(table.rows[n]) for n in local], "rows": [local[n] for n in block.facets],
-        "people": block.people, "offsets": list(block.offsets)}}})
+        "people": block.people, "offsets": list(block.offsets),
+        "latency": [None if math.isnan(x) else round(x, 6) for x in block.latency],
+        "holds": [round(x, 3) if x else 0 for x in block.holds]}}})
+
+
+class OlderSummary(ValueError):
+    """A summary file written before Event Delivery's columns: the shard tells them."""
 
 
 def read_summary(raw: bytes, block: Block, table: Facets) -> None:
     """Fill a block's columns from its summary file; ValueError if it is not one."""
     try:
         doc = orjson.loads(raw)[SUMMARY_TABLE]["1"]
+        if "latency" not in doc:
+            raise OlderSummary("written before Event Delivery's columns")
         numbers = [table.number(_facet(f)) for f in doc["facets"]]
         ids = doc["ids"].encode("ascii")
         times = array("d", doc["times"])
         facets = array("I", [numbers[n] for n in doc["rows"]])
         offsets = array("I", doc["offsets"])
         people = doc["people"]
+        latency = array("d", [math.nan if x is None else x for x in doc["latency"]])
+        holds = array("d", doc["holds"])
+    except OlderSummary:
+        raise
     except (orjson.JSONDecodeError, KeyError, TypeError, IndexError, ValueError, UnicodeEncodeError,
             OverflowError) as err:
         raise ValueError(f"not a summary file ({type(err).__name__})") from None
     count = len(times)
     if (len(ids) != count * ID_SIZE or len(facets) != count or len(offsets) != count + 1
-            or not isinstance(people, str) or offsets[-1] != len(people)):
+            or not isinstance(people, str) or offsets[-1] != len(people) or len(latency) != count
+            or len(holds) != count):
         raise ValueError("not a summary file (columns differ in length)")
-    block.fill(ids, times, facets, people, offsets)
+    block.fill(ids, times, facets, people, offsets, latency, holds)
 
 
 def _interned(values: Any) -> tuple[str, ...]:
@@ -399,10 +397,13 @@ def _interned(values: Any) -> tuple[str, ...]:
 
 
 def _facet(values: list[Any]) -> Facet:
-    method, path, status, types, names, key, codes, severities, redelivery, held, body, *rest = values
+    method, path, status, types, names, key, codes, severities, redelivery, held, body, kind, said, fates = values
     return (sys.intern(method), sys.intern(path), status, _interned(types), _interned(names),
             sys.intern(key) if key is not None else None, _interned(codes), _interned(severities),
-            int(redelivery), bool(held), bool(body), sys.intern(str(rest[0]) if rest else ""))
+            int(redelivery), bool(held), bool(body), sys.intern(str(kind)),
+            None if said is None else (said[0] if isinstance(said[0], int) else None,
+                                       sys.intern(said[1]) if isinstance(said[1], str) else None),
+            (int(fates[0]), int(fates[1])))
 
 
 def list_entry(block: Block, size: int) -> dict[str, Any]:

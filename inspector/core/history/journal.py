@@ -16,8 +16,9 @@ import time
 from ..model import Exchange, Summary, new_id
 from . import bodies
 from .blocks import Block, summary
+from .columns import row_of
 from .files import FILE_MODE, make_dir, tighten
-from .format import row_of, stored
+from .format import stored
 from .shards import Shards
 from .summaries import HistoryUnavailable
 
@@ -107,8 +108,9 @@ class Journal(Shards):
             if self._open is None:
                 self._open_journal()
             self._append(line)
-            exchange_id, when, facet, people = row_of(doc)
-            self._open.add(exchange_id, when, self.facets.number(facet), people)  # type: ignore[union-attr]
+            exchange_id, when, facet, people, latency, held = row_of(doc)
+            self._open.add(exchange_id, when, self.facets.number(facet), people, latency,  # type: ignore[union-attr]
+                           held)
             self._written += len(line) + written
         if self._failing is not None:
             self._failing = None

@@ -31,6 +31,19 @@ class Rows(Sequence[Summary]):
         self._extra_index: dict[str, int] | None = None
         self._found: dict[str, int | None] = {}
 
+    @property
+    def parts(self) -> list[Part]:
+        """The matched rows of each block, oldest block first."""
+        return self._parts
+
+    @property
+    def table(self) -> Facets:
+        return self._table
+
+    @property
+    def extra(self) -> list[Summary]:
+        return self._extra
+
     def plus(self, extra: Sequence[Summary]) -> Rows:
         """These rows, then `extra`."""
         return Rows(self._parts, self._table, [*self._extra, *extra])

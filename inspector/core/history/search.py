@@ -18,7 +18,8 @@ from ..model import Exchange, Summary
 from ..query import Query
 from . import bodies
 from .blocks import ID_SIZE, Block, Facets, summary
-from .format import body_text, decode, row_of
+from .columns import row_of
+from .format import body_text, decode
 from .rows import Rows
 from .scan import Scanners, may_hold
 from .summaries import CACHED_SHARDS, Summaries
@@ -193,7 +194,7 @@ class Search(Summaries):
                 text = body_text(doc, read).lower()
                 if not all(word in text for word in query.needles):
                     continue
-                exchange_id, when, facet, people = row_of(doc)
+                exchange_id, when, facet, people, _, _ = row_of(doc)
                 found = summary(facet, exchange_id, when, people, text)
                 if query.matches(found):
                     found.text = ""  # the body was needed to match, not to keep

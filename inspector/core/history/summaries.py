@@ -17,7 +17,17 @@ from typing import Any
 
 from ..model import Summary
 from .blocks import KIND, Block, Facets
-from .format import LIST_FILE, FormatRefused, is_opaque, journal_records, read_list, read_summary, row_of, shard_records
+from .columns import row_of
+from .format import (
+    LIST_FILE,
+    FormatRefused,
+    OlderSummary,
+    is_opaque,
+    journal_records,
+    read_list,
+    read_summary,
+    shard_records,
+)
 from .messages import Messages
 from .scan import Scanners
 
@@ -198,8 +208,8 @@ class Summaries:
         number = self.facets.number
         opaque = False
         for doc in docs:
-            exchange_id, when, facet, people = row_of(doc)
-            block.add(exchange_id, when, number(facet), people)
+            exchange_id, when, facet, people, latency, held = row_of(doc)
+            block.add(exchange_id, when, number(facet), people, latency, held)
             opaque = opaque or is_opaque(doc)
         block.opaque = opaque
         block.freeze()
@@ -261,10 +271,12 @@ class Summaries:
             try:
                 read_summary(path.read_bytes(), block, self.facets)
             except (OSError, ValueError) as err:
-                self._problem(f"{path}: unreadable ({err}); read from its shard instead")
+                if not isinstance(err, OlderSummary):
+                    self._problem(f"{path}: unreadable ({err}); read from its shard instead")
                 built = self._block_of(self._documents(block.session, block.number))
                 block.opaque = block.opaque or built.opaque
-                block.fill(bytes(built.ids), built.times, built.facets, built.people, built.offsets)
+                block.fill(bytes(built.ids), built.times, built.facets, built.people, built.offsets,
+                           built.latency, built.holds)
         return block
 
     def __len__(self) -> int:

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import math
 import time
-from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any, Protocol
 
-from .history.blocks import FATES, NO_FATES, SAID
-from .history.columns import fates_of, said_of
+from .history.blocks import FATES, NO_FATES, SAID, Block, Facets
+from .history.columns import fates_of, row_of
 from .history.rows import Rows
 from .model import segment_outcome
 from .query import Query
@@ -40,29 +40,6 @@ class Kept(Protocol):
     def documents(self, query: Query | None = None, newest_first: bool = True) -> Iterator[dict[str, Any]]: ...
 
     def rows(self, query: Query | None = None) -> Rows: ...
-
-
-@dataclass(slots=True)
-class Delivery:
-    """One exchange's delivery: the answer that decided what Segment does."""
-
-    id: str
-    time: float
-    status: int | None
-    error: str | None
-    message: str | None
-    seconds: float | None  # the endpoint's latency (ours when no endpoint answered); None: only held
-    outcome: str
-    held: float = 0.0  # seconds the request was held before it was answered or sent on
-
-    @classmethod
-    def of(cls, doc: dict[str, Any]) -> Delivery | None:
-        """From a stored exchange (see `said_of`); None while unanswered."""
-        said = said_of(doc)
-        if said is None:
-            return None
-        return cls(doc["id"], doc["time"], said.status, said.error, said.message, said.seconds,
-                   segment_outcome(said.status), said.held)
 
 
 @dataclass(slots=True)
@@ -178,66 +155,86 @@ def _interval(span: float) -> int:
 
 
 def aggregate(docs: Iterable[dict[str, Any]], query: str = "", now: float | None = None) -> DeliveryReport:
-    """The Event Delivery summary of stored exchanges (newest first), as of `now`."""
-    return aggregate_deliveries((Delivery.of(doc) for doc in docs), query, now)
+    """The Event Delivery summary of stored exchanges (newest first), as of `now`: made into the
+    history's columns first, so that documents and kept rows are counted the one way."""
+    table, block = Facets(), Block("", 0)
+    for doc in reversed(list(docs)):
+        exchange_id, when, facet, people, latency, held = row_of(doc)
+        block.add(exchange_id, when, table.number(facet), people, latency, held)
+    return aggregate_rows([(block, range(block.count))], table, query, now)
 
 
-def aggregate_deliveries(deliveries: Iterable[Delivery | None], query: str = "",
-                         now: float | None = None) -> DeliveryReport:
-    """The summary of deliveries, newest first (None: an exchange not answered yet), as of `now`."""
+def aggregate_rows(parts: Iterable[tuple[Block, Sequence[int]]], table: Facets, query: str = "",
+                   now: float | None = None) -> DeliveryReport:
+    """The summary of rows of the history's columns (newest block first, rows in stored order),
+    as of `now`. What a facet decides (outcome, status, error) is worked out once per facet and
+    counted per facet; only a failed row is visited alone, for its id and message."""
     report = DeliveryReport(query, time.time() if now is None else now)
+    kinds: dict[int, tuple[str, int | None, str | None] | None] = {}  # None: not answered yet
+    ok: dict[int, bool] = {}  # delivered
+    bad: dict[int, bool] = {}  # retried or dropped
     groups: dict[tuple[Any, ...], Group] = {}
-    delivered, failed = array("d"), array("d")  # arrival times, for the timeline
-    for delivery in deliveries:
-        if delivery is None:
-            report.unanswered += 1
-            continue
-        report.counts[delivery.outcome] += 1
-        if delivery.status is not None and delivery.seconds is not None:
-            report.latencies.append(delivery.seconds)
-        if delivery.held:
-            report.holds.append(delivery.held)
-        if delivery.outcome == "delivered":
-            delivered.append(delivery.time)
+    delivered: list[tuple[Block, Sequence[float]]] = []  # arrival times, for the timeline
+    failed: list[tuple[Block, Sequence[float]]] = []
+    for block, rows in parts:
+        for number in block.kinds - kinds.keys():
+            said = table.rows[number][SAID]
+            decided = kinds[number] = None if said is None else (segment_outcome(said[0]), said[0], said[1])
+            ok[number] = decided is not None and decided[0] == "delivered"
+            bad[number] = decided is not None and decided[0] != "delivered"
+        facets: Sequence[int]
+        times: Sequence[float]
+        latency: Sequence[float]
+        holds: Sequence[float]
+        if isinstance(rows, range):
+            facets, times = block.facets[rows.start:rows.stop], block.times[rows.start:rows.stop]
+            latency, holds = block.latency[rows.start:rows.stop], block.holds[rows.start:rows.stop]
         else:
-            failed.append(delivery.time)
-            key = (delivery.status, delivery.error, delivery.message)
+            facets, times = [block.facets[r] for r in rows], [block.times[r] for r in rows]
+            latency, holds = [block.latency[r] for r in rows], [block.holds[r] for r in rows]
+        for number, count in Counter(facets).items():
+            kind = kinds[number]
+            if kind is None:
+                report.unanswered += count
+            else:
+                report.counts[kind[0]] += count
+        report.latencies += [seconds for seconds in latency if seconds == seconds]  # NaN: no latency
+        report.holds += [seconds for seconds in holds if seconds]
+        delivered.append((block, list(compress(times, map(ok.__getitem__, facets)))))
+        failed_at = list(compress(range(len(facets)), map(bad.__getitem__, facets)))
+        failed.append((block, [times[i] for i in failed_at]))
+        for index in reversed(failed_at):
+            row = rows[index]
+            kind = kinds[facets[index]]
+            assert kind is not None
+            key = (kind[1], kind[2], block.message(row))
             group = groups.get(key)
             if group is None:
-                group = groups[key] = Group(*key, delivery.outcome)
-            group.ids.append(delivery.id)
+                group = groups[key] = Group(*key, kind[0])
+            group.ids.append(block.id(row))
     report.latencies.sort()
     report.holds.sort()
     report.groups = sorted(groups.values(), key=lambda g: -len(g.ids))
-    oldest = min(min(delivered, default=report.now), min(failed, default=report.now))
+    oldest = min((min(arrivals) for _, arrivals in delivered + failed if arrivals), default=report.now)
     report.interval = _interval(report.now - oldest)
     first = (math.floor(report.now / report.interval) - BARS + 1) * report.interval
     report.bars = [Bar(first + index * report.interval) for index in range(BARS)]
-    for times, field_name in ((delivered, "delivered"), (failed, "failed")):
-        counts = Counter(int((when - first) // report.interval) for when in times)
-        for index, count in counts.items():
+    for arrivals_of, field_name in ((delivered, "delivered"), (failed, "failed")):
+        tally: Counter[int] = Counter()
+        for block, arrivals in arrivals_of:
+            low, high = (int((when - first) // report.interval) for when in (block.first_time, block.last_time))
+            if low == high:  # the whole shard falls in one bar
+                tally[low] += len(arrivals)
+            else:
+                tally.update([int((when - first) // report.interval) for when in arrivals])
+        for index, count in tally.items():
             if 0 <= index < BARS:
                 setattr(report.bars[index], field_name, count)
     return report
 
 
-def deliveries(rows: Rows) -> Iterator[Delivery | None]:
-    """The deliveries of matched rows, newest first, from the history's columns alone: no shard
-    is read."""
-    table = rows.table
-    for block, matched in reversed(rows.parts):
-        facets, times, latency, holds = block.facets, block.times, block.latency, block.holds
-        for row in reversed(matched):
-            said = table.rows[facets[row]][SAID]
-            if said is None:
-                yield None
-                continue
-            status, error = said
-            outcome = segment_outcome(status)
-            seconds = latency[row]
-            yield Delivery(block.id(row) if outcome != "delivered" else "", times[row], status, error,
-                           block.message(row) if outcome != "delivered" else None,
-                           None if seconds != seconds else seconds, outcome, holds[row])
+def newest_first(rows: Rows) -> list[tuple[Block, Sequence[int]]]:
+    return list(reversed(rows.parts))
 
 
 def summarize(kept: Kept, query: Query, now: float | None = None) -> DeliveryReport:
@@ -250,10 +247,11 @@ def summarize(kept: Kept, query: Query, now: float | None = None) -> DeliveryRep
         for doc in kept.documents(query.only_sources()):
             report.count_fates(doc["id"], fates_of(doc))
         return report
-    report = aggregate_deliveries(deliveries(kept.rows(query.without_sources())), query.text, now)
+    found = kept.rows(query.without_sources())
+    report = aggregate_rows(newest_first(found), found.table, query.text, now)
     sources = kept.rows(query.only_sources())
-    for block, matched in reversed(sources.parts):
-        for row in reversed(matched):
+    for block, matched in newest_first(sources):
+        for row in matched:
             fates = sources.table.rows[block.facets[row]][FATES]
             if fates != NO_FATES:
                 report.count_fates(block.id(row), fates)

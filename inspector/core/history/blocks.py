@@ -276,7 +276,7 @@ class Block:
         self.ids, self.times, self.facets, self.people, self.offsets = ids, times, facets, people, offsets
         self.latency, self.holds = latency, holds
         self.kinds = set(facets)
-        self.ordered = all(times[i] <= times[i + 1] for i in range(count - 1))
+        self.ordered = times == array("d", sorted(times))  # in C: a million rows are read at start
         self.count = count
         if count:
             self.first_id, self.last_id = self.id(0), self.id(count - 1)

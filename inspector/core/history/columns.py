@@ -85,7 +85,8 @@ def row_of(doc: dict[str, Any]) -> Row:
     link = doc.get("link")
     people = people_of(events, link.get("source") if isinstance(link, dict) else "",
                        said.message if said is not None else None)
-    seconds = said.seconds if said is not None and said.seconds is not None else math.nan
+    # The latency Event Delivery counts: none for an answer never given (a timeout) or only held.
+    seconds = said.seconds if said is not None and said.status is not None and said.seconds is not None else math.nan
     return doc["id"], float(doc["time"]), facet, people, seconds, said.held if said is not None else 0.0
 
 

@@ -393,7 +393,7 @@ def read_summary(raw: bytes, block: Block, table: Facets) -> None:
 
 
 def _interned(values: Any) -> tuple[str, ...]:
-    return tuple(sys.intern(v) for v in values)
+    return tuple(map(sys.intern, values))
 
 
 def _facet(values: list[Any]) -> Facet:

@@ -167,9 +167,9 @@ def import_app() -> Any:
         try:
             from inspector.core import hub, policy
             try:
-                from inspector.core import history as store  # the history package
+                from inspector.core.history import History  # the history package
             except ImportError:  # before it: one module, `store` (a parent commit, run side by side)
-                from inspector.core import store  # type: ignore[no-redef]
+                from inspector.core.store import History  # type: ignore[no-redef]
             from inspector.receiver import Receiver
             try:  # the TUI is handed the listeners (receiver, tunnel, control API)
                 from inspector.listeners import Listeners
@@ -181,7 +181,7 @@ def import_app() -> Any:
                     return Receiver(hub, port=0)
             from inspector.tui import app
             from inspector.tui.widgets import exchange_list
-            return argparse.Namespace(Hub=hub.Hub, Policy=policy.Policy, History=store.History,
+            return argparse.Namespace(Hub=hub.Hub, Policy=policy.Policy, History=History,
                                       receiving=receiving, InspectorApp=app.InspectorApp,
                                       ExchangeList=exchange_list.ExchangeList)
         except Exception as err:  # e.g. a half-edited working tree that does not import

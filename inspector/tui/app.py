@@ -363,9 +363,11 @@ class InspectorApp(AnsweringApp):
             self._copy(short, f"the id {short}")
 
     def action_copy_url(self) -> None:
-        url = self.hub.receiving_url()
+        """Copy the URL to give Segment; without a public one the toast says why, which the header may cut."""
+        url, tunnel = self.hub.receiving_url(), self.hub.tunnel
         if url:
-            self._copy(url, url)
+            note = tunnel.note if tunnel is not None and tunnel.note else HeaderState.tunnel_note
+            self._copy(url, url if self.hub.public_urls else f"{url} (no public URL: {note})")
 
     def attach_command(self) -> str:
         """How a teammate's TUI attaches to this inspector; "" without a control API."""

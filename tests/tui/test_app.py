@@ -417,3 +417,14 @@ async def test_marks_outlive_a_restart(tmp_path):
         assert list(exchanges.marked) == [marked]
         shown = next(line for line in list_text(app).splitlines() if "Keep Me" in line)
         assert "●" in shown and "●" not in next(line for line in list_text(app).splitlines() if "Not Me" in line)
+
+
+async def test_y_copies_the_url_and_says_why_there_is_no_public_one(tmp_path):
+    """The header cuts the tunnel's note at 80 columns; the copy's toast says it whole."""
+    async with running(tmp_path, size=(80, 24)) as (app, pilot, _):
+        await pilot.press("y")
+        await pilot_until(pilot, lambda: any("copied" in n.message for n in app._notifications),
+                          what="the toast of the copy")
+        [toast] = [n.message for n in app._notifications if "copied" in n.message]
+        assert toast == (f"copied {app.local_url} "
+                         "(no public URL: no tunnel (--no-tunnel): Segment cannot reach this URL)")

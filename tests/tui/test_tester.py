@@ -151,3 +151,13 @@ async def test_the_target_and_key_are_kept_between_openings(tmp_path):
         await pilot.pause()
         screen = await open_tester(app, pilot)
         assert screen.query_one("#key", Input).value == "wrong"
+
+
+async def test_the_whole_target_url_shows_at_120_columns(tmp_path):
+    async with running(tmp_path, size=(120, 36)) as (app, pilot, _):
+        screen = await open_tester(app, pilot)
+        url = screen.query_one("#url", Input)
+        url.value = "https://inspector.example.ngrok.app/v1/segment"
+        await pilot.pause()
+        assert url.content_region.width > len(url.value), url.content_region
+        assert screen.query_one("#event", TextArea).region.width > 40

@@ -81,15 +81,15 @@ class EventTesterScreen(ModalScreen[tuple[str, str]]):
                     yield TextArea(self._text(0), language="json", id="event", soft_wrap=False,
                                    show_line_numbers=True)
                     yield Static(id="lint")
-                    with Horizontal(id="target"):
-                        yield Label("To")
-                        yield Input(self.url, id="url", placeholder=LOCAL_URL)
-                        yield Label("API key")
-                        yield Input(self.api_key, id="key")
-                        yield Button("Send", variant="primary", id="send")
                     with VerticalScroll(id="answer-box"):
                         yield Static(Content("ctrl+s sends the event above; the answer shows here")
                                      .stylize("$text-muted"), id="answer")
+            with Horizontal(id="target"):  # the whole width: a URL is long
+                yield Label("To")
+                yield Input(self.url, id="url", placeholder=LOCAL_URL)
+                yield Label("API key")
+                yield Input(self.api_key, id="key")
+                yield Button("Send", variant="primary", id="send")
             yield Footer()
 
     def on_mount(self) -> None:

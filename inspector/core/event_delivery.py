@@ -205,12 +205,11 @@ def aggregate_rows(parts: Iterable[tuple[Block, Sequence[int]]], table: Facets, 
         failed.append((block, [times[i] for i in failed_at]))
         for index in reversed(failed_at):
             row = rows[index]
-            kind = kinds[facets[index]]
-            assert kind is not None
-            key = (kind[1], kind[2], block.message(row))
+            outcome, status, error = kinds[facets[index]] or ("retried", None, None)  # `bad`: never None
+            key = (status, error, block.message(row))
             group = groups.get(key)
             if group is None:
-                group = groups[key] = Group(*key, kind[0])
+                group = groups[key] = Group(*key, outcome)
             group.ids.append(block.id(row))
     report.latencies.sort()
     report.holds.sort()
@@ -233,10 +232,6 @@ def aggregate_rows(parts: Iterable[tuple[Block, Sequence[int]]], table: Facets, 
     return report
 
 
-def newest_first(rows: Rows) -> list[tuple[Block, Sequence[int]]]:
-    return list(reversed(rows.parts))
-
-
 def summarize(kept: Kept, query: Query, now: float | None = None) -> DeliveryReport:
     """Event Delivery over the kept exchanges the query matches, each event once: by its delivery,
     not also by the Tracking API call (`kind:source`) an SDK sent it in. Read from the history's
@@ -248,10 +243,10 @@ def summarize(kept: Kept, query: Query, now: float | None = None) -> DeliveryRep
             report.count_fates(doc["id"], fates_of(doc))
         return report
     found = kept.rows(query.without_sources())
-    report = aggregate_rows(newest_first(found), found.table, query.text, now)
+    report = aggregate_rows(reversed(found.parts), found.table, query.text, now)
     sources = kept.rows(query.only_sources())
-    for block, matched in newest_first(sources):
-        for row in matched:
+    for block, matched in reversed(sources.parts):
+        for row in reversed(matched):
             fates = sources.table.rows[block.facets[row]][FATES]
             if fates != NO_FATES:
                 report.count_fates(block.id(row), fates)

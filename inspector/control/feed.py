@@ -7,10 +7,10 @@ the ring still holds, or for another run, is told to resync (reload what it show
 first. Each viewer has a queue of at most QUEUED notices: one too slow to keep up is
 sent a resync notice and dropped, never buffered without bound.
 
-The notices of one turn of the event loop go out as one WebSocket message, one JSON
-document a line: at a thousand requests a second, ten viewers cost the receiver ten
-writes a turn, not twenty thousand a second. "arrived" is not sent: an exchange is shown
-once it is held or recorded.
+The notices of SEND_EVERY seconds go out as one WebSocket message, one JSON document a
+line: at a thousand requests a second, ten viewers cost the receiver 500 writes a
+second, not twenty thousand; an arrival reaches a viewer at most that much later.
+"arrived" is not sent: an exchange is shown once it is held or recorded.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..core.hub import Hub, Notice
 
 KEPT = 50_000
 QUEUED = 2_000
+SEND_EVERY = 0.02
 EXCHANGE_NOTICES = ("arrived", "held", "released", "recorded")
 
 
@@ -72,7 +73,7 @@ class Feed:
         self.last = 0
         self.kept: deque[tuple[int, bytes]] = deque(maxlen=KEPT)
         self.viewers: set[Viewer] = set()
-        self._turn: list[bytes] = []  # this loop turn's notices, sent together
+        self._turn: list[bytes] = []  # the notices of the last SEND_EVERY seconds, sent together
         self._unsubscribe = hub.subscribe(self._heard)
 
     def close(self) -> None:
@@ -90,7 +91,7 @@ class Feed:
                                                  **notice_doc(self.hub, notice, self.state)})))
         self.kept.append((self.last, encoded))
         if not self._turn:
-            asyncio.get_running_loop().call_soon(self._send_turn)
+            asyncio.get_running_loop().call_later(SEND_EVERY, self._send_turn)
         self._turn.append(encoded)
 
     def _send_turn(self) -> None:

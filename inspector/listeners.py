@@ -46,8 +46,10 @@ class Listeners:
         """The command that opens a TUI on this inspector, as a teammate would type it."""
         if self.control is None or not self.control.url:
             return ""
+        trust = (f" --cafile {shlex.quote(str(self.control.certificate))}"
+                 if self.control.certificate is not None and self.control.url.startswith("https:") else "")
         return (f"segment-inspector attach {shlex.quote(self.control.url)} "
-                f"--token-file {shlex.quote(str(self.control.token_file))}")
+                f"--token-file {shlex.quote(str(self.control.token_file))}{trust}")
 
     async def start(self) -> str:
         url = await self.receiver.start()

@@ -93,7 +93,11 @@ def _control(settings: Settings, hub: Hub, directory: Path, ssl_context: Any) ->
         return None
     port = CONTROL_PORT if settings.control_port is None else settings.control_port
     try:
-        return ControlServer(hub, directory, settings.control_host, port, ssl_context)
+        own = None
+        if ssl_context is not None and settings.cert is None:
+            from ..tls import ensure_certificate
+            own = ensure_certificate(directory)[0]
+        return ControlServer(hub, directory, settings.control_host, port, ssl_context, own)
     except OSError as err:
         raise RuntimeFailure(f"cannot keep the control token in {directory}: {err.strerror or err}") from None
 

@@ -123,6 +123,8 @@ def make_parser() -> argparse.ArgumentParser:
     attach.add_argument("--token-file", metavar="PATH",
                         help="the control token (default: SEGMENT_INSPECTOR_TOKEN, else the data directory's "
                              "control-token)")
+    attach.add_argument("--cafile", metavar="PATH",
+                        help="a certificate to trust: the one `serve --tls` made, which serve's attach command names")
     attach.add_argument("--name", help="who you are to the others: every answer you choose says so "
                                        "(default user@host)")
     data_dir(attach)

@@ -124,7 +124,11 @@ def attach(args: argparse.Namespace, settings: Settings) -> int:
     except KeymapError as err:
         raise ConfigError(str(err)) from None
     name = args.name or f"{getpass.getuser()}@{socket.gethostname()}"
-    hub = RemoteHub(ControlClient(url, token, name=inert(name)[:80]), settings.data_dir)
+    try:
+        client = ControlClient(url, token, name=inert(name)[:80], cafile=args.cafile)
+    except (OSError, ValueError) as err:  # ssl.SSLError is an OSError
+        raise UsageError(f"--cafile {inert(args.cafile)}: not a certificate to trust ({inert(str(err))})") from None
+    hub = RemoteHub(client, settings.data_dir)
     try:
         hub.connect()
     except (ControlError, HubUnavailable) as err:

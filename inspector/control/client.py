@@ -7,6 +7,7 @@ message and status, a server that cannot be reached `Unreachable`.
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
@@ -49,11 +50,14 @@ def find_token(token_file: str | None, data_dir: Path) -> str:
 
 
 class ControlClient:
-    def __init__(self, url: str, token: str, name: str = "viewer", timeout: float = 30.0) -> None:
+    def __init__(self, url: str, token: str, name: str = "viewer", timeout: float = 30.0,
+                 cafile: str | None = None) -> None:
         self.url = url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}", VIEWER: name}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        # A certificate to trust besides the system's: `serve --tls` makes its own.
+        self._ssl = ssl.create_default_context(cafile=cafile) if cafile else None
 
     async def __aenter__(self) -> ControlClient:
         return self
@@ -65,7 +69,8 @@ class ControlClient:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
+            connector = aiohttp.TCPConnector(ssl=self._ssl) if self._ssl is not None else None
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout, connector=connector)
         return self._session
 
     async def close(self) -> None:

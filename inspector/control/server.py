@@ -29,8 +29,9 @@ class ControlServer:
     """Serves the control API of `hub` on `host:port` (0: a free port) until stopped."""
 
     def __init__(self, hub: Hub, directory: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, certificate: Path | None = None) -> None:
         self.hub, self.host, self.port, self.ssl_context = hub, host, port, ssl_context
+        self.certificate = certificate  # our own (`--tls`): a viewer must be told to trust it
         self.token = load_or_make(directory)
         self.token_file = token_path(directory)
         self._runner: web.AppRunner | None = None

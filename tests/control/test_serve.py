@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
@@ -12,6 +13,7 @@ import urllib.request
 
 import pytest
 
+from inspector.control.client import ControlClient, ControlError
 from inspector.control.server import ControlServer
 from inspector.core.history import History
 from inspector.core.hub import Hub
@@ -80,3 +82,34 @@ async def test_a_control_port_that_is_taken(tmp_path, required):
             assert f"the control API is off: 127.0.0.1:{port} is taken" in listeners.notes[0]
             await listeners.stop()
         history.close()
+
+
+def test_a_viewer_attaches_over_tls_trusting_the_certificate_serve_names(tmp_path):
+    """`serve --tls` makes its own certificate: its attach command names it, and nothing else trusts it."""
+    data = tmp_path / "data"
+    process = subprocess.Popen([sys.executable, "-m", "inspector", "serve", "--no-tunnel", "--port", "0", "--tls",
+                                "--control-port", "0", "--data-dir", str(data)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = ""
+        while "control API on" not in line:
+            line = process.stderr.readline()
+            assert line, "serve stopped before naming its control API"
+        url = line.split("control API on ")[1].split(";")[0]
+        assert url.startswith("https://127.0.0.1:")
+        cafile = line.split("--cafile ")[1].split()[0]
+        assert f"segment-inspector attach {url} --token-file {data / 'control-token'} --cafile {cafile}" in line
+        token = (data / "control-token").read_text().strip()
+
+        async def attach() -> None:
+            async with ControlClient(url, token, cafile=cafile) as trusting:
+                assert "viewers" in await trusting.status()
+            async with ControlClient(url, token) as other:
+                with pytest.raises(ControlError, match="certificate"):
+                    await other.status()
+
+        asyncio.run(attach())
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)

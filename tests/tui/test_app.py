@@ -6,6 +6,7 @@ import asyncio
 import functools
 import html
 import json
+import socket
 import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -428,3 +429,33 @@ async def test_y_copies_the_url_and_says_why_there_is_no_public_one(tmp_path):
         [toast] = [n.message for n in app._notifications if "copied" in n.message]
         assert toast == (f"copied {app.local_url} "
                          "(no public URL: no tunnel (--no-tunnel): Segment cannot reach this URL)")
+
+
+async def test_a_taken_port_stops_the_tui_with_exit_3_as_serve_does(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        inspector = make_inspector(Settings.of(data_dir=str(tmp_path), port=port, no_control=True, no_tunnel=True))
+        app = InspectorApp(inspector.hub, receiver=inspector.listeners)
+        try:
+            async with app.run_test() as pilot:
+                await pilot_until(pilot, lambda: app.return_code is not None, what="the app told to stop")
+        finally:
+            inspector.close()
+    assert app.return_code == 3
+    said = " ".join(capsys.readouterr().err.split())  # the terminal's width breaks the line
+    assert f"segment-inspector: cannot listen on 127.0.0.1:{port}: " in said and "address already in use" in said
+
+
+async def test_the_header_says_hold_is_off_once_the_requests_asked_for_were_held(tmp_path):
+    async with running(tmp_path) as (app, pilot, client):
+        app.hub.start_holding(count=1)
+        await pilot_until(pilot, lambda: "(next 1)" in app.query_one(InspectorHeader).state.hold)
+        posting = asyncio.ensure_future(client.post(make_event()))
+        await pilot_until(pilot, lambda: len(app.hub.held()) == 1, what="the one asked for held")
+        header = app.query_one(InspectorHeader)
+        await pilot_until(pilot, lambda: header.state.hold == "off (the ones asked for were held)",
+                          what=f"the header's hold: {header.state.hold}")
+        app.hub.release_all()
+        await posting

@@ -162,3 +162,26 @@ def test_attach_says_when_it_cannot_attach(tmp_path):
     done = subprocess.run([sys.executable, "-m", "inspector", "attach", "http://127.0.0.1:9", "--token-file",
                            str(tmp_path / "token")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 3 and "cannot attach to http://127.0.0.1:9: cannot reach" in done.stderr
+
+
+async def test_a_review_from_an_attached_tui_says_its_requests_are_kept_nowhere(served, tmp_path):
+    """A viewer keeps no history, and the server's is not written by viewers: the screen says so."""
+    from textual.widgets import Input, Static
+
+    from inspector.tui.screens.review import ReviewRunScreen, ReviewScreen
+
+    from ..review.endpoints import KEY, serving
+
+    async with serving() as url, attached(served, "ana", tmp_path) as (app, pilot):
+        await app.run_action("review")
+        await pilot_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.query("#url"),
+                          what="the review form opens")
+        app.screen.query_one("#url", Input).value = url
+        app.screen.query_one("#key", Input).value = KEY
+        app.screen.submit()
+        await pilot_until(pilot, lambda: isinstance(app.screen, ReviewRunScreen), what="the run screen opens")
+        screen = app.screen
+        await pilot_until(pilot, lambda: screen.report is not None, what="the review finishes", timeout=60)
+        progress = str(screen.query_one("#progress", Static).render())
+        assert f"its {screen.report.sent:,} requests are kept nowhere: this TUI is attached to" in progress
+    assert (await served.status())["stored"] == 0

@@ -130,6 +130,9 @@ class ReviewRunScreen(ModalScreen[None]):
         self.report = report
         style = "bold red" if report.exit_code else "bold green"
         unkept = f"   {self.unkept} requests could not be kept" if self.unkept else ""
+        if self.hub.attached:  # a viewer keeps no history: the inspector it is attached to keeps its own
+            unkept = (f"   its {report.sent:,} requests are kept nowhere: this TUI is attached to "
+                      f"{inert(self.hub.attached)} (`segment-inspector review` there keeps them)")
         self.query_one("#progress", Static).update(
             Text(inert(summary_line(report)) + unkept + "   ctrl+s saves the report", style=style))
 

@@ -135,6 +135,7 @@ def make_parser() -> argparse.ArgumentParser:
     mcp = commands.add_parser("mcp", help="serve a coding agent over MCP (stdio): the history, or a running serve")
     mcp.add_argument("--attach", metavar="URL", help="a running serve's control API: answers act on it")
     mcp.add_argument("--token-file", metavar="PATH", help="the control token (default: the data directory's)")
+    mcp.add_argument("--cafile", metavar="PATH", help="a certificate to trust, as for attach")
     data_dir(mcp)
     return parser
 

@@ -96,15 +96,22 @@ def attached(args: argparse.Namespace, settings: Settings) -> Attached:
         raise UsageError(inert(f"no control token: {err}; give --token-file PATH (the data directory's "
                                "control-token)")) from None
 
-    async def check() -> None:
-        async with ControlClient(url, token, name="mcp") as client:
-            await client.status()
+    def client() -> ControlClient:
+        return ControlClient(url, token, name="mcp", cafile=args.cafile)
 
+    async def check() -> None:
+        async with client() as checking:
+            await checking.status()
+
+    try:
+        client()
+    except (OSError, ValueError) as err:  # ssl.SSLError is an OSError
+        raise UsageError(inert(f"--cafile {args.cafile}: not a certificate to trust ({err})")) from None
     try:
         asyncio.run(check())
     except ControlError as err:
         raise RuntimeFailure(inert(f"cannot attach to {url}: {err}")) from None
-    return Attached(ControlClient(url, token, name="mcp"), settings.data_dir)
+    return Attached(client(), settings.data_dir)
 
 
 def command(args: argparse.Namespace, settings: Settings) -> int:

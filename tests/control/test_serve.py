@@ -113,3 +113,16 @@ def test_a_viewer_attaches_over_tls_trusting_the_certificate_serve_names(tmp_pat
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
+
+
+@pytest.mark.parametrize("command", [["attach", "https://127.0.0.1:9"], ["mcp", "--attach", "https://127.0.0.1:9"]])
+def test_a_cafile_that_is_no_certificate_is_a_usage_error(tmp_path, command):
+    token, cafile = tmp_path / "token", tmp_path / "not-a-cert.pem"
+    token.write_text("t" * 32)
+    token.chmod(0o600)
+    cafile.write_text("hello")
+    run = subprocess.run([sys.executable, "-m", "inspector", *command, "--token-file", str(token),
+                          "--cafile", str(cafile), "--data-dir", str(tmp_path / "data")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and f"--cafile {cafile}: not a certificate to trust" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr

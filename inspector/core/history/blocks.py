@@ -1,11 +1,13 @@
-"""Summaries of one shard, held in columns: about 130 bytes per exchange instead of kilobytes.
+"""Summaries of one shard, held in columns: about 150 bytes per exchange instead of kilobytes.
 
 A `Block` keeps, per exchange, its id (26 bytes), arrival time (8), one number naming its
-*facet* (4) and one string of its people (userIds, anonymousIds, messageIds). A facet is
-everything with few distinct values: method, path, status, event types and names, API
-key, finding codes and severities, redelivery count, held, has a body. Facets are
-interned in one `Facets` table per history, so a query on them is decided once per facet,
-not once per exchange. A `Summary` is made only for the rows a search returns.
+*facet* (4), one string of its people (userIds, anonymousIds, messageIds; a failed
+answer's message) and, for Event Delivery, the deciding answer's latency and the time it
+was held (8 each). A facet is everything with few distinct values: method, path, status,
+event types and names, API key, finding codes and severities, redelivery count, held, has
+a body, kind, the deciding answer's status and error, a Tracking API call's plan fates.
+Facets are interned in one `Facets` table per history, so a query on them is decided once
+per facet, not once per exchange. A `Summary` is made only for the rows a search returns.
 """
 
 from __future__ import annotations

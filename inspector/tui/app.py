@@ -51,7 +51,7 @@ from .screens.tester import EventTesterScreen
 from .widgets.detail.pane import DetailPane
 from .widgets.exchange_columns import LEGEND
 from .widgets.exchange_list import WAITING, ExchangeList
-from .widgets.header import HeaderState, InspectorHeader
+from .widgets.header import HeaderState, InspectorHeader, tunnel_note
 from .widgets.list_header import ListHeader
 from .widgets.search_bar import SearchBar
 
@@ -233,11 +233,9 @@ class InspectorApp(AnsweringApp):
                 hold_text = f"{hold_text} (next {hold.count})" if hold.count > 0 \
                     else "off (the ones asked for were held)"
         public = self.hub.public_urls[0] if self.hub.public_urls else None
-        # Without a public URL the header says why (no tunnel, or the tunnel's own state).
-        tunnel = self.hub.tunnel
-        why = {"tunnel_note": tunnel.note} if tunnel is not None and tunnel.note else {}
-        headers.first().show(HeaderState(
-            local_url=self.local_url or self.hub.local_url, attached=self.hub.attached, public_url=public, **why,
+        headers.first().show(HeaderState(  # without a public URL the header says why
+            local_url=self.local_url or self.hub.local_url, attached=self.hub.attached, public_url=public,
+            tunnel_note=tunnel_note(self.hub.tunnel),
             answer=inert(self.hub.answering()),
             rules=sum(rule.enabled for rule in self.hub.rules), hold=hold_text, received=self.tally.received,
             held=len(self.hub.held()), errors=self.tally.with_errors, history=self.hub.stored(),
@@ -364,10 +362,9 @@ class InspectorApp(AnsweringApp):
 
     def action_copy_url(self) -> None:
         """Copy the URL to give Segment; without a public one the toast says why, which the header may cut."""
-        url, tunnel = self.hub.receiving_url(), self.hub.tunnel
+        url = self.hub.receiving_url()
         if url:
-            note = tunnel.note if tunnel is not None and tunnel.note else HeaderState.tunnel_note
-            self._copy(url, url if self.hub.public_urls else f"{url} (no public URL: {note})")
+            self._copy(url, url if self.hub.public_urls else f"{url} (no public URL: {tunnel_note(self.hub.tunnel)})")
 
     def attach_command(self) -> str:
         """How a teammate's TUI attaches to this inspector; "" without a control API."""

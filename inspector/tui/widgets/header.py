@@ -8,7 +8,15 @@ from rich.text import Text
 from textual.content import Content
 from textual.widget import Widget
 
+from ...core.hub import TunnelState
 from ...core.text import inert
+
+NO_TUNNEL = "no tunnel: Segment cannot reach this URL"
+
+
+def tunnel_note(tunnel: TunnelState | None) -> str:
+    """Why there is no public URL: the tunnel's own word, else that there is none."""
+    return tunnel.note if tunnel is not None and tunnel.note else NO_TUNNEL
 
 
 @dataclass(frozen=True)
@@ -18,7 +26,7 @@ class HeaderState:
     local_url: str = ""
     attached: str = ""  # the other inspector this TUI is attached to, and how the connection is
     public_url: str | None = None
-    tunnel_note: str = "no tunnel: Segment cannot reach this URL"
+    tunnel_note: str = NO_TUNNEL
     answer: str = "200"
     rules: int = 0
     hold: str = "off"

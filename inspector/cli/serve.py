@@ -105,7 +105,7 @@ def attach(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
     import socket
 
-    from ..control.client import DEFAULT_URL, ControlClient, ControlError, find_token
+    from ..control.client import DEFAULT_URL, ControlClient, ControlError, find_token, trusting
     from ..control.remote import RemoteHub
     from ..core import values
     from ..core.hub_api import HubUnavailable
@@ -125,10 +125,10 @@ def attach(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(str(err)) from None
     name = args.name or f"{getpass.getuser()}@{socket.gethostname()}"
     try:
-        client = ControlClient(url, token, name=inert(name)[:80], cafile=args.cafile)
-    except (OSError, ValueError) as err:  # ssl.SSLError is an OSError
-        raise UsageError(f"--cafile {inert(args.cafile)}: not a certificate to trust ({inert(str(err))})") from None
-    hub = RemoteHub(client, settings.data_dir)
+        trust = trusting(args.cafile)
+    except ValueError as err:
+        raise UsageError(inert(str(err))) from None
+    hub = RemoteHub(ControlClient(url, token, name=inert(name)[:80], trust=trust), settings.data_dir)
     try:
         hub.connect()
     except (ControlError, HubUnavailable) as err:

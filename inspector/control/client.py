@@ -49,15 +49,25 @@ def find_token(token_file: str | None, data_dir: Path) -> str:
     return read_token(token_path(data_dir))
 
 
+def trusting(cafile: str | None) -> ssl.SSLContext | None:
+    """TLS that trusts `cafile` besides the system's certificates (`serve --tls` makes its own);
+    ValueError, saying so, when it is no certificate."""
+    if not cafile:
+        return None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ValueError) as err:  # ssl.SSLError is an OSError
+        raise ValueError(f"--cafile {cafile}: not a certificate to trust ({err})") from None
+
+
 class ControlClient:
     def __init__(self, url: str, token: str, name: str = "viewer", timeout: float = 30.0,
-                 cafile: str | None = None) -> None:
+                 trust: ssl.SSLContext | None = None) -> None:
         self.url = url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}", VIEWER: name}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
-        # A certificate to trust besides the system's: `serve --tls` makes its own.
-        self._ssl = ssl.create_default_context(cafile=cafile) if cafile else None
+        self._ssl = trust
 
     async def __aenter__(self) -> ControlClient:
         return self

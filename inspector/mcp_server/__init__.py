@@ -27,7 +27,7 @@ from mcp.server.mcpserver.resources import TextResource
 from .. import __version__
 from ..cli.common import EXIT_OK, RuntimeFailure, UsageError, value_of
 from ..cli.settings import Settings
-from ..control.client import ControlClient, ControlError, find_token
+from ..control.client import ControlClient, ControlError, find_token, trusting
 from ..core import values
 from ..core.text import inert
 from . import reference
@@ -96,22 +96,20 @@ def attached(args: argparse.Namespace, settings: Settings) -> Attached:
         raise UsageError(inert(f"no control token: {err}; give --token-file PATH (the data directory's "
                                "control-token)")) from None
 
-    def client() -> ControlClient:
-        return ControlClient(url, token, name="mcp", cafile=args.cafile)
+    try:
+        trust = trusting(args.cafile)
+    except ValueError as err:
+        raise UsageError(inert(str(err))) from None
 
     async def check() -> None:
-        async with client() as checking:
-            await checking.status()
+        async with ControlClient(url, token, name="mcp", trust=trust) as client:
+            await client.status()
 
-    try:
-        client()
-    except (OSError, ValueError) as err:  # ssl.SSLError is an OSError
-        raise UsageError(inert(f"--cafile {args.cafile}: not a certificate to trust ({err})")) from None
     try:
         asyncio.run(check())
     except ControlError as err:
         raise RuntimeFailure(inert(f"cannot attach to {url}: {err}")) from None
-    return Attached(client(), settings.data_dir)
+    return Attached(ControlClient(url, token, name="mcp", trust=trust), settings.data_dir)
 
 
 def command(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from inspector.control.client import ControlClient, ControlError
+from inspector.control.client import ControlClient, ControlError, trusting
 from inspector.control.server import ControlServer
 from inspector.core.history import History
 from inspector.core.hub import Hub
@@ -103,8 +103,8 @@ def test_a_viewer_attaches_over_tls_trusting_the_certificate_serve_names(tmp_pat
         token = (data / "control-token").read_text().strip()
 
         async def attach() -> None:
-            async with ControlClient(url, token, cafile=cafile) as trusting:
-                assert "viewers" in await trusting.status()
+            async with ControlClient(url, token, trust=trusting(cafile)) as trusted:
+                assert "viewers" in await trusted.status()
             async with ControlClient(url, token) as other:
                 with pytest.raises(ControlError, match="certificate"):
                     await other.status()

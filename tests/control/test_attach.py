@@ -166,21 +166,13 @@ def test_attach_says_when_it_cannot_attach(tmp_path):
 
 async def test_a_review_from_an_attached_tui_says_its_requests_are_kept_nowhere(served, tmp_path):
     """A viewer keeps no history, and the server's is not written by viewers: the screen says so."""
-    from textual.widgets import Input, Static
+    from textual.widgets import Static
 
-    from inspector.tui.screens.review import ReviewRunScreen, ReviewScreen
-
-    from ..review.endpoints import KEY, serving
+    from ..review.endpoints import serving
+    from ..tui.test_review_screen import start_review
 
     async with serving() as url, attached(served, "ana", tmp_path) as (app, pilot):
-        await app.run_action("review")
-        await pilot_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.query("#url"),
-                          what="the review form opens")
-        app.screen.query_one("#url", Input).value = url
-        app.screen.query_one("#key", Input).value = KEY
-        app.screen.submit()
-        await pilot_until(pilot, lambda: isinstance(app.screen, ReviewRunScreen), what="the run screen opens")
-        screen = app.screen
+        screen = await start_review(app, pilot, url)
         await pilot_until(pilot, lambda: screen.report is not None, what="the review finishes", timeout=60)
         progress = str(screen.query_one("#progress", Static).render())
         assert f"its {screen.report.sent:,} requests are kept nowhere: this TUI is attached to" in progress

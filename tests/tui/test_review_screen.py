@@ -21,6 +21,19 @@ from ..review.endpoints import KEY, serving
 from ..waiting import pilot_until
 
 
+async def start_review(app: InspectorApp, pilot, url: str) -> ReviewRunScreen:
+    """Open the review form from the palette's action, fill it in for `url` and send it."""
+    await app.run_action("review")
+    await pilot_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.query("#url"),
+                      what="the review form opens")
+    app.screen.query_one("#url", Input).value = url
+    app.screen.query_one("#key", Input).value = KEY
+    app.screen.submit()
+    await pilot_until(pilot, lambda: isinstance(app.screen, ReviewRunScreen), what="the run screen opens")
+    assert isinstance(app.screen, ReviewRunScreen)
+    return app.screen
+
+
 async def test_a_review_runs_from_the_palette_and_opens_its_failures(tmp_path: Path) -> None:
     assert ("review: run against URL…", "review") in [(title, action) for title, action, _ in COMMANDS]
     history = History(tmp_path).load()
@@ -28,14 +41,7 @@ async def test_a_review_runs_from_the_palette_and_opens_its_failures(tmp_path: P
     app = InspectorApp(Hub(history, Policy()))
     try:
         async with serving("no-delete") as url, app.run_test(size=(160, 45)) as pilot:
-            await app.run_action("review")
-            await pilot_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.query("#url"),
-                              what="the review form opens")
-            app.screen.query_one("#url", Input).value = url
-            app.screen.query_one("#key", Input).value = KEY
-            app.screen.submit()
-            await pilot_until(pilot, lambda: isinstance(app.screen, ReviewRunScreen), what="the run screen opens")
-            screen = app.screen
+            screen = await start_review(app, pilot, url)
             await pilot_until(pilot, lambda: screen.report is not None, what="the review finishes", timeout=60)
             checks = screen.query_one("#checks", DataTable)
             assert checks.row_count == len(screen.report.checks) == 14
@@ -82,13 +88,7 @@ async def test_a_review_that_cannot_run_says_why_on_its_screen(tmp_path: Path, m
     app = InspectorApp(Hub(history, Policy()))
     try:
         async with serving() as url, app.run_test(size=(160, 45)) as pilot:
-            await app.run_action("review")
-            await pilot_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.query("#url"))
-            app.screen.query_one("#url", Input).value = url
-            app.screen.query_one("#key", Input).value = KEY
-            app.screen.submit()
-            await pilot_until(pilot, lambda: isinstance(app.screen, ReviewRunScreen), what="the run screen opens")
-            progress = app.screen.query_one("#progress", Static)
+            progress = (await start_review(app, pilot, url)).query_one("#progress", Static)
             await pilot_until(pilot, lambda: "the review stopped: FileNotFoundError" in str(progress.render()),
                               what="the error on the screen, not starting…")
     finally:
